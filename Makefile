@@ -1,0 +1,42 @@
+# imapd — see README.md. `make demo` runs the server on a demo setup,
+# `make test` runs every test (installing what they need first).
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin
+CROSS_OS  := linux windows solaris illumos freebsd darwin
+
+.PHONY: all build demo test test-deps vet unit cross bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+demo: build
+	$(BIN)/imapd -demo -listen 127.0.0.1:1143
+
+test: test-deps vet unit cross
+	@echo "make test: all passed"
+
+test-deps:
+	./scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+cross:
+	@for os in $(CROSS_OS); do \
+	  echo "build GOOS=$$os"; GOOS=$$os GOARCH=amd64 CGO_ENABLED=0 $(GO) build ./... || exit 1; \
+	  GOOS=$$os GOARCH=amd64 $(GO) vet ./... || exit 1; \
+	done
+	GOOS=windows GOARCH=arm64 $(GO) build ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) dist

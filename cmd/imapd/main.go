@@ -1,0 +1,338 @@
+// Command imapd is the IMAP server: flags, wiring, exit codes.
+//
+//	imapd [-i FILE]               one session on stdin/stdout (inetd, imapdsvc)
+//	imapd [-i FILE] -listen ADDR  a daemon serving many connections
+//	imapd [-i FILE] -check        print the configuration and its problems
+//	imapd -version
+//
+// The configuration is -i, else $DMAIL_CONF, else /etc/dmail.conf
+// (%SystemRoot%\system32\dmail.conf on windows). It is read afresh for every
+// connection, as the legacy server did. The log is <log_path>/imapd.log
+// (log_path defaults to work_path, else the configuration file's directory).
+//
+// Exit codes: 0 after a session or a graceful shutdown, 1 when the
+// configuration cannot be used or the shutdown had to be forced, 2 on bad
+// flags. SIGTERM or an interrupt shuts down gracefully (every client gets a
+// BYE after its flags are written) within shutdownGrace; a second one closes
+// at once. In inetd mode SIGHUP does the same; a daemon ignores it (the
+// configuration is read per connection anyway).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/config"
+	"imapd/logging"
+	"imapd/server"
+	"imapd/session"
+)
+
+// version is set at build time: -ldflags "-X main.version=...".
+var version = "dev"
+
+// demo runs the -demo setup; it is set by the file that provides it, and is
+// nil in builds without one.
+var demo func(configPath string) int
+
+// shutdownGrace bounds a graceful shutdown.
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("imapd", flag.ContinueOnError)
+	cfgFlag := fs.String("i", "", "configuration `file` (default $DMAIL_CONF, else "+defaultConfig()+")")
+	listen := fs.String("listen", "", "serve many connections on `addr` (host:port) instead of one on stdin/stdout")
+	check := fs.Bool("check", false, "print the configuration in effect and its problems; exit 1 on errors")
+	showVersion := fs.Bool("version", false, "print the version")
+	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "imapd: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if *showVersion {
+		fmt.Printf("imapd %s\n", version)
+		return 0
+	}
+	a := &app{path: configPath(*cfgFlag), host: hostname()}
+	switch {
+	case *demoFlag:
+		if demo == nil {
+			fmt.Fprintln(os.Stderr, "imapd: -demo is not part of this build")
+			return 2
+		}
+		return demo(a.path)
+	case *check:
+		return a.check()
+	case *listen != "":
+		return a.listen(*listen)
+	}
+	return a.inetd()
+}
+
+func configPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env := os.Getenv("DMAIL_CONF"); env != "" {
+		return env
+	}
+	return defaultConfig()
+}
+
+func defaultConfig() string {
+	if runtime.GOOS == "windows" {
+		root := os.Getenv("SystemRoot")
+		if root == "" {
+			root = `C:\Windows`
+		}
+		return filepath.Join(root, "system32", "dmail.conf")
+	}
+	return "/etc/dmail.conf"
+}
+
+func hostname() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
+}
+
+type app struct {
+	path string // configuration file
+	host string // for the greeting
+}
+
+// load reads the configuration as every session does; one with errors is
+// refused (imapd -check shows them).
+func (a *app) load() (*config.Config, []config.Problem, error) {
+	cfg, problems, err := config.Load(a.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if config.HasErrors(problems) {
+		for _, p := range problems {
+			if p.Error {
+				return cfg, problems, fmt.Errorf("configuration error (see imapd -check): %s", p)
+			}
+		}
+	}
+	return cfg, problems, nil
+}
+
+func (a *app) check() int {
+	cfg, problems, err := config.Load(a.path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+		return 1
+	}
+	if err := cfg.WriteCheck(os.Stdout, problems); err != nil {
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+		return 1
+	}
+	if config.HasErrors(problems) {
+		return 1
+	}
+	return 0
+}
+
+// openLog opens imapd.log in log_path, else work_path, else the
+// configuration file's directory.
+func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
+	dir := filepath.Dir(a.path)
+	switch {
+	case cfg.LogPath != "":
+		dir = cfg.LogPath
+	case cfg.WorkPath != "":
+		dir = cfg.WorkPath
+	}
+	level, _ := logging.ParseLevel(cfg.LogLevel)
+	return logging.Open(dir, "imapd", level, cfg.MaxLogSize)
+}
+
+func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
+	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version}
+}
+
+func newSession(deps session.Deps, conn session.Conn) (imapserver.Session, error) {
+	return session.New(deps, conn), nil
+}
+
+func logProblems(log *logging.Logger, problems []config.Problem) {
+	for _, p := range problems {
+		if p.Error {
+			log.Errorf("config: %s", p)
+		} else {
+			log.Debugf("config: %s", p)
+		}
+	}
+}
+
+// inetd serves the one connection on stdin/stdout. A configuration that
+// cannot be used is told to the client as "* BYE <reason>", logged, and
+// written to stderr unless stderr is the client too.
+func (a *app) inetd() int {
+	stderr := io.Writer(os.Stderr)
+	if sameFile(os.Stderr, os.Stdin) || sameFile(os.Stderr, os.Stdout) {
+		stderr = io.Discard
+	}
+	conn, err := server.StdioConn()
+	if err != nil {
+		fmt.Fprintf(stderr, "imapd: %v\n", err)
+		return 1
+	}
+	cfg, problems, cfgErr := a.load()
+	// Without a configuration there is no log directory worth creating a
+	// file in (it would be the configuration's, e.g. /etc): the client's
+	// BYE and stderr carry the reason.
+	log := logging.New(io.Discard, logging.LevelError)
+	if cfg != nil {
+		var err error
+		if log, err = a.openLog(cfg); err != nil {
+			fmt.Fprintf(stderr, "imapd: %v\n", err)
+		}
+	}
+	defer log.Close()
+	logProblems(log, problems)
+	if cfgErr != nil {
+		fmt.Fprintf(stderr, "imapd: %v\n", cfgErr)
+	}
+	srv := server.NewServer(server.Options{
+		NewDeps: func(c net.Conn) (session.Deps, error) {
+			if cfgErr != nil {
+				return session.Deps{}, cfgErr
+			}
+			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
+			return a.deps(cfg, log), nil
+		},
+		NewSession: newSession,
+		Log:        log,
+	})
+	stopped := onSignals(srv, log, true)
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeConn(conn) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			return 1
+		}
+		return 0
+	case code := <-stopped:
+		if code != 0 {
+			return code // forced: do not wait for the session
+		}
+		if err := <-served; err != nil && !errors.Is(err, server.ErrServerClosed) {
+			return 1
+		}
+		return 0
+	}
+}
+
+// listen runs the daemon: the configuration is read at start (it must be
+// usable) and again for every connection; one log is shared.
+func (a *app) listen(addr string) int {
+	cfg, problems, err := a.load()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+		return 1
+	}
+	log, err := a.openLog(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+	}
+	defer log.Close()
+	logProblems(log, problems)
+	srv := server.NewServer(server.Options{
+		NewDeps: func(c net.Conn) (session.Deps, error) {
+			cfg, problems, err := a.load()
+			logProblems(log, problems)
+			if err != nil {
+				return session.Deps{}, err
+			}
+			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
+			return a.deps(cfg, log), nil
+		},
+		NewSession: newSession,
+		Log:        log,
+	})
+	stopped := onSignals(srv, log, false)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+		return 1
+	}
+	log.Infof("imapd %s listening on %s", version, ln.Addr())
+	fmt.Fprintf(os.Stderr, "imapd: listening on %s\n", ln.Addr())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, server.ErrServerClosed) {
+		log.Errorf("serve %s: %v", addr, err)
+		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		srv.Shutdown(ctx)
+		return 1
+	}
+	return <-stopped
+}
+
+// onSignals shuts srv down on SIGTERM or an interrupt (and SIGHUP when
+// hangup means the client is gone); a second signal, or shutdownGrace,
+// forces it. The exit code arrives on the channel.
+func onSignals(srv *server.Server, log *logging.Logger, hangupStops bool) <-chan int {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
+	code := make(chan int, 1)
+	go func() {
+		var sig os.Signal
+		for sig = range sigs {
+			if sig != syscall.SIGHUP || hangupStops {
+				break
+			}
+			log.Infof("SIGHUP ignored: the configuration is read for every connection")
+		}
+		log.Infof("%v: shutting down", sig)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		go func() {
+			select {
+			case <-sigs:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Errorf("shutdown forced (%v): connections closed", err)
+			code <- 1
+			return
+		}
+		code <- 0
+	}()
+	return code
+}
+
+func sameFile(a, b *os.File) bool {
+	fa, err := a.Stat()
+	if err != nil {
+		return false
+	}
+	fb, err := b.Stat()
+	return err == nil && os.SameFile(fa, fb)
+}

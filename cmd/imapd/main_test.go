@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the tests run this binary as imapd itself (a real process,
+// real pipes and sockets) without building it again.
+func TestMain(m *testing.M) {
+	if os.Getenv("IMAPD_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// limit only bounds a broken test; no assertion depends on time.
+const limit = 20 * time.Second
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func imapd(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "IMAPD_TEST_MAIN=1")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	t.Cleanup(func() {
+		if cmd.Process != nil && cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("imapd stderr:\n%s", stderr.String())
+		}
+	})
+	return cmd, stderr
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// writeConfig writes a usable dmail.conf whose work_path (so the log) is
+// dir; extra lines are appended.
+func writeConfig(t *testing.T, dir string, extra ...string) string {
+	t.Helper()
+	path := filepath.Join(dir, "dmail.conf")
+	lines := append([]string{"drop_path " + dir, "work_path " + dir, "log_level debug"}, extra...)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestVersion(t *testing.T) {
+	cmd, _ := imapd(t, "-version")
+	out, err := cmd.Output()
+	if code := exitCode(t, err); code != 0 || string(out) != "imapd dev\n" {
+		t.Errorf("got %q, exit %d", out, code)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := tempDir(t)
+	good := writeConfig(t, dir)
+	cmd, _ := imapd(t, "-i", good, "-check")
+	out, err := cmd.Output()
+	if code := exitCode(t, err); code != 0 || !strings.Contains(string(out), "work_path "+dir) {
+		t.Errorf("valid config: exit %d, output:\n%s", code, out)
+	}
+
+	bad := writeConfig(t, tempDir(t), "hash_spool 9")
+	cmd, _ = imapd(t, "-check")
+	cmd.Env = append(cmd.Env, "DMAIL_CONF="+bad)
+	out, err = cmd.Output()
+	if code := exitCode(t, err); code != 1 || !strings.Contains(string(out), "hash_spool") {
+		t.Errorf("bad config: exit %d, output:\n%s", code, out)
+	}
+
+	cmd, _ = imapd(t, "-i", filepath.Join(dir, "missing.conf"), "-check")
+	if code := exitCode(t, cmd.Run()); code != 1 {
+		t.Errorf("missing config: exit %d", code)
+	}
+}
+
+// inetd starts imapd in inetd mode on pipes and returns the client side.
+func inetd(t *testing.T, env []string, args ...string) (*exec.Cmd, *bufio.Reader, io.WriteCloser) {
+	t.Helper()
+	cmd, _ := imapd(t, args...)
+	cmd.Env = append(cmd.Env, env...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return cmd, bufio.NewReader(out), in
+}
+
+func expectLine(t *testing.T, r *bufio.Reader, want string) {
+	t.Helper()
+	got, err := r.ReadString('\n')
+	if got != want {
+		t.Fatalf("got %q (%v), want %q", got, err, want)
+	}
+}
+
+func expectEOF(t *testing.T, r *bufio.Reader) {
+	t.Helper()
+	if rest, err := io.ReadAll(r); err != nil || len(rest) > 0 {
+		t.Fatalf("want EOF, got %q, %v", rest, err)
+	}
+}
+
+func TestInetdSession(t *testing.T) {
+	dir := tempDir(t)
+	cmd, r, w := inetd(t, nil, "-i", writeConfig(t, dir))
+	host := hostname()
+	expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
+	io.WriteString(w, "a1 LOGOUT\r\n")
+	expectLine(t, r, "* BYE "+host+" IMAP4rev1 server terminating connection\r\n")
+	expectLine(t, r, "a1 OK LOGOUT completed\r\n")
+	expectEOF(t, r)
+	if code := exitCode(t, cmd.Wait()); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "imapd.log"))
+	if err != nil || !strings.Contains(string(log), " DEBUG connection from stdin to stdout\n") {
+		t.Errorf("imapd.log (%v):\n%s", err, log)
+	}
+}
+
+func TestInetdUnreadableConfig(t *testing.T) {
+	missing := filepath.Join(tempDir(t), "nothere", "dmail.conf")
+	cmd, r, _ := inetd(t, []string{"DMAIL_CONF=" + missing})
+	line, _ := r.ReadString('\n')
+	if !strings.HasPrefix(line, "* BYE read config "+missing+": ") || !strings.HasSuffix(line, "\r\n") {
+		t.Errorf("got %q", line)
+	}
+	expectEOF(t, r)
+	if code := exitCode(t, cmd.Wait()); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+}
+
+func TestInetdBadConfig(t *testing.T) {
+	dir := tempDir(t)
+	cmd, r, _ := inetd(t, nil, "-i", writeConfig(t, dir, "hash_spool 9"))
+	line, _ := r.ReadString('\n')
+	if !strings.HasPrefix(line, "* BYE configuration error (see imapd -check): ") || !strings.Contains(line, "hash_spool") {
+		t.Errorf("got %q", line)
+	}
+	expectEOF(t, r)
+	if code := exitCode(t, cmd.Wait()); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "imapd.log"))
+	if err != nil || !strings.Contains(string(log), " ERROR config: ") {
+		t.Errorf("imapd.log (%v):\n%s", err, log)
+	}
+}
+
+// SIGTERM in inetd mode: the client gets a BYE, imapd exits 0.
+func TestInetdSIGTERM(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on windows")
+	}
+	cmd, r, _ := inetd(t, nil, "-i", writeConfig(t, tempDir(t)))
+	host := hostname()
+	expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
+	cmd.Process.Signal(syscall.SIGTERM)
+	expectLine(t, r, "* BYE "+host+" IMAP4rev1 server shutting down\r\n")
+	expectEOF(t, r)
+	if code := exitCode(t, cmd.Wait()); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// -listen serves several clients; SIGTERM says BYE to each and exits 0.
+func TestListenSIGTERM(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on windows")
+	}
+	dir := tempDir(t)
+	cmd, _ := imapd(t, "-i", writeConfig(t, dir), "-listen", "127.0.0.1:0")
+	cmd.Stderr = nil
+	stderr, err := cmd.StderrPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "imapd: listening on ")
+	if err != nil || !ok {
+		t.Fatalf("first stderr line %q (%v)", line, err)
+	}
+	go io.Copy(io.Discard, stderr)
+	host := hostname()
+	var clients []*bufio.Reader
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(limit))
+		r := bufio.NewReader(c)
+		expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
+		clients = append(clients, r)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for _, r := range clients {
+		expectLine(t, r, "* BYE "+host+" IMAP4rev1 server shutting down\r\n")
+		expectEOF(t, r)
+	}
+	if code := exitCode(t, cmd.Wait()); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// tempDir is t.TempDir, except that its cleanup also works under Wine, where
+// Go's os.RemoveAll fails ("Invalid function": Wine lacks the delete call it
+// uses) but os.Remove works: leftovers are removed one by one, deepest first.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "imapd-cmd-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if os.RemoveAll(dir) == nil {
+			return
+		}
+		var paths []string
+		filepath.WalkDir(dir, func(p string, _ os.DirEntry, _ error) error {
+			paths = append(paths, p)
+			return nil
+		})
+		for i := len(paths) - 1; i >= 0; i-- {
+			os.Remove(paths[i])
+		}
+	})
+	return dir
+}

@@ -1,0 +1,75 @@
+package config
+
+import (
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Defaults returns the configuration used when dmail.conf sets nothing.
+// authent_method and invalid_chars depend on the OS (nt_user and
+// `\/:*?"<>|` on Windows, unix_user and "/" elsewhere). LogPath is left empty:
+// Load derives it from work_path or the config file's directory.
+func Defaults() *Config {
+	c := &Config{
+		AuthentMethod:         "unix_user",
+		AuthentTimeout:        10 * time.Second,
+		AuthentNumber:         2,
+		AuthentCache:          1000,
+		ImapdBecomeUser:       true,
+		VDomainSeparator:      ".",
+		InvalidChars:          "/",
+		ImapdEnableNewHashing: true,
+		UseFlock:              true,
+		MaildirSuffix:         true,
+		ImapdTimeout:          1800 * time.Second,
+		BulletinFrom:          "Email System Administrator",
+		ForwardWindow:         900 * time.Second,
+		LogLevel:              "info",
+		where:                 make([]origin, len(registry)),
+	}
+	if runtime.GOOS == "windows" {
+		c.AuthentMethod = "nt_user"
+		c.InvalidChars = `\/:*?"<>|`
+	}
+	return c
+}
+
+// AuthProcess returns the external authentication command imapd runs:
+// imapd_authent_process when set, else authent_process.
+func (c *Config) AuthProcess() string {
+	if c.ImapdAuthentProcess != "" {
+		return c.ImapdAuthentProcess
+	}
+	return c.AuthentProcess
+}
+
+// Where returns "file:line" of the line that last set the setting name, or ""
+// when it has its default (or name is unknown).
+func (c *Config) Where(name string) string {
+	d := byName[lowerASCII(name)]
+	if d == nil || d.idx >= len(c.where) {
+		return ""
+	}
+	return c.originString(c.where[d.idx])
+}
+
+func (c *Config) originString(o origin) string {
+	if o.file == 0 || int(o.file) > len(c.Files) {
+		return ""
+	}
+	return c.Files[o.file-1] + ":" + strconv.Itoa(int(o.line))
+}
+
+// location returns where a setting was set, or (fallback, 0).
+func (c *Config) location(name, fallback string) (string, int) {
+	d := byName[name]
+	if d == nil || d.idx >= len(c.where) {
+		return fallback, 0
+	}
+	o := c.where[d.idx]
+	if o.file == 0 || int(o.file) > len(c.Files) {
+		return fallback, 0
+	}
+	return c.Files[o.file-1], int(o.line)
+}

@@ -1,0 +1,200 @@
+// Package e2e drives the built imapd and cryptauth binaries with real IMAP
+// clients (Python imaplib, mbsync, go-imap's client) over real sockets, in
+// -listen mode and inetd mode (systemd-socket-activate --inetd), and checks
+// the drop files afterwards with an independent mbox reader.
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"imapd/demo"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "imapd-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for _, cmd := range []string{"imapd", "cryptauth"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "imapd/cmd/"+cmd).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", cmd, err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func bin(name string) string { return filepath.Join(binDir, name) }
+
+// newSite sets up a demo DMail installation in a temp dir.
+func newSite(t *testing.T, extraConf ...string) *demo.Site {
+	t.Helper()
+	site, err := demo.Setup(t.TempDir(), bin("cryptauth"), extraConf...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return site
+}
+
+// freePort finds a loopback port nobody listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// waitPort polls until addr accepts connections: readiness polling,
+// bounded to 20 s, not a synchronisation sleep on a guess.
+func waitPort(t *testing.T, addr string, exited <-chan struct{}) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("server exited before listening on %s", addr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// server is a running imapd (or a spawner around it).
+type server struct {
+	Addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	stderr *strings.Builder
+}
+
+// startCommand runs a server command that listens on addr.
+func startCommand(t *testing.T, addr string, name string, args ...string) *server {
+	t.Helper()
+	s := &server{Addr: addr, exited: make(chan struct{}), stderr: &strings.Builder{}}
+	s.cmd = exec.Command(name, args...)
+	s.cmd.Stderr = &lockedWriter{b: s.stderr}
+	s.cmd.Stdout = s.cmd.Stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() { s.stop(t) })
+	waitPort(t, addr, s.exited)
+	return s
+}
+
+// startListen runs `imapd -i conf -listen addr`.
+func startListen(t *testing.T, site *demo.Site) *server {
+	t.Helper()
+	addr := freePort(t)
+	return startCommand(t, addr, bin("imapd"), "-i", site.Config, "-listen", addr)
+}
+
+// startInetd runs imapd in inetd mode behind systemd-socket-activate.
+func startInetd(t *testing.T, site *demo.Site) *server {
+	t.Helper()
+	tool, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate not installed (scripts/test-deps.sh installs it)")
+	}
+	addr := freePort(t)
+	return startCommand(t, addr, tool, "--inetd", "-a", "-l", addr, bin("imapd"), "-i", site.Config)
+}
+
+func (s *server) stop(t *testing.T) {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+		t.Errorf("server did not stop on SIGTERM; output:\n%s", s.stderr.String())
+	}
+}
+
+func hostPort(addr string) (string, string) {
+	h, p, _ := net.SplitHostPort(addr)
+	return h, p
+}
+
+// runPython runs a script from testdata with arguments.
+func runPython(t *testing.T, script string, args ...string) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	cmd := exec.Command(py, append([]string{filepath.Join("testdata", script)}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return string(out)
+}
+
+// logTail returns the imapd.log of a site, for failure messages.
+func logTail(site *demo.Site) string {
+	b, err := os.ReadFile(filepath.Join(site.Log, "imapd.log"))
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// mboxSummary reads a drop file with Python's mailbox module (an
+// independent reader) and returns one line per message: subject, X-UID,
+// Status, X-Status.
+func mboxSummary(t *testing.T, path string) []string {
+	t.Helper()
+	out := runPython(t, "mbox_summary.py", path)
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if l := sc.Text(); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}

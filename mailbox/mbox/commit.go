@@ -1,0 +1,445 @@
+package mbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"imapd/mailbox"
+)
+
+// A rewrite is planned as in-place patches (a status block or X-IMAP line
+// replaced by one of the same length) before a tail offset, and from the tail
+// offset on a sequence of pieces (copies of original bytes or new bytes)
+// making up the new end of the file. New mail sits at the end, so the tail
+// is usually short; a flag change is usually one patch.
+
+type patchOp struct {
+	off      int64
+	old, new []byte
+	done     func() // updates memory once written
+}
+
+type piece struct {
+	src int64 // original offset (when lit == nil)
+	n   int64
+	lit []byte
+}
+
+type plan struct {
+	patches   []patchOp
+	tail      int64 // -1: no tail rewrite
+	pieces    []piece
+	newSize   int64
+	froms     []fromCheck
+	tailMsgs  []*message // kept messages written in the tail, in order
+	newPseudo bool       // the tail starts with a (re)written pseudo-message
+	pseudo    bool       // the tail starts with the pseudo-message (copied or rewritten)
+}
+
+func (p *plan) copy(from, to int64) {
+	if to <= from {
+		return
+	}
+	if n := len(p.pieces); n > 0 && p.pieces[n-1].lit == nil && p.pieces[n-1].src+p.pieces[n-1].n == from {
+		p.pieces[n-1].n += to - from
+		return
+	}
+	p.pieces = append(p.pieces, piece{src: from, n: to - from})
+}
+
+func (p *plan) lit(b []byte) {
+	p.pieces = append(p.pieces, piece{lit: b, n: int64(len(b))})
+}
+
+func (m *Mailbox) wantBase() []byte {
+	return baseLine(m.uidValidity, m.uidLast, m.keywords)
+}
+
+func (m *Mailbox) wantOld(msg *message) bool {
+	return m.claim || msg.diskOld
+}
+
+// same reports whether msg's disk state already says what we want.
+func (m *Mailbox) same(msg *message, base []byte) bool {
+	if msg.flags != msg.diskFlags || msg.kw != msg.diskKw || m.wantOld(msg) != msg.diskOld || msg.uid != msg.diskUID {
+		return false
+	}
+	if (base != nil) != msg.diskHasBase {
+		return false
+	}
+	if base != nil {
+		b := m.diskBase
+		return b.validity == m.uidValidity && b.last == m.uidLast && slices.Equal(b.keywords, m.keywords)
+	}
+	return true
+}
+
+func (m *Mailbox) newBlock(msg *message, base []byte) []byte {
+	return appendBlock(nil, base, msg.flags, m.names(msg.kw), m.wantOld(msg), msg.uid)
+}
+
+func (m *Mailbox) diskBlock(msg *message) []byte {
+	var base []byte
+	if msg.diskHasBase {
+		base = baseLine(m.diskBase.validity, m.diskBase.last, m.diskBase.keywords)
+	}
+	return appendBlock(nil, base, msg.diskFlags, m.names(msg.diskKw), msg.diskOld, msg.diskUID)
+}
+
+// buildPlan works out what to write. del marks messages to expunge.
+func (m *Mailbox) buildPlan(del []bool) *plan {
+	p := &plan{tail: -1}
+	isDel := func(i int) bool { return del != nil && del[i] }
+	var firstKept *message
+	kept := 0
+	for i, msg := range m.msgs {
+		if !isDel(i) {
+			if firstKept == nil {
+				firstKept = msg
+			}
+			kept++
+		}
+	}
+	needNewPseudo := m.pseudo == nil && kept == 0 && len(m.msgs) > 0
+	var wantPseudo []byte
+	pseudoChanged := false
+	if m.pseudo != nil {
+		wantPseudo = pseudoLine(m.uidValidity, m.uidLast, m.keywords)
+		pseudoChanged = !bytes.Equal(wantPseudo, m.pseudoRaw)
+	}
+	bases := make(map[*message][]byte, 1)
+	baseFor := func(msg *message) []byte {
+		if msg == firstKept && m.pseudo == nil {
+			if b, ok := bases[msg]; ok {
+				return b
+			}
+			b := m.wantBase()
+			bases[msg] = b
+			return b
+		}
+		return nil
+	}
+	blocks := make(map[*message][]byte)
+	// Pass 1: where must the tail start?
+	switch {
+	case needNewPseudo:
+		p.tail = m.lead
+	case pseudoChanged && !(m.pseudoOK && len(wantPseudo) == len(m.pseudoRaw)):
+		p.tail = m.pseudo.start
+	default:
+		for i, msg := range m.msgs {
+			if isDel(i) {
+				p.tail = msg.start
+				break
+			}
+			base := baseFor(msg)
+			if m.same(msg, base) {
+				continue
+			}
+			b := m.newBlock(msg, base)
+			blocks[msg] = b
+			if msg.blockCanon && int64(len(b)) == msg.hdrEnd-msg.blockOff() {
+				continue
+			}
+			p.tail = msg.start
+			break
+		}
+	}
+	if p.tail == m.lead {
+		p.tail = 0 // drop white space before the first message
+	}
+	inTail := func(off int64) bool { return p.tail >= 0 && off >= p.tail }
+	// Pass 2: patches before the tail.
+	if m.pseudo != nil && pseudoChanged && !inTail(m.pseudo.start) {
+		want := wantPseudo
+		p.patches = append(p.patches, patchOp{off: m.pseudoSpan.off, old: m.pseudoRaw, new: want, done: func() {
+			m.pseudoRaw = want
+		}})
+	}
+	for _, msg := range m.msgs {
+		if inTail(msg.start) {
+			break
+		}
+		base := baseFor(msg)
+		b, ok := blocks[msg]
+		if !ok {
+			continue // same
+		}
+		msg := msg
+		p.patches = append(p.patches, patchOp{off: msg.blockOff(), old: m.diskBlock(msg), new: b, done: func() {
+			msg.diskFlags, msg.diskKw, msg.diskOld, msg.diskUID = msg.flags, msg.kw, m.wantOld(msg), msg.uid
+			if base != nil {
+				msg.diskHasBase = true
+				m.diskBase = baseInfo{kind: hdrXIMAPbase, validity: m.uidValidity, last: m.uidLast, keywords: slices.Clone(m.keywords)}
+			}
+		}})
+	}
+	if p.tail < 0 {
+		p.newSize = m.size
+		return p
+	}
+	// Pass 3: the tail.
+	if m.pseudo != nil && (p.tail == 0 || p.tail <= m.pseudo.start) {
+		p.pseudo = true
+		p.froms = append(p.froms, fromCheck{m.pseudo.start, m.pseudo.fromLine})
+		if pseudoChanged {
+			p.lit(m.makePseudo())
+			p.newPseudo = true
+		} else {
+			p.copy(m.pseudo.start, m.pseudo.end)
+		}
+	} else if needNewPseudo {
+		p.lit(m.makePseudo())
+		p.newPseudo, p.pseudo = true, true
+	}
+	for i, msg := range m.msgs {
+		if !inTail(msg.start) {
+			continue
+		}
+		p.froms = append(p.froms, fromCheck{msg.start, msg.fromLine})
+		if isDel(i) {
+			continue
+		}
+		p.tailMsgs = append(p.tailMsgs, msg)
+		base := baseFor(msg)
+		if m.same(msg, base) && msg.layoutOK {
+			p.copy(msg.start, msg.end)
+			continue
+		}
+		b, ok := blocks[msg]
+		if !ok {
+			b = m.newBlock(msg, base)
+		}
+		if msg.layoutOK {
+			p.copy(msg.start, msg.blockOff())
+			p.lit(b)
+			p.copy(msg.hdrEnd, msg.end)
+			continue
+		}
+		// Full regeneration: From line, visible header lines, block, blank
+		// line, text, separator.
+		p.copy(msg.start, msg.hdr)
+		if !msg.fromNL {
+			p.lit([]byte("\n"))
+		}
+		pos := msg.hdr
+		for _, h := range msg.hidden {
+			p.copy(pos, h.off)
+			pos = h.end
+		}
+		p.copy(pos, msg.hdrEnd)
+		if !msg.hdrNL {
+			p.lit([]byte("\n"))
+		}
+		p.lit(b)
+		if msg.hasBlank {
+			p.copy(msg.hdrEnd, msg.body)
+		} else {
+			p.lit([]byte("\n"))
+		}
+		p.copy(msg.body, msg.textEnd)
+		if !msg.textNL {
+			p.lit([]byte("\n"))
+		}
+		p.lit([]byte("\n"))
+	}
+	p.newSize = p.tail
+	for _, pc := range p.pieces {
+		p.newSize += pc.n
+	}
+	return p
+}
+
+// commit writes the session state to the file (see journal.go for the
+// crash safety). h holds the file exclusively and m.size is its size.
+func (m *Mailbox) commit(h *held, del []bool) error {
+	p := m.buildPlan(del)
+	if len(p.patches) == 0 && p.tail < 0 {
+		return nil
+	}
+	var specs []extSpec
+	for _, pt := range p.patches {
+		specs = append(specs, extSpec{off: pt.off, n: int64(len(pt.old)), expect: pt.old})
+	}
+	if p.tail >= 0 && p.tail < m.size {
+		specs = append(specs, extSpec{off: p.tail, n: m.size - p.tail, froms: p.froms})
+	}
+	j, err := writeJournal(m.path, h.f, m.size, p.newSize, false, specs)
+	if err != nil {
+		if errors.Is(err, errVerify) {
+			return fmt.Errorf("mailbox %s changed on disk before a rewrite: %w", m.path, mailbox.ErrChanged)
+		}
+		return fmt.Errorf("rewrite mailbox %s: %w", m.path, err)
+	}
+	if err := m.apply(h.f, j, p); err != nil {
+		if errors.Is(err, errCrash) {
+			j.f.Close() // a simulated crash: leave everything as it is
+			return err
+		}
+		// Put the original bytes back at once; if even that fails the
+		// journal stays for the next open.
+		if rerr := j.restore(h.f, m.size); rerr != nil {
+			return fmt.Errorf("rewrite mailbox %s: %w (restore failed, journal %s kept: %v) (%w)", m.path, err, j.path, rerr, mailbox.ErrChanged)
+		}
+		j.discard()
+		return fmt.Errorf("rewrite mailbox %s: %w", m.path, err)
+	}
+	j.discard()
+	now := time.Now()
+	os.Chtimes(m.path, now, now.Add(-time.Second))
+	return m.afterCommit(h.f, p, del)
+}
+
+// apply performs the plan with the journal written.
+func (m *Mailbox) apply(f *os.File, j *journal, p *plan) error {
+	if p.newSize > m.size {
+		// Reserve the space first (as UW does): running out of disk fails
+		// here, before anything is overwritten.
+		if err := copyRange(f, m.size, zeroReader{}, p.newSize-m.size); err != nil {
+			return fmt.Errorf("extend mailbox: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("extend mailbox: %w", err)
+		}
+		if crashAt("extended") {
+			return errCrash
+		}
+	}
+	for _, pt := range p.patches {
+		if _, err := f.WriteAt(pt.new, pt.off); err != nil {
+			return fmt.Errorf("write mailbox: %w", err)
+		}
+	}
+	if len(p.patches) > 0 && crashAt("patched") {
+		return errCrash
+	}
+	if p.tail >= 0 {
+		bw := bufio.NewWriterSize(io.NewOffsetWriter(f, p.tail), 256<<10)
+		buf := make([]byte, 256<<10)
+		for k, pc := range p.pieces {
+			if k == len(p.pieces)/2 && crashAt("half") {
+				bw.Flush()
+				return errCrash
+			}
+			var err error
+			if pc.lit != nil {
+				_, err = bw.Write(pc.lit)
+			} else {
+				_, err = io.CopyBuffer(bw, io.NewSectionReader(j, pc.src, pc.n), buf)
+			}
+			if err != nil {
+				return fmt.Errorf("write mailbox: %w", err)
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write mailbox: %w", err)
+		}
+		if err := f.Truncate(p.newSize); err != nil {
+			return fmt.Errorf("truncate mailbox: %w", err)
+		}
+		if crashAt("truncated") {
+			return errCrash
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync mailbox: %w", err)
+	}
+	return nil
+}
+
+// testCrash, set by tests, is called at points of a rewrite; returning true
+// simulates a crash there: the rewrite stops and the journal stays.
+var testCrash func(stage string) bool
+
+var errCrash = errors.New("simulated crash")
+
+func crashAt(stage string) bool { return testCrash != nil && testCrash(stage) }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// restore puts the journaled bytes back (after a failed write, lock held).
+func (j *journal) restore(f *os.File, orig int64) error {
+	for _, e := range j.ext {
+		if err := copyRange(f, e.off, io.NewSectionReader(j.f, e.jpos, e.n), e.n); err != nil {
+			return err
+		}
+	}
+	if err := f.Truncate(orig); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// afterCommit brings memory in line with what was written: patched disk
+// states, and for the tail the layout read back from the file (checking that
+// what we wrote parses to the messages and UIDs we meant).
+func (m *Mailbox) afterCommit(f *os.File, p *plan, del []bool) error {
+	for _, pt := range p.patches {
+		pt.done()
+	}
+	if del != nil {
+		kept := m.msgs[:0]
+		for i, msg := range m.msgs {
+			if !del[i] {
+				kept = append(kept, msg)
+			}
+		}
+		clear(m.msgs[len(kept):])
+		m.msgs = kept
+	}
+	oldSize := m.size
+	m.size = p.newSize
+	if st, err := f.Stat(); err == nil {
+		m.fi = st
+	}
+	if p.tail < 0 {
+		return nil
+	}
+	if p.tail == 0 {
+		m.lead = 0
+	}
+	got, _, err := parseRange(f, p.tail, p.newSize)
+	bad := func(why string) error {
+		return fmt.Errorf("mailbox %s: rewrite read back wrong (%s, was %d bytes): %w", m.path, why, oldSize, mailbox.ErrChanged)
+	}
+	if err != nil {
+		return bad(err.Error())
+	}
+	if p.pseudo {
+		if len(got) == 0 || got[0].st.base.kind != hdrXIMAP {
+			return bad("pseudo-message")
+		}
+		keepV, keepL := m.uidValidity, m.uidLast
+		m.setPseudo(got[0])
+		m.uidValidity, m.uidLast = keepV, keepL
+		got = got[1:]
+	}
+	if len(got) != len(p.tailMsgs) {
+		return bad(fmt.Sprintf("%d messages instead of %d", len(got), len(p.tailMsgs)))
+	}
+	for k, g := range got {
+		msg := p.tailMsgs[k]
+		first := m.pseudo == nil && len(m.msgs) > 0 && m.msgs[0] == msg
+		if first && g.st.base.kind == hdrXIMAPbase {
+			m.diskBase = g.st.base
+		}
+		m.settle(g, first)
+		if g.diskUID != msg.uid {
+			return bad(fmt.Sprintf("UID %d read back as %d", msg.uid, g.diskUID))
+		}
+		g.uid, g.flags, g.kw, g.recent = msg.uid, msg.flags, msg.kw, msg.recent
+		*msg = *g
+	}
+	return nil
+}

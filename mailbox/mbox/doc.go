@@ -1,0 +1,89 @@
+// Package mbox owns the UW-compatible mbox storage: DMail drop files (the
+// INBOX) and the folder files under <drop>.mbx/, read and written byte for
+// byte as UW imapd (and so DMail IMAPD) does, shared safely with the SMTP
+// and POP3 servers that append to and read the same files. It implements
+// mailbox.Mailbox; it knows nothing of IMAP sessions.
+//
+// # Format
+//
+// Messages start at a "From " line that passes UW's VALID date test (see
+// fromDate); a body line such as "From me" does not split a message. A
+// non-empty file whose first non-blank line is not such a line is not a
+// mailbox (mailbox.ErrNotMailbox). Each message carries its state in the
+// status headers Status (R \Seen, O not \Recent), X-Status (D F A T),
+// X-Keywords and X-UID; the first message carries "X-IMAPbase: <uidvalidity>
+// <uidlast> <keywords>", unless the file starts with the "FOLDER INTERNAL
+// DATA" pseudo-message, whose "X-IMAP: %010d %010d <keywords>" line holds
+// that state instead and which no client ever sees. The keyword list defines
+// keyword slot order (30 at most). Status headers are hidden from clients
+// and from RFC822.SIZE; sizes count LF as CRLF; ">From" is never unescaped.
+// INTERNALDATE is the From line's date (local time when it has no zone).
+//
+// UIDs follow UW (uw-goimap A1.4): without UID state the UIDVALIDITY is the
+// time of the first stamping and UIDs are given in file order; an X-UID must
+// exceed the previous one (else a new UIDVALIDITY and renumbering); a message
+// without X-UID gets ++uidlast; an X-UID above uidlast raises it.
+//
+// # What we write
+//
+// Rewrites put the status block at the end of each header in the order
+// X-IMAPbase, Status, X-Status, X-Keywords (space-padded so the block up to
+// the end of that line is 50 bytes, 80 with X-IMAPbase), X-UID, keep every
+// From line byte for byte, and end each message with one blank line
+// (uw-observed §6.1). CREATE writes the pseudo-message (Initialize, §6.2); a
+// rewrite that would leave the file empty writes one too, keeping
+// UIDVALIDITY and uidlast (§6.3); once present it is kept. A pseudo-message
+// is never added to a mailbox that has messages (the POP3 server would
+// deliver it): there the first message carries X-IMAPbase. APPEND writes a
+// new From line "From <sender> <ctime> <+zone>" (or keeps the one of a
+// copied message), turns CRLF into LF and NUL into 0x80, escapes lines
+// starting "From " with '>', renames incoming status headers to
+// X-Original-<name> and adds the status block with X-UID (§6.4). Appended
+// messages are \Recent for the next reader (no "O"); copies (NewMessage
+// with FromLine) get "O", as UW's COPY. AppendRaw writes UW's raw layout for
+// a mailbox another process holds read-write.
+//
+// Invariant, stronger than UW: whenever a read-write Mailbox holds the locks
+// (Open, Sync finding mail, Checkpoint, Expunge, Append), it persists
+// UIDVALIDITY/uidlast and an X-UID on every message before letting go, so
+// the file always agrees with what the session told its client. This stays
+// cheap: new mail sits at the end, so only the tail is rewritten, and the
+// uidlast in X-IMAP (fixed width) or X-IMAPbase (absorbed by the X-Keywords
+// padding) is patched in place. A read-write open claims \Recent: the
+// messages without "O" are \Recent for it, and get "O" at that first write.
+//
+// # Locking
+//
+// Around every read or write: the dot-lock <file>.lock (created with
+// O_EXCL, mode 0666; one older than 5 minutes is stale and seized; a symbolic
+// link there is refused; retried until Options.LockTimeout, then
+// mailbox.ErrLocked), then flock(2) on the file, shared to read and
+// exclusive to write (when Options.UseFlock). No lock is held between calls.
+// When the directory does not let us create the dot-lock (a spool directory
+// without mode 1777), we go on with the flock alone, as UW does after its
+// "Mailbox vulnerable" warning. On windows the mailbox itself is never
+// locked (byte-range locks there are mandatory and would lock the POP3 and
+// SMTP servers out of the file): the dot-lock is the only lock. Message
+// bodies (Open) are read without locks, as UW does. The /tmp/.<dev>.<ino>
+// session lock and the kiss of death are not in this package (platform).
+//
+// # Rewrites and crash safety
+//
+// Checkpoint and Expunge first pick up mail delivered meanwhile (it must
+// survive), then rewrite the file in place (same inode, owner and mode: the
+// servers and the session lock depend on them), starting at the first
+// message whose bytes change; a change that keeps a status block's length
+// is a patch of that block alone. Before writing, every From line in the
+// rewritten range and every patched block is checked against what we
+// parsed: if another program changed the file, nothing is written and the
+// mailbox reports mailbox.ErrChanged (so does Sync when the file shrank, was
+// replaced, or the data at the old end is not a From line). The original
+// bytes go to a journal first (journal.go), which also serves as the copy
+// source, so the copy order never matters; a growing file is extended
+// before anything is overwritten (a full disk fails cleanly). After a
+// rewrite atime is set to now and mtime a second earlier, as UW does.
+//
+// Files are parsed sequentially with a bounded buffer, keeping per-message
+// offsets only; message text is streamed from the file on demand.
+// Lines longer than 64 KiB are never separators nor status headers.
+package mbox

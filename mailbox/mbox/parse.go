@@ -1,0 +1,258 @@
+package mbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"time"
+
+	"imapd/mailbox"
+)
+
+// span is a byte range [off, end) of the file.
+type span struct{ off, end int64 }
+
+// message is one message of the file: where its parts are, what its status
+// headers say on disk, and the session's view of it.
+type message struct {
+	// Layout. Offsets are absolute file offsets.
+	start    int64 // the From line
+	hdr      int64 // first header line (just after the From line)
+	hdrEnd   int64 // end of the header lines: the blank line, or textEnd if none
+	body     int64 // just after the blank line; == hdrEnd when there is none
+	textEnd  int64 // end of the text (the separating blank line is not text)
+	end      int64 // start of the next message, or end of file
+	hasBlank bool  // the header is closed by an empty line
+	fromNL   bool  // the From line ends with "\n" (only the last line of a file may not)
+	hdrNL    bool  // the last visible header line ends with "\n" (or there is none)
+	textNL   bool  // the body is empty or ends with "\n"
+	fromLine string
+	date     time.Time
+	size     int64  // client-visible size: CRLF, status headers excluded
+	hidden   []span // the status header lines, ascending
+
+	// Parse-time only.
+	st       rawStatus
+	block    []byte // the hidden lines if they form one run at the end of the header
+	baseRaw  []byte // the first X-IMAP / X-IMAPbase line, without newline
+	baseSpan span   // where it is
+
+	// On disk. blockCanon: the status block at the end of the header is
+	// exactly what we would write for the disk state below, so a change of
+	// the same length can be written in place. layoutOK: moreover the whole
+	// message is laid out as a rewrite writes it (closing blank line, text
+	// ending in "\n", one separating "\n"), so it can be moved as it is.
+	blockCanon  bool
+	layoutOK    bool
+	diskHasBase bool // the block starts with X-IMAPbase
+	diskFlags   mailbox.Flags
+	diskKw      uint32
+	diskOld     bool
+	diskUID     uint32
+
+	// Session view.
+	uid    uint32
+	flags  mailbox.Flags
+	kw     uint32
+	recent bool
+}
+
+// blockOff is where the status block starts (valid when blockCanon).
+func (m *message) blockOff() int64 { return m.hidden[0].off }
+
+// errNoFrom: the data at a position where a message must start is not a
+// valid From line.
+var errNoFrom = errors.New("no From line where a message must start")
+
+// lineReader reads lines with their offsets. Lines longer than the buffer are
+// reported with long set and only their length known: such a line is never
+// a separator nor a status header.
+type lineReader struct {
+	r   *bufio.Reader
+	off int64
+}
+
+type line struct {
+	b     []byte // contents (nil for long lines); valid until the next call
+	start int64
+	n     int64 // length including the "\n"
+	nl    bool  // ends with "\n"
+	crlf  bool  // ends with "\r\n"
+	long  bool
+}
+
+const readBufSize = 64 << 10
+
+func newLineReader(ra io.ReaderAt, from, to int64) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, from, to-from), readBufSize), off: from}
+}
+
+func (lr *lineReader) next() (line, error) {
+	b, err := lr.r.ReadSlice('\n')
+	l := line{start: lr.off}
+	if err == bufio.ErrBufferFull {
+		l.long = true
+		var p1, p2 byte // the last two bytes seen
+		upd := func(b []byte) {
+			l.n += int64(len(b))
+			switch {
+			case len(b) >= 2:
+				p2, p1 = b[len(b)-2], b[len(b)-1]
+			case len(b) == 1:
+				p2, p1 = p1, b[0]
+			}
+		}
+		upd(b)
+		for err == bufio.ErrBufferFull {
+			b, err = lr.r.ReadSlice('\n')
+			upd(b)
+		}
+		l.nl = p1 == '\n'
+		l.crlf = l.nl && p2 == '\r'
+	} else {
+		if len(b) == 0 && err != nil {
+			if err == io.EOF {
+				return l, io.EOF
+			}
+			return l, err
+		}
+		l.b = b
+		l.n = int64(len(b))
+		l.nl = b[len(b)-1] == '\n'
+		l.crlf = l.nl && len(b) >= 2 && b[len(b)-2] == '\r'
+	}
+	if err != nil && err != io.EOF {
+		return l, err
+	}
+	lr.off += l.n
+	return l, nil
+}
+
+// visibleSize is the line's size as a client sees it: a bare LF counts 2.
+func (l *line) visibleSize() int64 {
+	if l.nl && !l.crlf {
+		return l.n + 1
+	}
+	return l.n
+}
+
+func (l *line) isBlank() bool {
+	// A lone "\r" can only be the last line of the file; taking it as the
+	// blank line keeps a rewrite (which adds the missing "\n") stable.
+	return !l.long && (string(l.b) == "\n" || string(l.b) == "\r\n" || string(l.b) == "\r")
+}
+
+func isWhitespaceLine(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseRange parses the messages in [from, to). Whole lines of white space
+// before the first message are skipped (UW tolerates them); the first other
+// line must be a valid From line, else errNoFrom. lead is the offset of the
+// first message (== to when the range holds nothing but white space).
+func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, err error) {
+	lr := newLineReader(ra, from, to)
+	lead = to
+	var cur *message
+	var inHeader, lastBodyBlank, blockBroken bool
+	var blockEnd int64
+	finish := func(end int64) {
+		if cur == nil {
+			return
+		}
+		cur.end = end
+		if inHeader {
+			cur.hdrEnd, cur.body, cur.textEnd = end, end, end
+			cur.textNL = true
+		} else {
+			cur.textEnd = end
+			if lastBodyBlank {
+				cur.textEnd--
+				cur.size -= 2
+				cur.textNL = true
+			}
+		}
+		if len(cur.hidden) > 0 && !blockBroken && blockEnd == cur.hdrEnd && cur.hasBlank {
+			// keep cur.block
+		} else {
+			cur.block = nil
+		}
+		msgs = append(msgs, cur)
+		cur = nil
+	}
+	for {
+		l, rerr := lr.next()
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, lead, rerr
+		}
+		if !l.long && l.b[0] == 'F' {
+			if d, ok := fromDate(l.b); ok {
+				finish(l.start)
+				if lead == to {
+					lead = l.start
+				}
+				fl := l.b
+				fl = bytes.TrimSuffix(fl, []byte("\n"))
+				fl = bytes.TrimSuffix(fl, []byte("\r"))
+				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl}
+				inHeader, lastBodyBlank, blockBroken, blockEnd = true, false, false, 0
+				continue
+			}
+		}
+		if cur == nil {
+			if !l.long && isWhitespaceLine(l.b) && len(msgs) == 0 {
+				continue
+			}
+			return nil, lead, errNoFrom
+		}
+		if inHeader {
+			if l.isBlank() {
+				inHeader = false
+				cur.hasBlank = true
+				cur.hdrEnd = l.start
+				cur.body = l.start + l.n
+				cur.size += l.visibleSize()
+				continue
+			}
+			if !l.long {
+				if k := classify(l.b); k != hdrNone {
+					if (k == hdrXIMAP || k == hdrXIMAPbase) && cur.baseRaw == nil {
+						cur.baseRaw = bytes.TrimRight(append([]byte(nil), l.b...), "\r\n")
+						cur.baseSpan = span{l.start, l.start + l.n}
+					}
+					cur.st.add(k, l.b)
+					cur.hidden = append(cur.hidden, span{l.start, l.start + l.n})
+					switch {
+					case blockBroken:
+					case len(cur.hidden) == 1 || blockEnd == l.start:
+						cur.block = append(cur.block, l.b...)
+						blockEnd = l.start + l.n
+					default:
+						blockBroken = true
+					}
+					continue
+				}
+			}
+			if len(cur.hidden) > 0 {
+				blockBroken = true
+			}
+			cur.size += l.visibleSize()
+			cur.hdrNL = l.nl
+			continue
+		}
+		cur.size += l.visibleSize()
+		lastBodyBlank = !l.long && string(l.b) == "\n"
+		cur.textNL = l.nl
+	}
+	finish(to)
+	return msgs, lead, nil
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests drive for real: IMAP clients (mbsync, mutt,
+# fetchmail), inetd, crypt tools, systemd's socket activator, Wine for the
+# Windows tests. Debian packages only; a no-op when everything is there.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have mbsync || need+=(isync)
+have mutt || need+=(mutt)
+have fetchmail || need+=(fetchmail)
+have mkpasswd || need+=(whois)
+have openssl || need+=(openssl)
+have python3 || need+=(python3)
+have inetd || need+=(openbsd-inetd)
+have systemd-socket-activate || need+=(systemd)
+have systemd-analyze || need+=(systemd)
+if [ "${IMAPD_SKIP_WINE:-}" != 1 ]; then
+  [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
+  have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test-deps: missing ${need[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+# openbsd-inetd's package starts a system inetd; the tests run their own.
+if have service && [ "$(id -u)" = 0 ]; then service openbsd-inetd stop >/dev/null 2>&1 || true; fi

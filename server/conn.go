@@ -1,0 +1,274 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/logging"
+	"imapd/session"
+)
+
+// errClosed is what reads and writes return once the connection is closed;
+// go-imap does not log it.
+var errClosed = fmt.Errorf("connection closed: %w", net.ErrClosed)
+
+// byeWait bounds how long Bye waits for go-imap to write the BYE (it waits
+// for the response being written to end).
+const byeWait = 10 * time.Second
+
+// conn is the net.Conn go-imap is given, and the session.Conn the session
+// is given. Reads time out on our limits (go-imap's own deadlines are
+// ignored); writes go through output, which rewrites and inserts lines.
+type conn struct {
+	raw net.Conn
+	out *output
+	in  timedReader
+
+	tmu     sync.Mutex
+	preAuth time.Duration
+	idle    time.Duration
+	authed  bool
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close
+
+	mu       sync.Mutex
+	ic       *imapserver.Conn
+	log      *logging.Logger
+	host     string
+	ready    bool   // the session exists: Bye goes through go-imap
+	byeText  string // Bye asked for before the session existed
+	shutdown bool   // Shutdown asked before the session existed
+	startErr error  // why no session could be made
+
+	doneOnce sync.Once
+	done     chan struct{} // closed when the session is closed, or will never exist
+	onDone   func()
+}
+
+var _ session.Conn = (*conn)(nil)
+
+func newConn(raw net.Conn, opts *Options) *conn {
+	preAuth := opts.PreAuthTimeout
+	if preAuth <= 0 {
+		preAuth = DefaultPreAuthTimeout
+	}
+	return &conn{
+		raw:     raw,
+		out:     newOutput(raw),
+		in:      newTimedReader(raw),
+		preAuth: preAuth,
+		idle:    DefaultIdleTimeout,
+		log:     opts.Log,
+		closed:  make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// setDeps takes the greeting host, version, log and idle timeout from the
+// session's dependencies. It runs before go-imap writes the greeting.
+func (c *conn) setDeps(d session.Deps, idle time.Duration) {
+	host := d.Hostname
+	if host == "" {
+		host = "localhost"
+	}
+	greeting := host + " IMAP4rev1 server ready"
+	if v := strings.TrimPrefix(d.Version, "v"); v != "" {
+		greeting = fmt.Sprintf("%s IMAP4rev1 v%s server ready", host, v)
+	}
+	c.out.setTexts(oneLine(greeting), oneLine(host+" IMAP4rev1 server terminating connection"))
+	if idle <= 0 && d.Config != nil {
+		idle = d.Config.ImapdTimeout
+	}
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	c.tmu.Lock()
+	c.idle = idle
+	c.tmu.Unlock()
+	c.mu.Lock()
+	c.host = host
+	if d.Log != nil {
+		c.log = d.Log
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) logger() *logging.Logger {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.log
+}
+
+func (c *conn) limit() time.Duration {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	if c.authed {
+		return c.idle
+	}
+	return c.preAuth
+}
+
+// Read reads client data; after our idle limit without any it says
+// goodbye ("* BYE Autologout; idle for too long"), closes the connection and
+// fails, which ends go-imap's loop so that the session's Close runs.
+func (c *conn) Read(p []byte) (int, error) {
+	limit := c.limit()
+	n, err := c.in.read(p, limit)
+	if err == errIdle {
+		select {
+		case <-c.closed:
+			return 0, errClosed
+		default:
+		}
+		c.logger().Infof("autologout: idle for %v, client %s", limit, c.RemoteAddr())
+		c.raw.SetWriteDeadline(time.Now().Add(byeWait))
+		c.out.insertAndClose("* BYE Autologout; idle for too long")
+		c.Close()
+		return 0, errClosed
+	}
+	if err != nil {
+		select {
+		case <-c.closed:
+			return n, errClosed
+		default:
+		}
+	}
+	return n, err
+}
+
+// Write passes go-imap's output through the rewriter.
+func (c *conn) Write(p []byte) (int, error) { return c.out.Write(p) }
+
+// Close closes the connection. It may be called more than once.
+func (c *conn) Close() error {
+	err := errClosed
+	c.closeOnce.Do(func() {
+		err = c.raw.Close() // first: it unblocks a write stuck holding out's lock
+		c.in.stop()
+		c.out.close()
+		close(c.closed)
+	})
+	return err
+}
+
+func (c *conn) LocalAddr() net.Addr  { return c.raw.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// SetDeadline and SetReadDeadline ignore go-imap's fixed read timeouts: Read
+// applies ours.
+func (c *conn) SetDeadline(t time.Time) error {
+	c.raw.SetWriteDeadline(t)
+	return nil
+}
+
+func (c *conn) SetReadDeadline(time.Time) error { return nil }
+
+// SetWriteDeadline passes go-imap's write timeouts on.
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+
+// Notice implements session.Conn.
+func (c *conn) Notice(line string) {
+	line = oneLine(line)
+	if !strings.HasPrefix(line, "* ") {
+		line = "* " + line
+	}
+	c.out.notice(line)
+}
+
+// SelectReadOnly implements session.Conn.
+func (c *conn) SelectReadOnly() { c.out.selectReadOnly() }
+
+// Authenticated implements session.Conn.
+func (c *conn) Authenticated() {
+	c.tmu.Lock()
+	c.authed = true
+	c.tmu.Unlock()
+}
+
+// Bye implements session.Conn: go-imap writes "* BYE text" between two
+// responses and closes the connection; the session's Close follows. Bye
+// returns once the line is written, or after byeWait if go-imap is busy
+// writing a response (the BYE then follows that response). It must not be
+// called while the caller holds a go-imap response writer open (between
+// FetchWriter.CreateMessage and Close): it would wait byeWait for nothing.
+func (c *conn) Bye(text string) {
+	text = oneLine(text)
+	c.mu.Lock()
+	if !c.ready {
+		// The session is being made: the greeting becomes this BYE.
+		if c.byeText == "" {
+			c.byeText = text
+		}
+		c.mu.Unlock()
+		return
+	}
+	ic := c.ic
+	c.mu.Unlock()
+	written := make(chan struct{})
+	go func() {
+		ic.Bye(text)
+		close(written)
+	}()
+	timer := time.NewTimer(byeWait)
+	defer timer.Stop()
+	select {
+	case <-written:
+	case <-timer.C:
+	}
+}
+
+// byeShutdown says goodbye for a server shutdown.
+func (c *conn) byeShutdown() {
+	c.mu.Lock()
+	if !c.ready {
+		c.shutdown = true
+		c.mu.Unlock()
+		return
+	}
+	host := c.host
+	c.mu.Unlock()
+	c.Bye(shutdownText(host))
+}
+
+func shutdownText(host string) string {
+	return host + " IMAP4rev1 server shutting down"
+}
+
+// markReady records that the session exists, unless a Bye or a shutdown came
+// first: then it returns the BYE text to send instead of the greeting.
+func (c *conn) markReady() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byeText != "" {
+		return c.byeText
+	}
+	if c.shutdown {
+		return shutdownText(c.host)
+	}
+	c.ready = true
+	return ""
+}
+
+// sessionDone records that the session is closed (or was never made).
+func (c *conn) sessionDone() {
+	c.doneOnce.Do(func() {
+		close(c.done)
+		if c.onDone != nil {
+			c.onDone()
+		}
+	})
+}
+
+// oneLine makes text safe to send as the rest of a response line.
+func oneLine(text string) string {
+	if !strings.ContainsAny(text, "\r\n") {
+		return text
+	}
+	return strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}

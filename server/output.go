@@ -1,0 +1,354 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// output is the line-aware stream between go-imap and the socket. It sees
+// every byte go-imap writes, knows where each response line starts and where
+// literals are, and so can
+//   - rewrite go-imap's greeting and LOGOUT BYE into the legacy texts,
+//   - turn the next tagged "OK [READ-WRITE] SELECT completed" into
+//     "OK [READ-ONLY] SELECT completed",
+//   - put queued notices just before the next tagged line,
+//   - write a line of its own (an autologout BYE) between two responses.
+//
+// Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
+// looked at. Only a line that may still become one of the rewritten lines is
+// held back, and only until it is complete or stops matching: go-imap writes
+// each line in one flush, so holding adds no latency. Everything else is
+// passed on in the Write call that brought it.
+type output struct {
+	mu sync.Mutex
+	w  io.Writer // the socket
+
+	greeting string // replacement greeting text after "* OK ", "" = leave it
+	logout   string // replacement text after "* BYE " for go-imap's "Logging out"
+
+	mode   int
+	kind   int    // what the held line may become
+	first  bool   // the next line is the first one (the greeting)
+	hold   []byte // held bytes of the current line (modeHold)
+	head   []byte // first bytes of the current response (modePass)
+	tail   []byte // last bytes since the line or the last literal began (modePass)
+	lit    int64  // literal bytes still to pass (modePass)
+	closed bool
+	buf    []byte // reused for the bytes of one Write
+
+	qmu      sync.Mutex // guards notices and readOnly: not held while writing
+	notices  []string
+	readOnly bool
+}
+
+// Line states.
+const (
+	modeStart = iota // at the start of a line: nothing of it written yet
+	modeHold         // holding the start of a line that may be rewritten
+	modePass         // passing the rest of the line (and its literals) on
+)
+
+// What a held line may become.
+const (
+	kindGreeting = iota
+	kindBye
+	kindSelect
+)
+
+const (
+	headLen    = 48   // enough for "<tag> <status word> "
+	tailLen    = 32   // enough for "{<20 digits>+}\r"
+	maxHold    = 8192 // give up holding a line longer than this
+	maxKeep    = 64 << 10
+	goLogout   = "* BYE Logging out\r\n"
+	goSelectRW = " OK [READ-WRITE] SELECT completed\r\n"
+	ourSelect  = " OK [READ-ONLY] SELECT completed\r\n"
+)
+
+func newOutput(w io.Writer) *output {
+	return &output{w: w, first: true}
+}
+
+// setTexts sets the legacy greeting and LOGOUT texts. It must be called
+// before go-imap writes its greeting.
+func (o *output) setTexts(greeting, logout string) {
+	o.mu.Lock()
+	o.greeting, o.logout = greeting, logout
+	o.mu.Unlock()
+}
+
+// notice queues an untagged line for just before the next tagged line.
+func (o *output) notice(line string) {
+	o.qmu.Lock()
+	o.notices = append(o.notices, line)
+	o.qmu.Unlock()
+}
+
+// selectReadOnly makes the next tagged line, if it is a SELECT's
+// OK [READ-WRITE], say OK [READ-ONLY].
+func (o *output) selectReadOnly() {
+	o.qmu.Lock()
+	o.readOnly = true
+	o.qmu.Unlock()
+}
+
+// Write passes p on, rewritten; it writes to the socket once per call (not
+// at all if everything in p is held back).
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return 0, errClosed
+	}
+	if o.mode == modePass && o.lit >= int64(len(p)) {
+		// Literal bytes only (message bodies): straight through.
+		n, err := o.w.Write(p)
+		o.lit -= int64(n)
+		if o.lit == 0 {
+			o.tail = o.tail[:0]
+		}
+		return n, err
+	}
+	out := o.process(p, o.buf[:0])
+	if cap(out) <= maxKeep {
+		o.buf = out[:0]
+	}
+	if len(out) > 0 {
+		if _, err := o.w.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// insertAndClose writes line (with CRLF) now if the socket is between two lines,
+// and then refuses further writes. It reports whether the line was written.
+func (o *output) insertAndClose(line string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	o.closed = true
+	if o.mode == modePass {
+		return false
+	}
+	_, err := io.WriteString(o.w, line+"\r\n")
+	return err == nil
+}
+
+// close makes later writes fail.
+func (o *output) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+}
+
+func (o *output) process(p, out []byte) []byte {
+	for len(p) > 0 {
+		switch o.mode {
+		case modeStart:
+			out = o.begin(p[0], out)
+		case modeHold:
+			i := bytes.IndexByte(p, '\n')
+			n := len(p)
+			if i >= 0 {
+				n = i + 1
+			}
+			o.hold = append(o.hold, p[:n]...)
+			p = p[n:]
+			switch done, keep := o.judge(); {
+			case done != nil:
+				out = append(out, done...)
+				o.hold = o.hold[:0]
+				o.mode = modeStart
+			case !keep:
+				// Not a line we rewrite: pass it from its start.
+				rest := make([]byte, 0, len(o.hold)+len(p))
+				rest = append(append(rest, o.hold...), p...)
+				o.hold = o.hold[:0]
+				o.startPass()
+				p = rest
+			}
+		case modePass:
+			if o.lit > 0 {
+				n := int64(len(p))
+				if n > o.lit {
+					n = o.lit
+				}
+				out = append(out, p[:n]...)
+				p = p[n:]
+				o.lit -= n
+				if o.lit == 0 {
+					o.tail = o.tail[:0]
+				}
+				continue
+			}
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				out = append(out, p...)
+				o.track(p)
+				p = nil
+				continue
+			}
+			out = append(out, p[:i+1]...)
+			o.track(p[:i])
+			p = p[i+1:]
+			if len(o.tail) == 0 || o.tail[len(o.tail)-1] != '\r' {
+				o.track([]byte{'\n'}) // a bare LF does not end a line
+				continue
+			}
+			if n, ok := o.literal(); ok {
+				o.lit = n // the response goes on after the literal
+				o.tail = o.tail[:0]
+				continue
+			}
+			o.mode = modeStart
+		}
+	}
+	return out
+}
+
+// begin starts a line whose first byte is b.
+func (o *output) begin(b byte, out []byte) []byte {
+	if o.first {
+		o.first = false
+		if o.greeting != "" {
+			o.mode, o.kind = modeHold, kindGreeting
+			return out
+		}
+		o.startPass()
+		return out
+	}
+	switch b {
+	case '*':
+		if o.logout != "" {
+			o.mode, o.kind = modeHold, kindBye
+			return out
+		}
+	case '+':
+	default: // a tagged line: the end of a command
+		o.qmu.Lock()
+		notices, ro := o.notices, o.readOnly
+		o.notices, o.readOnly = nil, false
+		o.qmu.Unlock()
+		for _, n := range notices {
+			out = append(append(out, n...), '\r', '\n')
+		}
+		if ro {
+			o.mode, o.kind = modeHold, kindSelect
+			return out
+		}
+	}
+	o.startPass()
+	return out
+}
+
+func (o *output) startPass() {
+	o.mode = modePass
+	o.head = o.head[:0]
+	o.tail = o.tail[:0]
+	o.lit = 0
+}
+
+// judge looks at the held bytes: done is the complete line to send (rewritten
+// or not); keep says the line may still be one to rewrite.
+func (o *output) judge() (done []byte, keep bool) {
+	h := o.hold
+	complete := bytes.HasSuffix(h, []byte("\r\n"))
+	switch o.kind {
+	case kindGreeting:
+		if !complete {
+			return nil, len(h) <= maxHold
+		}
+		s := string(h)
+		for _, status := range []string{"OK", "PREAUTH"} {
+			prefix := "* " + status + " [CAPABILITY "
+			if strings.HasPrefix(s, prefix) && strings.HasSuffix(s, "] IMAP server ready\r\n") {
+				return []byte("* " + status + " " + o.greeting + "\r\n"), false
+			}
+		}
+		return h, false
+	case kindBye:
+		if string(h) == goLogout {
+			return []byte("* BYE " + o.logout + "\r\n"), false
+		}
+		return nil, strings.HasPrefix(goLogout, string(h))
+	case kindSelect:
+		sp := bytes.IndexByte(h, ' ')
+		if sp < 0 {
+			return nil, !complete && len(h) <= maxHold
+		}
+		rest := string(h[sp:])
+		if rest == goSelectRW {
+			return append(h[:sp:sp], ourSelect...), false
+		}
+		return nil, strings.HasPrefix(goSelectRW, rest)
+	}
+	return nil, false
+}
+
+// track records passed bytes of the current line.
+func (o *output) track(b []byte) {
+	if n := headLen - len(o.head); n > 0 {
+		o.head = append(o.head, b[:min(n, len(b))]...)
+	}
+	if len(b) >= tailLen {
+		o.tail = append(o.tail[:0], b[len(b)-tailLen:]...)
+		return
+	}
+	if over := len(o.tail) + len(b) - tailLen; over > 0 {
+		o.tail = append(o.tail[:0], o.tail[over:]...)
+	}
+	o.tail = append(o.tail, b...)
+}
+
+// literal reports whether the line that just ended (tail ends with CR)
+// announces a literal, and its size. Status responses ("* OK ...",
+// "tag NO ...") and continuation requests carry text, never literals, so
+// text that happens to end in "{5}" is not mistaken for one.
+func (o *output) literal() (int64, bool) {
+	t := o.tail[:len(o.tail)-1] // without the CR
+	if len(t) < 3 || t[len(t)-1] != '}' {
+		return 0, false
+	}
+	open := bytes.LastIndexByte(t, '{')
+	if open < 0 {
+		return 0, false
+	}
+	digits := t[open+1 : len(t)-1]
+	if len(digits) > 0 && (digits[len(digits)-1] == '+' || digits[len(digits)-1] == '-') {
+		digits = digits[:len(digits)-1]
+	}
+	if len(digits) == 0 || len(digits) > 19 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	if o.statusLine() {
+		return 0, false
+	}
+	return n, true
+}
+
+// statusLine reports whether the current response is a status response or a
+// continuation request, judging by its first words.
+func (o *output) statusLine() bool {
+	f := strings.Fields(string(o.head))
+	if len(f) == 0 || f[0] == "+" {
+		return true
+	}
+	if len(f) < 2 {
+		return false
+	}
+	switch strings.ToUpper(f[1]) {
+	case "OK", "NO", "BAD", "BYE", "PREAUTH":
+		return true
+	}
+	return false
+}

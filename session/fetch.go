@@ -1,0 +1,218 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message/textproto"
+
+	"imapd/mailbox"
+)
+
+// Fetch streams message data. BODY[] goes straight from the file; parts
+// and structure are worked out from one message read into memory at a time.
+func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sel, err := s.needSelected()
+	if err != nil {
+		return err
+	}
+	idx, err := indexes(sel.mbox, sel.told, numSet)
+	if err != nil {
+		return err
+	}
+	setsSeen := false
+	if !sel.mbox.ReadOnly() {
+		for _, sec := range options.BodySection {
+			if !sec.Peek {
+				setsSeen = true
+			}
+		}
+		for _, sec := range options.BinarySection {
+			if !sec.Peek {
+				setsSeen = true
+			}
+		}
+	}
+	for _, i := range idx {
+		if err := s.fetchOne(w, sel, i, options, setsSeen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool) error {
+	mb := sel.mbox
+	m := mb.Message(i)
+	writeFlags := options.Flags
+	if setsSeen && m.Flags&mailbox.Seen == 0 {
+		if err := mb.SetFlags(i, m.Flags|mailbox.Seen, m.Keywords); err != nil {
+			return s.storageErr("FETCH", err)
+		}
+		m = mb.Message(i)
+		writeFlags = true
+	}
+
+	rw := w.CreateMessage(uint32(i + 1))
+	if options.UID {
+		rw.WriteUID(imap.UID(m.UID))
+	}
+	if writeFlags {
+		rw.WriteFlags(messageFlags(m))
+	}
+	if options.RFC822Size {
+		rw.WriteRFC822Size(m.Size)
+	}
+	if options.InternalDate {
+		rw.WriteInternalDate(m.InternalDate)
+	}
+
+	// The whole message, read once when something needs it.
+	var whole []byte
+	load := func() ([]byte, error) {
+		if whole != nil {
+			return whole, nil
+		}
+		rc, err := mb.Open(i)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		whole, err = io.ReadAll(rc)
+		return whole, err
+	}
+
+	if options.Envelope {
+		h, err := s.header(mb, i, whole)
+		if err != nil {
+			rw.Close()
+			return s.storageErr("FETCH", err)
+		}
+		rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+	}
+	if options.BodyStructure != nil {
+		b, err := load()
+		if err != nil {
+			rw.Close()
+			return s.storageErr("FETCH", err)
+		}
+		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(b)))
+	}
+	for _, sec := range options.BodySection {
+		if sec.Specifier == imap.PartSpecifierNone && len(sec.Part) == 0 && sec.Partial == nil && whole == nil {
+			if err := streamWhole(rw, mb, i, sec, m.Size); err != nil {
+				rw.Close()
+				return s.storageErr("FETCH", err)
+			}
+			continue
+		}
+		b, err := load()
+		if err != nil {
+			rw.Close()
+			return s.storageErr("FETCH", err)
+		}
+		out := imapserver.ExtractBodySection(bytes.NewReader(b), sec)
+		wc := rw.WriteBodySection(sec, int64(len(out)))
+		wc.Write(out)
+		wc.Close()
+	}
+	for _, sec := range options.BinarySection {
+		b, err := load()
+		if err != nil {
+			rw.Close()
+			return s.storageErr("FETCH", err)
+		}
+		out := imapserver.ExtractBinarySection(bytes.NewReader(b), sec)
+		wc := rw.WriteBinarySection(sec, int64(len(out)))
+		wc.Write(out)
+		wc.Close()
+	}
+	for _, sec := range options.BinarySectionSize {
+		b, err := load()
+		if err != nil {
+			rw.Close()
+			return s.storageErr("FETCH", err)
+		}
+		rw.WriteBinarySectionSize(sec, imapserver.ExtractBinarySectionSize(bytes.NewReader(b), sec))
+	}
+	return rw.Close()
+}
+
+// streamWhole sends BODY[] as a literal straight from the file.
+func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, sec *imap.FetchItemBodySection, size int64) error {
+	rc, err := mb.Open(i)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	wc := rw.WriteBodySection(sec, size)
+	n, err := io.Copy(wc, rc)
+	if err == nil && n != size {
+		err = fmt.Errorf("message %d: read %d bytes, expected %d", i+1, n, size)
+	}
+	if cerr := wc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// header reads only the header of message i (or takes it from whole).
+func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
+	var r io.Reader
+	if whole != nil {
+		r = bytes.NewReader(whole)
+	} else {
+		rc, err := mb.Open(i)
+		if err != nil {
+			return textproto.Header{}, err
+		}
+		defer rc.Close()
+		r = rc
+	}
+	h, err := textproto.ReadHeader(bufio.NewReader(r))
+	if err != nil && err != io.EOF {
+		// A malformed header still has an envelope: what could be read.
+		return h, nil
+	}
+	return h, nil
+}
+
+func messageFlags(m mailbox.Message) []imap.Flag {
+	var flags []imap.Flag
+	if m.Recent {
+		flags = append(flags, flagRecent)
+	}
+	for _, f := range systemFlags {
+		if m.Flags&f.bit != 0 {
+			flags = append(flags, f.flag)
+		}
+	}
+	for _, k := range m.Keywords {
+		flags = append(flags, imap.Flag(k))
+	}
+	if flags == nil {
+		flags = []imap.Flag{}
+	}
+	return flags
+}
+
+var systemFlags = []struct {
+	bit  mailbox.Flags
+	flag imap.Flag
+}{
+	{mailbox.Seen, imap.FlagSeen},
+	{mailbox.Answered, imap.FlagAnswered},
+	{mailbox.Flagged, imap.FlagFlagged},
+	{mailbox.Deleted, imap.FlagDeleted},
+	{mailbox.Draft, imap.FlagDraft},
+}
+
+// flagRecent is IMAP4rev1's \Recent (go-imap v2 dropped the constant with
+// IMAP4rev2).
+const flagRecent imap.Flag = `\Recent`

@@ -1,0 +1,252 @@
+package session
+
+import (
+	"errors"
+	"io/fs"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/folders"
+	"imapd/mailbox"
+	"imapd/mailbox/mbox"
+	"imapd/platform"
+)
+
+// Namespace: one personal namespace, "/" separated, as the legacy server.
+func (s *Session) Namespace() (*imap.NamespaceData, error) {
+	return &imap.NamespaceData{
+		Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: '/'}},
+	}, nil
+}
+
+// Create makes a message folder ("a"), or a folder of folders with a
+// message folder inside ("a/b"), as the manual's user notes describe.
+func (s *Session) Create(name string, options *imap.CreateOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if isInbox(name) {
+		return no(imap.ResponseCodeAlreadyExists, "Can't create INBOX: it always exists")
+	}
+	path, err := s.tree.Create(name)
+	if err != nil {
+		return s.storageErr("CREATE", err)
+	}
+	if path != "" {
+		if err := mbox.Initialize(path, s.mboxOptions(false)); err != nil {
+			return s.storageErr("CREATE", err)
+		}
+	}
+	s.deps.Log.Debugf("create %q %s", name, s.who())
+	return nil
+}
+
+// inUse reports whether a mailbox file is held by a session, this one
+// included (the manual: a folder can't be deleted while it is in use).
+func (s *Session) inUse(path string) bool {
+	if s.sel != nil && s.sel.path == path {
+		return true
+	}
+	return platform.InUse(path)
+}
+
+// Delete removes a message folder, or an empty folder of folders.
+func (s *Session) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if isInbox(name) {
+		return no(imap.ResponseCodeCannot, "Can't delete INBOX")
+	}
+	path, err := s.tree.Path(name)
+	if err != nil {
+		return s.storageErr("DELETE", err)
+	}
+	if s.inUse(path) {
+		return no(imap.ResponseCodeInUse, "Can't delete mailbox %s: it is in use by another session; select another mailbox there first", name)
+	}
+	if err := s.tree.Delete(name); err != nil {
+		return s.storageErr("DELETE", err)
+	}
+	s.deps.Log.Debugf("delete %q %s", name, s.who())
+	return nil
+}
+
+// Rename renames a folder. Renaming INBOX moves its messages into a new
+// folder and leaves INBOX empty, as RFC 3501 asks.
+func (s *Session) Rename(name, newName string, options *imap.RenameOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if isInbox(newName) {
+		return no(imap.ResponseCodeAlreadyExists, "Can't rename to INBOX: it always exists")
+	}
+	path, err := s.tree.Path(name)
+	if err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	if s.inUse(path) {
+		return no(imap.ResponseCodeInUse, "Can't rename mailbox %s: it is in use by a session", name)
+	}
+	if isInbox(name) {
+		return s.renameInbox(path, newName)
+	}
+	if err := s.tree.Rename(name, newName); err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	return nil
+}
+
+func (s *Session) renameInbox(inbox, newName string) error {
+	dest, err := s.tree.Create(newName)
+	if err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	if dest == "" {
+		return no(imap.ResponseCodeCannot, "Can't rename INBOX to %s: name a message folder, not a folder of folders", newName)
+	}
+	if err := mbox.Initialize(dest, s.mboxOptions(false)); err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	claim, _, err := platform.ClaimMailbox(inbox, false, func() {})
+	if err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	defer claim.Release()
+	if claim.ReadOnly() {
+		return no(imap.ResponseCodeInUse, "Can't rename INBOX: it is in use by another session")
+	}
+	src, err := mbox.Open(inbox, s.mboxOptions(false))
+	if err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	all := make([]int, src.Len())
+	for i := range all {
+		all[i] = i
+	}
+	if _, err := copyMessages(src, all, dest, s.mboxOptions(false), false); err != nil {
+		src.Close()
+		return s.storageErr("RENAME", err)
+	}
+	// Only what was copied is removed: mail delivered meanwhile stays.
+	copied := make(map[uint32]bool, len(all))
+	for _, i := range all {
+		m := src.Message(i)
+		copied[m.UID] = true
+		if err := src.SetFlags(i, m.Flags|mailbox.Deleted, m.Keywords); err != nil {
+			src.Close()
+			return s.storageErr("RENAME", err)
+		}
+	}
+	_, err = src.Expunge(func(uid uint32) bool { return copied[uid] })
+	if cerr := src.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return s.storageErr("RENAME", err)
+	}
+	return nil
+}
+
+// Subscribe adds a name to the subscription file.
+func (s *Session) Subscribe(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.tree.Subscribe(name); err != nil {
+		return s.storageErr("SUBSCRIBE", err)
+	}
+	return nil
+}
+
+// Unsubscribe removes a name from the subscription file.
+func (s *Session) Unsubscribe(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.tree.Unsubscribe(name); err != nil {
+		return s.storageErr("UNSUBSCRIBE", err)
+	}
+	return nil
+}
+
+// List answers LIST and LSUB.
+func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(patterns) == 0 {
+		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: '/', Mailbox: ""})
+	}
+	var entries []folders.Entry
+	var err error
+	if options != nil && options.SelectSubscribed {
+		entries, err = s.tree.ListSubscribed(ref, patterns)
+	} else {
+		entries, err = s.tree.List(ref, patterns)
+	}
+	if err != nil {
+		return s.storageErr("LIST", err)
+	}
+	for _, e := range entries {
+		if err := w.WriteList(&imap.ListData{Attrs: e.Attrs, Delim: '/', Mailbox: e.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Status reports on a mailbox without selecting it.
+func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	path, err := s.tree.Path(name)
+	if err != nil {
+		return nil, s.storageErr("STATUS", err)
+	}
+	var st mailbox.Status
+	if s.sel != nil && s.sel.path == path {
+		st = statusOf(s.sel.mbox)
+	} else {
+		if path, err = s.messageFolder(name, "STATUS"); err != nil {
+			return nil, err
+		}
+		st, err = mbox.Stat(path, s.mboxOptions(platform.InUse(path)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, no(imap.ResponseCodeNonExistent, "Can't get status of %s: no such mailbox", name)
+		}
+		if err != nil {
+			return nil, s.storageErr("STATUS", err)
+		}
+	}
+	data := &imap.StatusData{Mailbox: name}
+	if options.NumMessages {
+		data.NumMessages = &st.Messages
+	}
+	if options.NumRecent {
+		data.NumRecent = &st.Recent
+	}
+	if options.NumUnseen {
+		data.NumUnseen = &st.Unseen
+	}
+	if options.UIDNext {
+		data.UIDNext = imap.UID(st.UIDNext)
+	}
+	if options.UIDValidity {
+		data.UIDValidity = st.UIDValidity
+	}
+	if options.Size {
+		data.Size = &st.Size
+	}
+	return data, nil
+}
+
+func statusOf(mb mailbox.Mailbox) mailbox.Status {
+	st := mailbox.Status{Messages: uint32(mb.Len()), UIDNext: mb.UIDNext(), UIDValidity: mb.UIDValidity()}
+	for i := 0; i < mb.Len(); i++ {
+		m := mb.Message(i)
+		if m.Recent {
+			st.Recent++
+		}
+		if m.Flags&mailbox.Seen == 0 {
+			st.Unseen++
+		}
+		st.Size += m.Size
+	}
+	return st
+}

@@ -1,0 +1,128 @@
+package session
+
+import (
+	"sort"
+
+	"github.com/emersion/go-imap/v2"
+
+	"imapd/mailbox"
+)
+
+// indexes resolves a sequence or UID set against the selected mailbox into
+// ascending 0-based indexes. Sequence numbers beyond the mailbox are an
+// error (BAD in RFC 3501 terms); UIDs that do not exist are skipped.
+func indexes(mb mailbox.Mailbox, told int, set imap.NumSet) ([]int, error) {
+	n := mb.Len()
+	if told < n {
+		n = told // messages the client has not been told of yet are not addressable
+	}
+	var out []int
+	switch set := set.(type) {
+	case imap.SeqSet:
+		seen := make(map[int]bool)
+		for _, r := range set {
+			start, stop := r.Start, r.Stop
+			if start == 0 {
+				start = uint32(n)
+			}
+			if stop == 0 {
+				stop = uint32(n)
+			}
+			if start > stop {
+				start, stop = stop, start
+			}
+			if start == 0 || int(stop) > n {
+				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number"}
+			}
+			for i := start; i <= stop; i++ {
+				if !seen[int(i-1)] {
+					seen[int(i-1)] = true
+					out = append(out, int(i-1))
+				}
+			}
+		}
+		sort.Ints(out)
+	case imap.UIDSet:
+		if n == 0 {
+			return nil, nil
+		}
+		maxUID := mb.Message(n - 1).UID
+		for _, r := range set {
+			start, stop := uint32(r.Start), uint32(r.Stop)
+			if start == 0 {
+				start = maxUID
+			}
+			if stop == 0 {
+				stop = maxUID
+			}
+			if start > stop {
+				start, stop = stop, start
+			}
+			// UIDs ascend with the index: find the first at or above start.
+			i := sort.Search(n, func(i int) bool { return mb.Message(i).UID >= start })
+			for ; i < n && mb.Message(i).UID <= stop; i++ {
+				out = append(out, i)
+			}
+		}
+		if len(set) > 1 {
+			sort.Ints(out)
+			out = compactInts(out)
+		}
+	}
+	return out, nil
+}
+
+// uidIn reports whether uid is in set, with "*" meaning maxUID.
+func uidIn(set imap.UIDSet, uid, maxUID uint32) bool {
+	for _, r := range set {
+		start, stop := uint32(r.Start), uint32(r.Stop)
+		if start == 0 {
+			start = maxUID
+		}
+		if stop == 0 {
+			stop = maxUID
+		}
+		if start > stop {
+			start, stop = stop, start
+		}
+		if uid >= start && uid <= stop {
+			return true
+		}
+	}
+	return false
+}
+
+// seqIn reports whether seq is in set, with "*" meaning max.
+func seqIn(set imap.SeqSet, seq, max uint32) bool {
+	for _, r := range set {
+		start, stop := r.Start, r.Stop
+		if start == 0 {
+			start = max
+		}
+		if stop == 0 {
+			stop = max
+		}
+		if start > stop {
+			start, stop = stop, start
+		}
+		if seq >= start && seq <= stop {
+			return true
+		}
+	}
+	return false
+}
+
+// compactInts drops repeats from a sorted slice.
+func compactInts(s []int) []int {
+	if len(s) < 2 {
+		return s
+	}
+	j := 1
+	for i := 1; i < len(s); i++ {
+		if s[i] != s[j-1] {
+			s[j] = s[i]
+			j++
+		}
+	}
+	return s[:j]
+}

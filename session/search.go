@@ -1,0 +1,221 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message/textproto"
+
+	"imapd/mailbox"
+)
+
+// Search matches messages against the criteria. Header and body text are
+// read only for the messages and keys that need them.
+func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sel, err := s.needSelected()
+	if err != nil {
+		return nil, err
+	}
+	n := sel.told
+	if l := sel.mbox.Len(); l < n {
+		n = l
+	}
+	var maxUID uint32
+	if n > 0 {
+		maxUID = sel.mbox.Message(n - 1).UID
+	}
+	data := &imap.SearchData{}
+	var seqs imap.SeqSet
+	var uids imap.UIDSet
+	for i := 0; i < n; i++ {
+		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID}
+		ok, err := c.match(criteria)
+		if err != nil {
+			return nil, s.storageErr("SEARCH", err)
+		}
+		if !ok {
+			continue
+		}
+		num := uint32(i + 1)
+		if kind == imapserver.NumKindUID {
+			num = c.m.UID
+		}
+		if data.Count == 0 || num < data.Min {
+			data.Min = num
+		}
+		if num > data.Max {
+			data.Max = num
+		}
+		data.Count++
+		seqs.AddNum(uint32(i + 1))
+		uids.AddNum(imap.UID(c.m.UID))
+	}
+	if kind == imapserver.NumKindUID {
+		data.All = uids
+	} else {
+		data.All = seqs
+	}
+	return data, nil
+}
+
+// candidate is one message under test, with its text loaded lazily.
+type candidate struct {
+	mb     mailbox.Mailbox
+	i      int
+	m      mailbox.Message
+	n      uint32
+	maxUID uint32
+
+	raw    []byte
+	hdr    *textproto.Header
+	body   []byte
+	loaded bool
+}
+
+func (c *candidate) load() error {
+	if c.loaded {
+		return nil
+	}
+	rc, err := c.mb.Open(c.i)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	c.raw, err = io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	br := bufio.NewReader(bytes.NewReader(c.raw))
+	h, _ := textproto.ReadHeader(br)
+	c.hdr = &h
+	c.body, _ = io.ReadAll(br)
+	c.loaded = true
+	return nil
+}
+
+func containsFold(haystack []byte, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	return bytes.Contains(bytes.ToLower(haystack), []byte(strings.ToLower(needle)))
+}
+
+func dateOnly(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (c *candidate) match(cr *imap.SearchCriteria) (bool, error) {
+	for _, set := range cr.SeqNum {
+		if !seqIn(set, uint32(c.i+1), c.n) {
+			return false, nil
+		}
+	}
+	for _, set := range cr.UID {
+		if !uidIn(set, c.m.UID, c.maxUID) {
+			return false, nil
+		}
+	}
+	if !cr.Since.IsZero() && dateOnly(c.m.InternalDate).Before(dateOnly(cr.Since)) {
+		return false, nil
+	}
+	if !cr.Before.IsZero() && !dateOnly(c.m.InternalDate).Before(dateOnly(cr.Before)) {
+		return false, nil
+	}
+	if cr.Larger > 0 && c.m.Size <= cr.Larger {
+		return false, nil
+	}
+	if cr.Smaller > 0 && c.m.Size >= cr.Smaller {
+		return false, nil
+	}
+	flags := messageFlags(c.m)
+	has := func(f imap.Flag) bool {
+		for _, g := range flags {
+			if strings.EqualFold(string(g), string(f)) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range cr.Flag {
+		if !has(f) {
+			return false, nil
+		}
+	}
+	for _, f := range cr.NotFlag {
+		if has(f) {
+			return false, nil
+		}
+	}
+	if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() || len(cr.Header) > 0 || len(cr.Body) > 0 || len(cr.Text) > 0 {
+		if err := c.load(); err != nil {
+			return false, err
+		}
+		if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+			sent, err := mail.ParseDate(c.hdr.Get("Date"))
+			if err != nil {
+				return false, nil
+			}
+			if !cr.SentSince.IsZero() && dateOnly(sent).Before(dateOnly(cr.SentSince)) {
+				return false, nil
+			}
+			if !cr.SentBefore.IsZero() && !dateOnly(sent).Before(dateOnly(cr.SentBefore)) {
+				return false, nil
+			}
+		}
+		for _, hf := range cr.Header {
+			vals := c.hdr.Values(hf.Key)
+			if len(vals) == 0 {
+				return false, nil
+			}
+			found := false
+			for _, v := range vals {
+				if containsFold([]byte(v), hf.Value) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false, nil
+			}
+		}
+		for _, b := range cr.Body {
+			if !containsFold(c.body, b) {
+				return false, nil
+			}
+		}
+		for _, t := range cr.Text {
+			if !containsFold(c.raw, t) {
+				return false, nil
+			}
+		}
+	}
+	for i := range cr.Not {
+		ok, err := c.match(&cr.Not[i])
+		if err != nil || ok {
+			return false, err
+		}
+	}
+	for _, pair := range cr.Or {
+		a, err := c.match(&pair[0])
+		if err != nil {
+			return false, err
+		}
+		if a {
+			continue
+		}
+		b, err := c.match(&pair[1])
+		if err != nil || !b {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,213 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/folders"
+	"imapd/mailbox"
+	"imapd/mailbox/mbox"
+	"imapd/platform"
+)
+
+func isInbox(name string) bool { return strings.EqualFold(name, "INBOX") }
+
+func (s *Session) mboxOptions(readOnly bool) mbox.Options {
+	return mbox.Options{
+		ReadOnly: readOnly,
+		Hostname: s.deps.Hostname,
+		UseFlock: s.deps.Config.UseFlock,
+	}
+}
+
+// messageFolder resolves a name that must be an existing message folder.
+// INBOX is created (empty) when the drop file does not exist yet.
+func (s *Session) messageFolder(name, what string) (string, error) {
+	path, err := s.tree.Path(name)
+	if err != nil {
+		return "", s.storageErr(what, err)
+	}
+	if isInbox(name) {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil && !errors.Is(err, fs.ErrExist) {
+				return "", s.storageErr(what, fmt.Errorf("create drop file %s: %w", path, err))
+			}
+			if f != nil {
+				f.Close()
+			}
+		}
+		return path, nil
+	}
+	kind, err := s.tree.Kind(name)
+	if err != nil {
+		return "", s.storageErr(what, err)
+	}
+	switch kind {
+	case folders.NotFound:
+		return "", no(imap.ResponseCodeNonExistent, "Can't open mailbox %s: no such mailbox", name)
+	case folders.FolderOfFolders:
+		return "", no(imap.ResponseCodeCannot, "Can't open mailbox %s: it holds folders, not messages", name)
+	}
+	if err := folders.CheckFile(path); err != nil {
+		return "", s.storageErr(what, err)
+	}
+	return path, nil
+}
+
+// Select opens a mailbox for this session (SELECT and EXAMINE).
+func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.closeSelected(); err != nil {
+		return nil, err
+	}
+	path, err := s.messageFolder(name, "SELECT")
+	if err != nil {
+		return nil, err
+	}
+	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, s.letGo)
+	if err != nil {
+		return nil, s.storageErr("SELECT", err)
+	}
+	mb, err := mbox.Open(path, s.mboxOptions(claim.ReadOnly()))
+	if err != nil {
+		claim.Release()
+		return nil, s.storageErr("SELECT", err)
+	}
+	for _, n := range notices {
+		s.conn.Notice(n)
+	}
+	if claim.ReadOnly() && !options.ReadOnly {
+		s.conn.SelectReadOnly()
+		s.deps.Log.Infof("select %s %s: read-only, held by another session", name, s.who())
+	}
+	sel := &selected{name: name, path: path, mbox: mb, claim: claim}
+	s.sel = sel
+	sel.told = mb.Len()
+	sel.keywords = slices.Clone(mb.Keywords())
+
+	data := &imap.SelectData{
+		Flags:       mailboxFlags(sel.keywords),
+		NumMessages: uint32(mb.Len()),
+		UIDNext:     imap.UID(mb.UIDNext()),
+		UIDValidity: mb.UIDValidity(),
+	}
+	if !mb.ReadOnly() {
+		data.PermanentFlags = append([]imap.Flag{imap.FlagWildcard}, data.Flags...)
+	}
+	for i := 0; i < mb.Len(); i++ {
+		m := mb.Message(i)
+		if m.Recent {
+			data.NumRecent++
+		}
+		if m.Flags&mailbox.Seen == 0 && data.FirstUnseenSeqNum == 0 {
+			data.FirstUnseenSeqNum = uint32(i + 1)
+		}
+	}
+	return data, nil
+}
+
+// Unselect closes the selected mailbox without expunging.
+func (s *Session) Unselect() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeSelected()
+}
+
+// Poll tells the client what changed: new mail, new keywords. Flags
+// changed by this session are saved here, after every command.
+func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.poll(w)
+}
+
+func (s *Session) poll(w *imapserver.UpdateWriter) error {
+	sel := s.sel
+	if sel == nil {
+		return nil
+	}
+	if _, err := sel.mbox.Sync(); err != nil {
+		if errors.Is(err, mailbox.ErrChanged) {
+			sel.mbox = closedMailbox{sel.mbox}
+			return s.fatal("Fatal mailbox error: mailbox changed by another program")
+		}
+		s.deps.Log.Errorf("check for new mail in %s %s: %v", sel.path, s.who(), err)
+		return nil
+	}
+	if kw := sel.mbox.Keywords(); !slices.Equal(kw, sel.keywords) {
+		sel.keywords = slices.Clone(kw)
+		if err := w.WriteMailboxFlags(mailboxFlags(kw)); err != nil {
+			return err
+		}
+	}
+	if n := sel.mbox.Len(); n != sel.told {
+		sel.told = n
+		if err := w.WriteNumMessages(uint32(n)); err != nil {
+			return err
+		}
+		recent := 0
+		for i := 0; i < n; i++ {
+			if sel.mbox.Message(i).Recent {
+				recent++
+			}
+		}
+		if err := w.WriteNumRecent(uint32(recent)); err != nil {
+			return err
+		}
+	}
+	if !sel.mbox.ReadOnly() {
+		if err := sel.mbox.Checkpoint(); err != nil {
+			if errors.Is(err, mailbox.ErrChanged) {
+				return s.fatal("Fatal mailbox error: mailbox changed by another program")
+			}
+			s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
+			s.conn.Notice("* NO Unable to save flags now, will retry: " + shortErr(err))
+		}
+	}
+	return nil
+}
+
+// Idle reports new mail while the client idles, and saves flags.
+func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	t := time.NewTicker(s.deps.IdlePoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+			s.mu.Lock()
+			err := s.poll(w)
+			s.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// closedMailbox stands in for a mailbox that must not be written again
+// (it changed under us): Close does nothing.
+type closedMailbox struct{ mailbox.Mailbox }
+
+func (closedMailbox) Close() error                 { return nil }
+func (closedMailbox) Checkpoint() error            { return mailbox.ErrChanged }
+func (closedMailbox) Sync() (mailbox.Update, error) { return mailbox.Update{}, mailbox.ErrChanged }
+
+func mailboxFlags(keywords []string) []imap.Flag {
+	flags := []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft, imap.FlagSeen}
+	for _, k := range keywords {
+		flags = append(flags, imap.Flag(k))
+	}
+	return flags
+}

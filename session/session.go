@@ -1,0 +1,58 @@
+// Package session is the IMAP backend of one connection: it implements
+// go-imap v2's imapserver.Session on top of account, auth, folders and
+// mailbox. One file per group of verbs, as go-imap itself is cut.
+package session
+
+import (
+	"net"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"imapd/config"
+	"imapd/logging"
+)
+
+// Conn is what a session needs from the connection around go-imap: the
+// things go-imap v2 does not offer itself. The server package implements it.
+type Conn interface {
+	// Notice queues an untagged line (without CRLF, e.g. "* NO Trying to get
+	// mailbox lock from process 42") to be sent just before the next tagged
+	// reply.
+	Notice(line string)
+	// SelectReadOnly makes the SELECT being answered complete with
+	// "OK [READ-ONLY]" instead of "OK [READ-WRITE]".
+	SelectReadOnly()
+	// Authenticated switches the idle timeout from the pre-login 3 minutes
+	// to imapd_timeout.
+	Authenticated()
+	// Bye sends an unsolicited "* BYE text" and closes the connection. Safe
+	// to call from any goroutine.
+	Bye(text string)
+	RemoteAddr() net.Addr
+	LocalAddr() net.Addr
+}
+
+// Deps is what every session of a server shares.
+type Deps struct {
+	Config   *config.Config
+	Log      *logging.Logger
+	Hostname string // for From lines of appended mail and the pseudo-message
+	Version  string
+	// IdlePoll is how often IDLE looks for new mail and saves flags; 0 = 10s.
+	IdlePoll time.Duration
+}
+
+// Caps is the capability set advertised: only what the storage honours.
+func Caps() imap.CapSet {
+	return imap.CapSet{
+		imap.CapIMAP4rev1:  {},
+		imap.CapNamespace:  {},
+		imap.CapUIDPlus:    {},
+		imap.CapMove:       {},
+		imap.CapChildren:   {},
+		imap.CapLiteralPlus: {},
+		imap.CapUnselect:   {},
+		imap.CapIdle:       {},
+	}
+}

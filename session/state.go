@@ -1,0 +1,187 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/account"
+	"imapd/auth"
+	"imapd/folders"
+	"imapd/mailbox"
+	"imapd/platform"
+)
+
+// Session is one connection's IMAP backend.
+type Session struct {
+	deps Deps
+	conn Conn
+
+	// mu serialises the session's own commands with letGo, which another
+	// session calls from its goroutine.
+	mu sync.Mutex
+
+	acct  *account.Account
+	authn auth.Authenticator
+	tree  *folders.Tree
+
+	sel       *selected
+	endReason string // why the session ended, for the log
+}
+
+// selected is the mailbox a session has selected.
+type selected struct {
+	name     string // as the client named it
+	path     string
+	mbox     mailbox.Mailbox
+	claim    *platform.Claim
+	told     int      // messages the client knows of (EXISTS)
+	keywords []string // keywords the client was told in FLAGS
+	lost     bool     // taken over by another session
+}
+
+// New makes the session of one connection.
+func New(deps Deps, conn Conn) *Session {
+	if deps.IdlePoll <= 0 {
+		deps.IdlePoll = 10 * time.Second
+	}
+	return &Session{deps: deps, conn: conn}
+}
+
+var (
+	_ imapserver.Session          = (*Session)(nil)
+	_ imapserver.SessionNamespace = (*Session)(nil)
+	_ imapserver.SessionMove      = (*Session)(nil)
+)
+
+// ipOf returns the IP part of an address, or "" for pipes.
+func ipOf(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+func (s *Session) clientIP() string { return ipOf(s.conn.RemoteAddr()) }
+
+func (s *Session) who() string {
+	user := "?"
+	if s.acct != nil {
+		user = s.acct.User
+	}
+	host := s.clientIP()
+	if host == "" {
+		host = "local"
+	}
+	return fmt.Sprintf("user=%s host=%s", user, host)
+}
+
+// Close ends the session: changes reach the file, locks are let go.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.closeSelected()
+	if s.authn != nil {
+		s.authn.Close()
+		s.authn = nil
+	}
+	if s.acct != nil {
+		reason := s.endReason
+		if reason == "" {
+			reason = "connection closed"
+		}
+		s.deps.Log.Infof("session end %s: %s", s.who(), reason)
+	}
+	return err
+}
+
+// closeSelected saves and closes the selected mailbox. Caller holds mu.
+func (s *Session) closeSelected() error {
+	sel := s.sel
+	if sel == nil {
+		return nil
+	}
+	s.sel = nil
+	err := sel.mbox.Close()
+	sel.claim.Release()
+	if err != nil {
+		s.deps.Log.Errorf("close mailbox %s %s: %v", sel.path, s.who(), err)
+		return fmt.Errorf("close mailbox %s: %w", sel.name, err)
+	}
+	return nil
+}
+
+// letGo is called by a later session that wants our mailbox (unix): save,
+// say goodbye, go (UW's "kiss of death").
+func (s *Session) letGo() {
+	s.mu.Lock()
+	if s.sel != nil {
+		s.sel.lost = true
+		s.closeSelected()
+	}
+	s.endReason = "Killed (lost mailbox lock)"
+	s.mu.Unlock()
+	s.conn.Bye("Killed (lost mailbox lock)")
+}
+
+// fatal ends a session whose mailbox went bad under it.
+func (s *Session) fatal(reason string) error {
+	s.endReason = reason
+	s.deps.Log.Errorf("%s %s", reason, s.who())
+	go s.conn.Bye(reason)
+	return &imap.Error{Type: imap.StatusResponseTypeBye, Text: reason}
+}
+
+func no(code imap.ResponseCode, format string, args ...any) *imap.Error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: fmt.Sprintf(format, args...)}
+}
+
+// storageErr turns an error from folders or mailbox into a tagged NO.
+func (s *Session) storageErr(what string, err error) error {
+	var ferr *folders.Error
+	switch {
+	case errors.As(err, &ferr):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: ferr.Code, Text: ferr.Text}
+	case errors.Is(err, mailbox.ErrLocked):
+		return no(imap.ResponseCodeInUse, "%s: mailbox is locked by another program, try again", what)
+	case errors.Is(err, mailbox.ErrReadOnly):
+		return no(imap.ResponseCodeCannot, "%s: mailbox is read-only", what)
+	case errors.Is(err, mailbox.ErrNotMailbox):
+		return no(imap.ResponseCodeCannot, "%s: not a mailbox imapd can read", what)
+	case errors.Is(err, mailbox.ErrTooManyKeywords):
+		return no(imap.ResponseCodeLimit, "%s: too many keywords in this mailbox", what)
+	}
+	s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
+	return no(imap.ResponseCodeServerBug, "%s failed: %s", what, shortErr(err))
+}
+
+// shortErr keeps the client's view of an internal error short and free of
+// paths outside the user's area.
+func shortErr(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+func (s *Session) needSelected() (*selected, error) {
+	if s.sel == nil {
+		return nil, no("", "No mailbox selected")
+	}
+	return s.sel, nil
+}

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/mailbox"
+)
+
+// parseFlags splits IMAP flags into system flag bits and keywords.
+// \Recent cannot be set by a client and is ignored, as RFC 3501 says.
+func parseFlags(flags []imap.Flag) (mailbox.Flags, []string, error) {
+	var bits mailbox.Flags
+	var kws []string
+	for _, f := range flags {
+		if strings.HasPrefix(string(f), `\`) {
+			found := false
+			for _, sf := range systemFlags {
+				if strings.EqualFold(string(f), string(sf.flag)) {
+					bits |= sf.bit
+					found = true
+				}
+			}
+			if !found && !strings.EqualFold(string(f), string(flagRecent)) {
+				return 0, nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown system flag " + string(f)}
+			}
+			continue
+		}
+		if !slices.Contains(kws, string(f)) {
+			kws = append(kws, string(f))
+		}
+	}
+	return bits, kws, nil
+}
+
+// Store changes flags in memory; Poll saves them right after the command.
+func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sel, err := s.needSelected()
+	if err != nil {
+		return err
+	}
+	if sel.mbox.ReadOnly() {
+		return no(imap.ResponseCodeCannot, "STORE refused: mailbox is open read-only")
+	}
+	bits, kws, err := parseFlags(flags.Flags)
+	if err != nil {
+		return err
+	}
+	idx, err := indexes(sel.mbox, sel.told, numSet)
+	if err != nil {
+		return err
+	}
+	_, byUID := numSet.(imap.UIDSet)
+	for _, i := range idx {
+		m := sel.mbox.Message(i)
+		nb, nk := m.Flags, m.Keywords
+		switch flags.Op {
+		case imap.StoreFlagsSet:
+			nb, nk = bits, kws
+		case imap.StoreFlagsAdd:
+			nb |= bits
+			nk = slices.Clone(nk)
+			for _, k := range kws {
+				if !slices.Contains(nk, k) {
+					nk = append(nk, k)
+				}
+			}
+		case imap.StoreFlagsDel:
+			nb &^= bits
+			nk = slices.DeleteFunc(slices.Clone(nk), func(k string) bool { return slices.Contains(kws, k) })
+		}
+		if err := sel.mbox.SetFlags(i, nb, nk); err != nil {
+			return s.storageErr("STORE", err)
+		}
+		if !flags.Silent {
+			m = sel.mbox.Message(i)
+			rw := w.CreateMessage(uint32(i + 1))
+			if byUID {
+				rw.WriteUID(imap.UID(m.UID))
+			}
+			rw.WriteFlags(messageFlags(m))
+			if err := rw.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
