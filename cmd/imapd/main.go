@@ -28,7 +28,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -37,15 +36,12 @@ import (
 	"imapd/config"
 	"imapd/logging"
 	"imapd/server"
+	"imapd/platform"
 	"imapd/session"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
 var version = "dev"
-
-// demo runs the -demo setup; it is set by the file that provides it, and is
-// nil in builds without one.
-var demo func(configPath string) int
 
 // shutdownGrace bounds a graceful shutdown.
 const shutdownGrace = 10 * time.Second
@@ -76,11 +72,18 @@ func run(args []string) int {
 	a := &app{path: configPath(*cfgFlag), host: hostname()}
 	switch {
 	case *demoFlag:
-		if demo == nil {
-			fmt.Fprintln(os.Stderr, "imapd: -demo is not part of this build")
-			return 2
+		addr := *listen
+		if addr == "" {
+			addr = demoAddr
 		}
-		return demo(a.path)
+		conf, cleanup, err := setupDemo(addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "imapd: -demo: %v\n", err)
+			return 1
+		}
+		defer cleanup()
+		a.path = conf
+		return a.listen(addr)
 	case *check:
 		return a.check()
 	case *listen != "":
@@ -99,16 +102,7 @@ func configPath(flagValue string) string {
 	return defaultConfig()
 }
 
-func defaultConfig() string {
-	if runtime.GOOS == "windows" {
-		root := os.Getenv("SystemRoot")
-		if root == "" {
-			root = `C:\Windows`
-		}
-		return filepath.Join(root, "system32", "dmail.conf")
-	}
-	return "/etc/dmail.conf"
-}
+func defaultConfig() string { return platform.DefaultConfigPath() }
 
 func hostname() string {
 	if h, err := os.Hostname(); err == nil && h != "" {

@@ -102,3 +102,27 @@ func longPath(path string) string {
 	}
 	return `\\?\` + filepath.Clean(path)
 }
+
+// MailboxHeld reports whether a session holds the mailbox at path
+// read-write (DELETE refuses such a mailbox). It probes the lock file with
+// read access and share mode FILE_SHARE_READ: a holder (which has write
+// access) makes that fail with a sharing violation. The probe holds the
+// lock file for an instant; a session taking the hold in that instant gets
+// the mailbox read-only, as if it had been held.
+func MailboxHeld(path string) (bool, error) {
+	lock, err := LockFilePath(path)
+	if err != nil {
+		return false, err
+	}
+	h, err := createFile(lock, windows.GENERIC_READ, windows.FILE_SHARE_READ, windows.OPEN_EXISTING)
+	switch {
+	case err == nil:
+		windows.CloseHandle(h)
+		return false, nil
+	case errors.Is(err, windows.ERROR_SHARING_VIOLATION):
+		return true, nil
+	case errors.Is(err, windows.ERROR_FILE_NOT_FOUND):
+		return false, nil
+	}
+	return false, fmt.Errorf("probe mailbox lock file %s: %w", lock, err)
+}

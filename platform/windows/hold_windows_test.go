@@ -65,9 +65,15 @@ func TestLockFilePath(t *testing.T) {
 
 func TestHoldMailboxTwoHandles(t *testing.T) {
 	p := mailboxFile(t)
+	if held, err := MailboxHeld(p); err != nil || held {
+		t.Fatalf("MailboxHeld before any hold: %v, %v", held, err)
+	}
 	release1, elsewhere, err := HoldMailbox(p)
 	if err != nil || elsewhere {
 		t.Fatalf("first hold: elsewhere=%v err=%v", elsewhere, err)
+	}
+	if held, err := MailboxHeld(p); err != nil || !held {
+		t.Fatalf("MailboxHeld while held: %v, %v", held, err)
 	}
 	// A second handle on the same lock file, by another name of the same
 	// path (other case, forward slashes): shut out by the sharing mode.
@@ -90,6 +96,9 @@ func TestHoldMailboxTwoHandles(t *testing.T) {
 
 	release1()
 	release1() // twice is fine
+	if held, err := MailboxHeld(p); err != nil || held {
+		t.Fatalf("MailboxHeld after release: %v, %v", held, err)
+	}
 	release3, elsewhere, err := HoldMailbox(p)
 	if err != nil || elsewhere {
 		t.Fatalf("hold after release: elsewhere=%v err=%v", elsewhere, err)
@@ -122,6 +131,9 @@ func TestHoldMailboxOtherProcess(t *testing.T) {
 	_, elsewhere, err := HoldMailbox(p)
 	if err != nil || !elsewhere {
 		t.Fatalf("hold while another process holds: elsewhere=%v err=%v", elsewhere, err)
+	}
+	if held, err := MailboxHeld(p); err != nil || !held {
+		t.Fatalf("MailboxHeld while another process holds: %v, %v", held, err)
 	}
 
 	// The child exits without releasing: its handle dies with it.
