@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -274,6 +275,7 @@ func TestE2ELinux(t *testing.T) {
 			if log := logFile(t, s, "imapdsvc.log"); !strings.Contains(log, "imapdsvc stopped: ") {
 				t.Errorf("imapdsvc.log:\n%s", log)
 			}
+			checkClientKnown(t, s)
 		})
 	}
 }
@@ -330,6 +332,16 @@ func TestE2EWine(t *testing.T) {
 			t.Errorf("imapdsvc.log lacks %q:\n%s", w, log)
 		}
 	}
+	checkClientKnown(t, s)
+}
+
+// checkClientKnown: imapd knew the client's address (from the socket, or
+// from IMAPD_REMOTE_ADDR when it reads a pipe) and logged it with the login.
+func checkClientKnown(t *testing.T, s *site) {
+	t.Helper()
+	if log := logFile(t, s, "imapd.log"); !strings.Contains(log, "user=alice host=127.0.0.1") {
+		t.Errorf("imapd.log does not name the client 127.0.0.1 (IMAPD_REMOTE_ADDR not read?):\n%s", log)
+	}
 }
 
 // TestE2EWineSecondSessionReadOnly: the manual's Windows rule through two
@@ -358,5 +370,32 @@ func TestE2EWineSecondSessionReadOnly(t *testing.T) {
 	first.ok(`STORE 1 +FLAGS (\Flagged)`)
 	first.ok("NOOP")
 	first.ok("LOGOUT")
+	r.stop(t)
+}
+
+// TestE2EWineNTUser: authent_method nt_user (the Windows default) through
+// imapd.exe: the password goes to LogonUserW. Wine's LogonUserW is a stub
+// that accepts every password (platform/windows's TestLogonUser pins that),
+// so under Wine this proves the path from LOGIN to LogonUser and on to the
+// user's drop file, not a rejection.
+func TestE2EWineNTUser(t *testing.T) {
+	bin, wine := wineEnv(t)
+	s := wineSite(t, bin, wine)
+	data, err := os.ReadFile(s.Site.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(data), "authent_method external", "authent_method nt_user", 1)
+	if err := os.WriteFile(s.Site.Config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startImapdsvc(t, s)
+	c := dialRaw(t, r.addr)
+	c.ok("LOGIN alice any-password-wine-accepts")
+	untagged := c.ok("SELECT INBOX")
+	if !slices.Contains(untagged, "* 3 EXISTS") {
+		t.Errorf("SELECT INBOX: %q, want 3 messages", untagged)
+	}
+	c.ok("LOGOUT")
 	r.stop(t)
 }

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMbsyncBothWays syncs a whole account with mbsync (isync) into a
+// local Maildir, changes things on both sides, syncs again, and checks the
+// drop file and folder files on the server side with the independent
+// reader.
+func TestMbsyncBothWays(t *testing.T) {
+	mbsync, err := exec.LookPath("mbsync")
+	if err != nil {
+		t.Skip("mbsync not installed (scripts/test-deps.sh installs isync)")
+	}
+	site := newSite(t)
+	srv := startListen(t, site)
+	host, port := hostPort(srv.Addr)
+	local := t.TempDir()
+	rc := filepath.Join(local, "mbsyncrc")
+	conf := fmt.Sprintf(`IMAPAccount demo
+Host %s
+Port %s
+User alice
+Pass alice-secret
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account demo
+
+MaildirStore local
+Path %s/mail/
+Inbox %s/mail/INBOX
+SubFolders Verbatim
+
+Channel all
+Far :remote:
+Near :local:
+Patterns *
+Create Both
+Remove None
+Expunge Both
+SyncState *
+`, host, port, local, local)
+	os.MkdirAll(filepath.Join(local, "mail"), 0o700)
+	if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sync := func(step string) {
+		t.Helper()
+		out, err := exec.Command(mbsync, "-c", rc, "-a").CombinedOutput()
+		if err != nil {
+			t.Fatalf("mbsync (%s): %v\n%s\nlog:\n%s", step, err, out, logTail(site))
+		}
+	}
+
+	// 1. Pull everything.
+	sync("first")
+	inbox := maildirFiles(t, filepath.Join(local, "mail", "INBOX"))
+	if len(inbox) != 3 {
+		t.Fatalf("first sync brought %d messages, want 3: %v", len(inbox), inbox)
+	}
+
+	// 2. Change things locally: read+flag one, delete one, file a new
+	// message into a new folder; and deliver a new one on the server.
+	var welcome, lunch string
+	for _, f := range inbox {
+		b, _ := os.ReadFile(f)
+		switch {
+		case strings.Contains(string(b), "Subject: Welcome to imapd"):
+			welcome = f
+		case strings.Contains(string(b), "Subject: Lunch on Friday?"):
+			lunch = f
+		}
+	}
+	if welcome == "" || lunch == "" {
+		t.Fatalf("messages not found locally: %v", inbox)
+	}
+	setMaildirFlags(t, welcome, "FS")
+	setMaildirFlags(t, lunch, "T")
+	archive := filepath.Join(local, "mail", "Archive")
+	for _, d := range []string{"cur", "new", "tmp"} {
+		os.MkdirAll(filepath.Join(archive, d), 0o700)
+	}
+	os.WriteFile(filepath.Join(archive, "cur", "1700000000.1.local:2,S"), []byte("From: me@example.com\nSubject: filed locally\n\nKeep this.\n"), 0o600)
+	deliver(t, site.DropFile("alice"), "frank@example.com", "Delivered meanwhile")
+
+	// 3. Push and pull.
+	sync("second")
+	got := mboxSummary(t, site.DropFile("alice"))
+	want := []string{
+		"Welcome to imapd|1|RO|F|",
+		"Quarterly report|3|O||",
+		"Delivered meanwhile|4|O||",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("drop file after the second sync:\n got %q\nwant %q", got, want)
+	}
+	folder := filepath.Join(site.DropFile("alice")+".mbx", "Archive")
+	got = mboxSummary(t, folder)
+	if len(got) != 2 || got[0][:7] != "PSEUDO|" || !strings.HasPrefix(got[1], "filed locally|1|") || !strings.Contains(got[1], "|RO|") {
+		t.Errorf("Archive folder file: %q", got)
+	}
+	if n := len(maildirFiles(t, filepath.Join(local, "mail", "INBOX"))); n != 3 {
+		t.Errorf("local INBOX has %d messages after the second sync, want 3", n)
+	}
+
+	// 4. A third sync changes nothing on either side: UIDs were kept.
+	before, _ := os.ReadFile(site.DropFile("alice"))
+	sync("third")
+	after, _ := os.ReadFile(site.DropFile("alice"))
+	if string(before) != string(after) {
+		t.Errorf("a sync with no changes rewrote the drop file:\n%s\n---\n%s", before, after)
+	}
+}
+
+func maildirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, sub := range []string{"cur", "new"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range ents {
+			files = append(files, filepath.Join(dir, sub, e.Name()))
+		}
+	}
+	return files
+}
+
+// setMaildirFlags sets the info flags of a maildir message file.
+func setMaildirFlags(t *testing.T, path, flags string) {
+	t.Helper()
+	base := filepath.Base(path)
+	if i := strings.Index(base, ":2,"); i >= 0 {
+		base = base[:i]
+	}
+	dest := filepath.Join(filepath.Dir(filepath.Dir(path)), "cur", base+":2,"+flags)
+	if err := os.Rename(path, dest); err != nil {
+		t.Fatal(err)
+	}
+}
