@@ -187,8 +187,12 @@ func (c *conn) SelectReadOnly() { c.out.selectReadOnly() }
 // Authenticated implements session.Conn.
 func (c *conn) Authenticated() {
 	c.tmu.Lock()
+	first := !c.authed
 	c.authed = true
 	c.tmu.Unlock()
+	if first {
+		c.out.loginDone()
+	}
 }
 
 // Bye implements session.Conn: go-imap writes "* BYE text" between two

@@ -42,6 +42,7 @@ type output struct {
 	qmu      sync.Mutex // guards notices and readOnly: not held while writing
 	notices  []string
 	readOnly bool
+	login    bool
 }
 
 // Line states.
@@ -56,6 +57,7 @@ const (
 	kindGreeting = iota
 	kindBye
 	kindSelect
+	kindLogin
 )
 
 const (
@@ -66,6 +68,8 @@ const (
 	goLogout   = "* BYE Logging out\r\n"
 	goSelectRW = " OK [READ-WRITE] SELECT completed\r\n"
 	ourSelect  = " OK [READ-ONLY] SELECT completed\r\n"
+	goLogin    = "] Logged in\r\n"
+	ourLogin   = "] LOGIN completed\r\n"
 )
 
 func newOutput(w io.Writer) *output {
@@ -92,6 +96,14 @@ func (o *output) notice(line string) {
 func (o *output) selectReadOnly() {
 	o.qmu.Lock()
 	o.readOnly = true
+	o.qmu.Unlock()
+}
+
+// loginDone makes the next tagged line, if it is go-imap's
+// "OK [CAPABILITY ...] Logged in", say "LOGIN completed" as the legacy did.
+func (o *output) loginDone() {
+	o.qmu.Lock()
+	o.login = true
 	o.qmu.Unlock()
 }
 
@@ -232,14 +244,18 @@ func (o *output) begin(b byte, out []byte) []byte {
 	case '+':
 	default: // a tagged line: the end of a command
 		o.qmu.Lock()
-		notices, ro := o.notices, o.readOnly
-		o.notices, o.readOnly = nil, false
+		notices, ro, login := o.notices, o.readOnly, o.login
+		o.notices, o.readOnly, o.login = nil, false, false
 		o.qmu.Unlock()
 		for _, n := range notices {
 			out = append(append(out, n...), '\r', '\n')
 		}
 		if ro {
 			o.mode, o.kind = modeHold, kindSelect
+			return out
+		}
+		if login {
+			o.mode, o.kind = modeHold, kindLogin
 			return out
 		}
 	}
@@ -287,6 +303,14 @@ func (o *output) judge() (done []byte, keep bool) {
 			return append(h[:sp:sp], ourSelect...), false
 		}
 		return nil, strings.HasPrefix(goSelectRW, rest)
+	case kindLogin:
+		if !complete {
+			return nil, len(h) <= maxHold
+		}
+		if bytes.Contains(h, []byte(" OK [CAPABILITY ")) && bytes.HasSuffix(h, []byte(goLogin)) {
+			return append(h[:len(h)-len(goLogin):len(h)-len(goLogin)], ourLogin...), false
+		}
+		return h, false
 	}
 	return nil, false
 }

@@ -227,8 +227,8 @@ func (c *client) expectEOF() {
 func (c *client) login() {
 	c.t.Helper()
 	resps := c.command("a1", "LOGIN alice pw")
-	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 OK ") {
-		c.t.Fatalf("login: %q", resps)
+	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 OK ") || !strings.HasSuffix(last, "] LOGIN completed\r\n") {
+		c.t.Fatalf("login: %q (want the legacy text: OK [CAPABILITY ...] LOGIN completed)", resps)
 	}
 }
 

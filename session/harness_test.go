@@ -1,0 +1,582 @@
+package session_test
+
+// The test harness: every test runs a real server (package server, as
+// cmd/imapd wires it) on a TCP socket on 127.0.0.1, over a real demo site
+// (package demo: spool, dmail.conf with authent_method external, and the
+// real cryptauth program checking crypt()ed passwords). Clients speak raw
+// protocol lines so that assertions are on the exact bytes the server sent.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"imapd/config"
+	"imapd/demo"
+	"imapd/logging"
+	"imapd/server"
+	"imapd/session"
+)
+
+const (
+	testHost = "imap.test"
+	// readLimit bounds every read of a broken test; no assertion depends on
+	// time.
+	readLimit = 20 * time.Second
+	// idlePoll is how often IDLE looks at the mailbox in these tests.
+	idlePoll = 20 * time.Millisecond
+)
+
+// cryptauthPath is the cryptauth binary built once by TestMain.
+var cryptauthPath string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "session-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	cryptauthPath = filepath.Join(dir, "cryptauth")
+	if runtime.GOOS == "windows" {
+		cryptauthPath += ".exe"
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		goTool = "go"
+	}
+	out, err := exec.Command(goTool, "build", "-o", cryptauthPath, "imapd/cmd/cryptauth").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build cryptauth: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// syncBuffer collects the server log.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is one demo site served by one server.
+type env struct {
+	t      *testing.T
+	site   *demo.Site
+	cfg    *config.Config
+	log    *logging.Logger
+	logBuf *syncBuffer
+	srv    *server.Server
+	addr   string
+	closed chan struct{} // one value per closed session
+	deps   session.Deps
+}
+
+// newEnv sets up a demo site (alice has the 3 demo messages in INBOX; bob
+// has no drop file) and serves it; extraConf lines go to dmail.conf.
+func newEnv(t *testing.T, extraConf ...string) *env {
+	t.Helper()
+	dir := t.TempDir()
+	site, err := demo.Setup(dir, cryptauthPath, extraConf...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, problems, err := config.Load(site.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if config.HasErrors(problems) {
+		t.Fatalf("config problems: %v", problems)
+	}
+	e := &env{t: t, site: site, cfg: cfg, logBuf: &syncBuffer{}, closed: make(chan struct{}, 100)}
+	e.log = logging.New(e.logBuf, logging.LevelDebug)
+	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll}
+	e.start()
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.logBuf.String())
+		}
+	})
+	return e
+}
+
+// trackedSession tells the env when a session is closed (its flags are
+// then on disk).
+type trackedSession struct {
+	*session.Session
+	closed chan<- struct{}
+}
+
+func (s trackedSession) Close() error {
+	err := s.Session.Close()
+	s.closed <- struct{}{}
+	return err
+}
+
+func (e *env) start() {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	e.srv = server.NewServer(server.Options{
+		NewDeps: func(net.Conn) (session.Deps, error) { return e.deps, nil },
+		NewSession: func(d session.Deps, c session.Conn) (imapserver.Session, error) {
+			return trackedSession{session.New(d, c), e.closed}, nil
+		},
+		Log: e.log,
+	})
+	go e.srv.Serve(ln)
+}
+
+// stop shuts the server down and waits until every session is closed.
+func (e *env) stop() {
+	if e.srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readLimit)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		e.t.Errorf("shutdown: %v", err)
+	}
+	e.srv = nil
+}
+
+// waitClosed waits until n more sessions have been closed.
+func (e *env) waitClosed(n int) {
+	e.t.Helper()
+	timer := time.NewTimer(readLimit)
+	defer timer.Stop()
+	for range n {
+		select {
+		case <-e.closed:
+		case <-timer.C:
+			e.t.Fatal("session was not closed")
+		}
+	}
+}
+
+func (e *env) inbox() string { return e.site.DropFile("alice") }
+
+// folder is the file of alice's folder name.
+func (e *env) folder(name string) string {
+	return filepath.Join(e.inbox()+".mbx", filepath.FromSlash(name))
+}
+
+func (e *env) read(path string) string {
+	e.t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (e *env) write(path, content string) {
+	e.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// deliver appends one message to path as the DMail SMTP server does: under
+// the dot-lock, LF line ends, a From line first, a blank line after.
+func (e *env) deliver(path, from, subject, body string) {
+	e.t.Helper()
+	lock := path + ".lock"
+	lf, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		e.t.Fatalf("dot-lock %s: %v", lock, err)
+	}
+	lf.Close()
+	defer os.Remove(lock)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	msg := fmt.Sprintf("From %s Mon Nov 23 10:00:00 2026\nFrom: %s\nTo: alice@demo.example\nSubject: %s\n\n%s\n\n", from, from, subject, body)
+	if _, err := f.WriteString(msg); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// mbox writes a drop file or folder of n simple messages (subject
+// "message <i>", body "body <i>"), LF line ends, no status headers.
+func mboxOf(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "From sender%d@example.com Mon Nov %2d 10:00:00 2026\n", i, i)
+		fmt.Fprintf(&b, "From: sender%d@example.com\nTo: alice@demo.example\nSubject: message %d\n", i, i)
+		fmt.Fprintf(&b, "Date: Mon, %d Nov 2026 10:00:00 +0000\nMessage-ID: <m%d@example.com>\n\nbody %d\n\n", i, i, i)
+	}
+	return b.String()
+}
+
+// dial opens a connection and reads the greeting.
+func (e *env) dial() *client {
+	e.t.Helper()
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := &client{t: e.t, conn: conn, br: bufio.NewReader(conn)}
+	e.t.Cleanup(func() { conn.Close() })
+	c.Greeting = c.readResponse()
+	return c
+}
+
+// login dials and logs alice in.
+func (e *env) login() *client {
+	e.t.Helper()
+	c := e.dial()
+	c.ok("LOGIN alice alice-secret")
+	return c
+}
+
+// client is a raw IMAP client: it sends "tag command" lines and collects
+// every response up to the tagged one.
+type client struct {
+	t        *testing.T
+	conn     net.Conn
+	br       *bufio.Reader
+	n        int
+	Greeting string
+}
+
+// result is what one command got back.
+type result struct {
+	Untagged []string // each untagged response without CRLF; literals inline with their CRLF
+	Tagged   string   // the tagged line without tag and CRLF, e.g. "OK [READ-WRITE] SELECT completed"
+	Status   string   // OK, NO or BAD
+}
+
+func (c *client) send(line string) {
+	c.t.Helper()
+	c.conn.SetWriteDeadline(time.Now().Add(readLimit))
+	if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
+		c.t.Fatalf("send %q: %v", line, err)
+	}
+}
+
+func (c *client) sendRaw(b string) {
+	c.t.Helper()
+	c.conn.SetWriteDeadline(time.Now().Add(readLimit))
+	if _, err := io.WriteString(c.conn, b); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+var literalRE = regexp.MustCompile(`\{(\d+)\}$`)
+
+// readResponse reads one response: a line and, when it ends in a literal,
+// the literal and the rest of the response. The final CRLF is removed.
+func (c *client) readResponse() string {
+	c.t.Helper()
+	s, err := c.tryReadResponse()
+	if err != nil {
+		c.t.Fatalf("read response: %v", err)
+	}
+	return s
+}
+
+func (c *client) tryReadResponse() (string, error) {
+	c.conn.SetReadDeadline(time.Now().Add(readLimit))
+	var b strings.Builder
+	for {
+		line, err := c.br.ReadString('\n')
+		if err != nil {
+			return b.String() + line, err
+		}
+		if !strings.HasSuffix(line, "\r\n") {
+			return b.String() + line, fmt.Errorf("line without CRLF: %q", line)
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		b.WriteString(line)
+		m := literalRE.FindStringSubmatch(line)
+		if m == nil || strings.HasPrefix(line, "+ ") {
+			return b.String(), nil
+		}
+		n, _ := strconv.Atoi(m[1])
+		lit := make([]byte, n)
+		if _, err := io.ReadFull(c.br, lit); err != nil {
+			return b.String(), err
+		}
+		b.WriteString("\r\n")
+		b.Write(lit)
+	}
+}
+
+func (c *client) tag() string {
+	c.n++
+	return fmt.Sprintf("A%03d", c.n)
+}
+
+// cmd sends a command and reads up to its tagged reply.
+func (c *client) cmd(format string, args ...any) *result {
+	c.t.Helper()
+	tag := c.tag()
+	c.send(tag + " " + fmt.Sprintf(format, args...))
+	return c.collect(tag)
+}
+
+// collect reads responses up to the tagged one.
+func (c *client) collect(tag string) *result {
+	c.t.Helper()
+	r := &result{}
+	for {
+		line := c.readResponse()
+		if rest, ok := strings.CutPrefix(line, tag+" "); ok {
+			r.Tagged = rest
+			r.Status, _, _ = strings.Cut(rest, " ")
+			return r
+		}
+		r.Untagged = append(r.Untagged, line)
+	}
+}
+
+func (c *client) expect(status, format string, args ...any) *result {
+	c.t.Helper()
+	r := c.cmd(format, args...)
+	if r.Status != status {
+		c.t.Fatalf("%s: want %s, got %q\nuntagged: %q", fmt.Sprintf(format, args...), status, r.Tagged, r.Untagged)
+	}
+	return r
+}
+
+func (c *client) ok(format string, args ...any) *result  { c.t.Helper(); return c.expect("OK", format, args...) }
+func (c *client) no(format string, args ...any) *result  { c.t.Helper(); return c.expect("NO", format, args...) }
+func (c *client) bad(format string, args ...any) *result { c.t.Helper(); return c.expect("BAD", format, args...) }
+
+// logout ends the session the polite way.
+func (c *client) logout() {
+	c.t.Helper()
+	r := c.ok("LOGOUT")
+	want := "* BYE " + testHost + " IMAP4rev1 server terminating connection"
+	if !slices.Contains(r.Untagged, want) {
+		c.t.Errorf("LOGOUT: untagged %q, want %q", r.Untagged, want)
+	}
+}
+
+// waitFor reads responses until one equals line (IDLE, unsolicited data)
+// and returns those before it.
+func (c *client) waitFor(line string) []string {
+	c.t.Helper()
+	var before []string
+	for {
+		got, err := c.tryReadResponse()
+		if err != nil {
+			c.t.Fatalf("waiting for %q: %v (got %q)", line, err, before)
+		}
+		if got == line {
+			return before
+		}
+		before = append(before, got)
+	}
+}
+
+// readEOF reads responses until the server closes the connection and
+// returns them.
+func (c *client) readEOF() []string {
+	c.t.Helper()
+	var got []string
+	for {
+		s, err := c.tryReadResponse()
+		if err == io.EOF && s == "" {
+			return got
+		}
+		if err != nil {
+			if s != "" {
+				got = append(got, s)
+			}
+			if err == io.EOF || isReset(err) {
+				return got
+			}
+			c.t.Fatalf("waiting for the connection to close: %v (got %q)", err, got)
+		}
+		got = append(got, s)
+	}
+}
+
+func isReset(err error) bool {
+	return strings.Contains(err.Error(), "connection reset")
+}
+
+// has fails the test unless every line is among the untagged responses.
+func (r *result) has(t *testing.T, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !slices.Contains(r.Untagged, l) {
+			t.Errorf("missing untagged %q in %q", l, r.Untagged)
+		}
+	}
+}
+
+// lacks fails the test if any untagged response starts with prefix.
+func (r *result) lacks(t *testing.T, prefix string) {
+	t.Helper()
+	for _, l := range r.Untagged {
+		if strings.HasPrefix(l, prefix) {
+			t.Errorf("unexpected untagged %q", l)
+		}
+	}
+}
+
+// exactly fails the test unless the untagged responses are lines, in order.
+func (r *result) exactly(t *testing.T, lines ...string) {
+	t.Helper()
+	if !slices.Equal(r.Untagged, lines) {
+		t.Errorf("untagged responses:\n got %q\nwant %q", r.Untagged, lines)
+	}
+}
+
+// starting returns the untagged responses starting with prefix.
+func (r *result) starting(prefix string) []string {
+	var out []string
+	for _, l := range r.Untagged {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// taggedIs fails the test unless the tagged reply is want.
+func (r *result) taggedIs(t *testing.T, want string) {
+	t.Helper()
+	if r.Tagged != want {
+		t.Errorf("tagged reply %q, want %q", r.Tagged, want)
+	}
+}
+
+// taggedHas fails the test unless the tagged reply starts with prefix.
+func (r *result) taggedHas(t *testing.T, prefix string) {
+	t.Helper()
+	if !strings.HasPrefix(r.Tagged, prefix) {
+		t.Errorf("tagged reply %q, want it to start %q", r.Tagged, prefix)
+	}
+}
+
+// uidValidity returns the UIDVALIDITY of a SELECT reply.
+func (r *result) uidValidity(t *testing.T) string {
+	t.Helper()
+	for _, l := range r.Untagged {
+		if rest, ok := strings.CutPrefix(l, "* OK [UIDVALIDITY "); ok {
+			v, _, _ := strings.Cut(rest, "]")
+			return v
+		}
+	}
+	t.Fatalf("no UIDVALIDITY in %q", r.Untagged)
+	return ""
+}
+
+// statusOf returns the Status and X-Status header values of each message of
+// an mbox file's text, in order ("" when absent), skipping the pseudo
+// message.
+func statusOf(text string) (status, xstatus []string) {
+	for _, m := range splitMbox(text) {
+		if strings.Contains(m, "\nX-IMAP: ") {
+			continue
+		}
+		hdr, _, _ := strings.Cut(m, "\n\n")
+		st, xs := "", ""
+		for _, l := range strings.Split(hdr, "\n") {
+			if v, ok := strings.CutPrefix(l, "Status: "); ok {
+				st = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(l, "X-Status: "); ok {
+				xs = strings.TrimSpace(v)
+			}
+		}
+		status = append(status, st)
+		xstatus = append(xstatus, xs)
+	}
+	return status, xstatus
+}
+
+// splitMbox splits mbox text at lines starting "From " that follow a blank
+// line (or start the file): good enough for the files of these tests.
+func splitMbox(text string) []string {
+	var msgs []string
+	start := -1
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], '\n')
+		end := len(text)
+		if j >= 0 {
+			end = i + j + 1
+		}
+		line := text[i:end]
+		if strings.HasPrefix(line, "From ") && (i == 0 || strings.HasSuffix(text[:i], "\n\n")) {
+			if start >= 0 {
+				msgs = append(msgs, text[start:i])
+			}
+			start = i
+		}
+		i = end
+	}
+	if start >= 0 {
+		msgs = append(msgs, text[start:])
+	}
+	return msgs
+}
+
+// headerOf returns the value of header name in the i-th message (0-based,
+// the pseudo message skipped) of an mbox text.
+func headerOf(text string, i int, name string) string {
+	var msgs []string
+	for _, m := range splitMbox(text) {
+		if !strings.Contains(m, "\nX-IMAP: ") {
+			msgs = append(msgs, m)
+		}
+	}
+	if i >= len(msgs) {
+		return "<no message>"
+	}
+	hdr, _, _ := strings.Cut(msgs[i], "\n\n")
+	for _, l := range strings.Split(hdr, "\n") {
+		if v, ok := strings.CutPrefix(l, name+": "); ok {
+			return strings.TrimSpace(v)
+		}
+		if l == name+":" {
+			return ""
+		}
+	}
+	return "<absent>"
+}

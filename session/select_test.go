@@ -1,0 +1,195 @@
+package session_test
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSelect(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	r := c.ok("SELECT INBOX")
+	v := r.uidValidity(t)
+	r.exactly(t,
+		"* 3 EXISTS",
+		"* 3 RECENT",
+		"* OK [UNSEEN 1] First unseen message",
+		"* OK [UIDVALIDITY "+v+"] UIDs valid",
+		"* OK [UIDNEXT 4] Predicted next UID",
+		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen)`,
+		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen)] Permanent flags`,
+	)
+	r.taggedIs(t, "OK [READ-WRITE] SELECT completed")
+
+	// The UID state is in the file as soon as the mailbox is open, so
+	// that another program sees what this client was told.
+	if got := headerOf(e.read(e.inbox()), 0, "X-IMAPbase"); !strings.HasPrefix(got, v+" 3") {
+		t.Errorf("X-IMAPbase %q, want UIDVALIDITY %s and last UID 3", got, v)
+	}
+
+	// Selecting again answers with [CLOSED] first; \Recent was claimed.
+	r = c.ok("SELECT inbox")
+	if r.Untagged[0] != "* OK [CLOSED] Previous mailbox is now closed" {
+		t.Errorf("reselect: first line %q", r.Untagged[0])
+	}
+	r.has(t, "* 3 EXISTS", "* 0 RECENT", "* OK [UNSEEN 1] First unseen message", "* OK [UIDVALIDITY "+v+"] UIDs valid")
+}
+
+func TestExamine(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	r := c.ok("EXAMINE INBOX")
+	v := r.uidValidity(t)
+	r.exactly(t,
+		"* 3 EXISTS",
+		"* 3 RECENT",
+		"* OK [UNSEEN 1] First unseen message",
+		"* OK [UIDVALIDITY "+v+"] UIDs valid",
+		"* OK [UIDNEXT 4] Predicted next UID",
+		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen)`,
+		`* OK [PERMANENTFLAGS ()] Permanent flags`,
+	)
+	r.taggedIs(t, "OK [READ-ONLY] EXAMINE completed")
+	c.logout()
+
+	// EXAMINE does not claim \Recent: a later SELECT still sees it.
+	c2 := e.login()
+	c2.ok("SELECT INBOX").has(t, "* 3 RECENT", "* OK [UIDVALIDITY "+v+"] UIDs valid")
+}
+
+// TestSelectRecentOnce: \Recent belongs to the first session that selects
+// the mailbox read-write; after its LOGOUT a new session sees 0 RECENT.
+func TestSelectRecentOnce(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX").has(t, "* 3 RECENT")
+	r := c.ok("FETCH 1:3 FLAGS")
+	r.exactly(t, `* 1 FETCH (FLAGS (\Recent))`, `* 2 FETCH (FLAGS (\Recent))`, `* 3 FETCH (FLAGS (\Recent))`)
+	c.logout()
+
+	status, _ := statusOf(e.read(e.inbox()))
+	for i, s := range status {
+		if s != "O" {
+			t.Errorf("message %d: Status %q, want O (seen by a session, not read)", i+1, s)
+		}
+	}
+
+	c2 := e.login()
+	c2.ok("SELECT INBOX").has(t, "* 3 EXISTS", "* 0 RECENT")
+	c2.ok("FETCH 1:3 FLAGS").exactly(t, `* 1 FETCH (FLAGS ())`, `* 2 FETCH (FLAGS ())`, `* 3 FETCH (FLAGS ())`)
+}
+
+// TestSelectTakeover: on unix a second session selecting a mailbox another
+// session of the same server holds takes it over; the first is told
+// "* BYE Killed (lost mailbox lock)" and its flags are saved.
+func TestSelectTakeover(t *testing.T) {
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+	a.ok("STORE 2 +FLAGS (\\Flagged)")
+
+	b := e.login()
+	r := b.ok("SELECT INBOX")
+	r.has(t, "* 3 EXISTS", "* 0 RECENT", "* NO Trying to get mailbox lock from another session")
+	if last := r.Untagged[len(r.Untagged)-1]; last != "* NO Trying to get mailbox lock from another session" {
+		t.Errorf("the lock notice should come just before the tagged reply, got last %q", last)
+	}
+	r.taggedIs(t, "OK [READ-WRITE] SELECT completed")
+
+	got := a.readEOF()
+	if len(got) != 1 || got[0] != "* BYE Killed (lost mailbox lock)" {
+		t.Errorf("first session got %q, want only the BYE", got)
+	}
+	e.waitClosed(1)
+
+	b.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Flagged))`)
+	b.ok("STORE 3 +FLAGS (\\Answered)")
+	b.ok("NOOP")
+	_, xs := statusOf(e.read(e.inbox()))
+	if xs[1] != "F" || xs[2] != "A" {
+		t.Errorf("X-Status %q, want F on 2 and A on 3", xs)
+	}
+}
+
+// TestExamineDoesNotDisturb: EXAMINE and STATUS by a second session leave
+// the session holding the mailbox alone.
+func TestExamineDoesNotDisturb(t *testing.T) {
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+
+	b := e.login()
+	b.ok("EXAMINE INBOX").taggedIs(t, "OK [READ-ONLY] EXAMINE completed")
+	b.ok("STATUS INBOX (MESSAGES)").exactly(t, "* STATUS INBOX (MESSAGES 3)")
+	b.no("STORE 1 +FLAGS (\\Seen)")
+
+	a.ok("NOOP").exactly(t)
+	a.ok("STORE 1 +FLAGS (\\Seen)").exactly(t, `* 1 FETCH (FLAGS (\Recent \Seen))`)
+	b.logout()
+	a.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Recent \Seen))`)
+}
+
+func TestSelectRefused(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("CREATE dir/sub")
+
+	r := c.no("SELECT nosuchbox")
+	r.taggedIs(t, "NO [NONEXISTENT] Can't open mailbox nosuchbox: no such mailbox")
+	r = c.no("SELECT dir")
+	r.taggedHas(t, "NO [CANNOT] ")
+	r = c.no("EXAMINE dir")
+	r.taggedHas(t, "NO [CANNOT] ")
+	for _, name := range []string{`"../alice"`, `"/etc/passwd"`, `"dir/../dir/sub"`, `"~bob/x"`, "{3}\r\na\x00b"} {
+		if strings.HasPrefix(name, "{") {
+			// A literal carrying a NUL.
+			tag := c.tag()
+			c.sendRaw(tag + " SELECT {3}\r\n")
+			if cont := c.readResponse(); !strings.HasPrefix(cont, "+ ") {
+				t.Fatalf("no continuation for the literal: %q", cont)
+			}
+			c.sendRaw("a\x00b\r\n")
+			r = c.collect(tag)
+		} else {
+			r = c.cmd("SELECT %s", name)
+		}
+		if r.Status != "NO" && r.Status != "BAD" {
+			t.Errorf("SELECT %q: %q", name, r.Tagged)
+		}
+		if strings.Contains(r.Tagged, e.site.Dir) {
+			t.Errorf("SELECT %q: reply shows a server path: %q", name, r.Tagged)
+		}
+	}
+
+	// A failed SELECT leaves no mailbox selected; the session goes on.
+	c.bad("FETCH 1 FLAGS")
+	c.ok("SELECT dir/sub").has(t, "* 0 EXISTS")
+	c.ok("SELECT INBOX").has(t, "* 3 EXISTS")
+}
+
+// TestSelectNoDropFile: a user whose drop file does not exist yet gets an
+// empty INBOX (created on SELECT).
+func TestSelectNoDropFile(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial()
+	c.ok("LOGIN bob bob-secret")
+	r := c.ok("SELECT INBOX")
+	r.has(t, "* 0 EXISTS", "* 0 RECENT", "* OK [UIDNEXT 1] Predicted next UID")
+	r.lacks(t, "* OK [UNSEEN")
+	c.ok("NOOP")
+	c.ok("STATUS INBOX (MESSAGES UIDNEXT)").exactly(t, "* STATUS INBOX (MESSAGES 0 UIDNEXT 1)")
+}
+
+// TestSelectedStateCommands: commands of the selected state are refused
+// before a SELECT, and after UNSELECT.
+func TestSelectedStateCommands(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	for _, cmd := range []string{"FETCH 1 FLAGS", "STORE 1 +FLAGS (\\Seen)", "SEARCH ALL", "COPY 1 INBOX", "EXPUNGE", "CLOSE", "UNSELECT", "MOVE 1 INBOX"} {
+		c.bad("%s", cmd)
+	}
+	c.ok("SELECT INBOX")
+	c.ok("UNSELECT")
+	c.bad("FETCH 1 FLAGS")
+	c.ok("NOOP")
+}
