@@ -5,8 +5,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
 CROSS_OS  := linux windows solaris illumos freebsd darwin
+GORELEASER ?= go run github.com/goreleaser/goreleaser/v2@v2.15.1
 
-.PHONY: all build demo test test-deps vet unit cross bench clean
+.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs
 
 all: build
 
@@ -16,7 +17,7 @@ build:
 demo: build
 	$(BIN)/imapd -demo -listen 127.0.0.1:1143
 
-test: test-deps vet unit cross
+test: test-deps vet unit cross release-check
 	@echo "make test: all passed"
 
 test-deps:
@@ -37,6 +38,15 @@ cross:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+release-snapshot:
+	$(GORELEASER) release --snapshot --clean
+
+release-check:
+	GORELEASER="$(GORELEASER)" ./scripts/release-check.sh
+
+docs:
+	$(GO) run ./internal/docscheck/gen
 
 clean:
 	rm -rf $(BIN) dist

@@ -276,7 +276,12 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 		return err
 	}
 	if sel.mbox.ReadOnly() {
-		s.conn.Notice("* NO Expunge ignored on readonly mailbox")
+		// go-imap's CLOSE calls Expunge with a writer that writes
+		// nothing; CLOSE of a read-only mailbox removes nothing, silently
+		// (RFC 3501 6.4.2). An EXPUNGE is told why nothing happened.
+		if *w != (imapserver.ExpungeWriter{}) {
+			s.conn.Notice("* NO Expunge ignored on readonly mailbox")
+		}
 		return nil
 	}
 	var filter func(uint32) bool

@@ -385,6 +385,17 @@ func (c *client) ok(format string, args ...any) *result  { c.t.Helper(); return 
 func (c *client) no(format string, args ...any) *result  { c.t.Helper(); return c.expect("NO", format, args...) }
 func (c *client) bad(format string, args ...any) *result { c.t.Helper(); return c.expect("BAD", format, args...) }
 
+// refused sends a command that must fail (NO or BAD, as go-imap answers
+// some syntax errors with NO [SERVERBUG]) without ending the session.
+func (c *client) refused(format string, args ...any) *result {
+	c.t.Helper()
+	r := c.cmd(format, args...)
+	if r.Status != "NO" && r.Status != "BAD" {
+		c.t.Errorf("%s: want NO or BAD, got %q", fmt.Sprintf(format, args...), r.Tagged)
+	}
+	return r
+}
+
 // logout ends the session the polite way.
 func (c *client) logout() {
 	c.t.Helper()
@@ -531,8 +542,12 @@ func statusOf(text string) (status, xstatus []string) {
 	return status, xstatus
 }
 
-// splitMbox splits mbox text at lines starting "From " that follow a blank
-// line (or start the file): good enough for the files of these tests.
+// fromLineRE matches the From lines these tests' files have (UW's VALID
+// test is stricter; this is enough to tell them from body lines).
+var fromLineRE = regexp.MustCompile(`^From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]?[0-9] [0-9]{2}:[0-9]{2}(:[0-9]{2})? `)
+
+// splitMbox splits mbox text at From lines that follow a blank line (or
+// start the file).
 func splitMbox(text string) []string {
 	var msgs []string
 	start := -1
@@ -543,7 +558,7 @@ func splitMbox(text string) []string {
 			end = i + j + 1
 		}
 		line := text[i:end]
-		if strings.HasPrefix(line, "From ") && (i == 0 || strings.HasSuffix(text[:i], "\n\n")) {
+		if fromLineRE.MatchString(line) && (i == 0 || strings.HasSuffix(text[:i], "\n\n")) {
 			if start >= 0 {
 				msgs = append(msgs, text[start:i])
 			}

@@ -149,6 +149,11 @@ func (s *Session) poll(w *imapserver.UpdateWriter) error {
 		if err := w.WriteMailboxFlags(mailboxFlags(kw)); err != nil {
 			return err
 		}
+		if !sel.mbox.ReadOnly() {
+			// go-imap has no writer for it: it goes just before the
+			// tagged reply (during IDLE, before the reply to DONE).
+			s.conn.Notice(permanentFlagsLine(kw))
+		}
 	}
 	if n := sel.mbox.Len(); n != sel.told {
 		sel.told = n
@@ -203,6 +208,19 @@ type closedMailbox struct{ mailbox.Mailbox }
 func (closedMailbox) Close() error                 { return nil }
 func (closedMailbox) Checkpoint() error            { return mailbox.ErrChanged }
 func (closedMailbox) Sync() (mailbox.Update, error) { return mailbox.Update{}, mailbox.ErrChanged }
+
+// permanentFlagsLine is the untagged PERMANENTFLAGS response of a
+// read-write mailbox with these keywords.
+func permanentFlagsLine(keywords []string) string {
+	var b strings.Builder
+	b.WriteString(`* OK [PERMANENTFLAGS (\*`)
+	for _, f := range mailboxFlags(keywords) {
+		b.WriteString(" ")
+		b.WriteString(string(f))
+	}
+	b.WriteString(")] Permanent flags")
+	return b.String()
+}
 
 func mailboxFlags(keywords []string) []imap.Flag {
 	flags := []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft, imap.FlagSeen}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -9,6 +10,10 @@ import (
 
 	"imapd/mailbox"
 )
+
+// maxKeywordLen is the longest keyword a mailbox file can hold (UW's
+// MAXUSERFLAG).
+const maxKeywordLen = 50
 
 // parseFlags splits IMAP flags into system flag bits and keywords.
 // \Recent cannot be set by a client and is ignored, as RFC 3501 says.
@@ -29,7 +34,10 @@ func parseFlags(flags []imap.Flag) (mailbox.Flags, []string, error) {
 			}
 			continue
 		}
-		if !slices.Contains(kws, string(f)) {
+		if len(f) > maxKeywordLen {
+			return 0, nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: fmt.Sprintf("Keyword %.20s... is longer than %d characters", f, maxKeywordLen)}
+		}
+		if !slices.ContainsFunc(kws, func(k string) bool { return strings.EqualFold(k, string(f)) }) {
 			kws = append(kws, string(f))
 		}
 	}
@@ -66,13 +74,16 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 			nb |= bits
 			nk = slices.Clone(nk)
 			for _, k := range kws {
-				if !slices.Contains(nk, k) {
+				if !slices.ContainsFunc(nk, func(n string) bool { return strings.EqualFold(n, k) }) {
 					nk = append(nk, k)
 				}
 			}
 		case imap.StoreFlagsDel:
 			nb &^= bits
-			nk = slices.DeleteFunc(slices.Clone(nk), func(k string) bool { return slices.Contains(kws, k) })
+			// Keywords match without regard to case, as in the mailbox.
+			nk = slices.DeleteFunc(slices.Clone(nk), func(k string) bool {
+				return slices.ContainsFunc(kws, func(d string) bool { return strings.EqualFold(k, d) })
+			})
 		}
 		if err := sel.mbox.SetFlags(i, nb, nk); err != nil {
 			return s.storageErr("STORE", err)

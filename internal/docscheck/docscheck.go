@@ -77,7 +77,7 @@ func WriteSettings(w io.Writer, settings []config.Setting) error {
 			b.WriteString("- Once; if it appears again, the last line wins (with a warning).\n")
 		}
 		fmt.Fprintf(b, "- Status: %s\n\n", statusText(s.Status))
-		b.WriteString(wrap(s.Description, 96, ""))
+		b.WriteString(wrap(mdText(s.Description), 96, ""))
 		b.WriteString("\n")
 	}
 
@@ -161,6 +161,13 @@ func code(s string) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
+}
+
+// mdText escapes the characters that would make plain text in a
+// description Markdown: backslashes, "<" (an HTML tag such as <drop file>),
+// "*" (emphasis) and backquotes.
+func mdText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "<", `\<`, "*", `\*`, "`", "\\`").Replace(s)
 }
 
 // tableCell escapes the pipes that would end a table cell (GitHub-flavoured

@@ -123,16 +123,39 @@ func TestLegacyManualSettingsDocumented(t *testing.T) {
 	}
 }
 
-var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`(?m)^#{1,6} +(.+?) *$`)
+	mdFence   = regexp.MustCompile("(?ms)^```.*?^```")
+)
+
+// anchors returns the GitHub heading anchors of a Markdown text: lower
+// case, punctuation other than '-' and '_' dropped, spaces turned into '-'.
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range mdHeading.FindAllStringSubmatch(mdFence.ReplaceAllString(text, ""), -1) {
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+				b.WriteRune(r)
+			}
+		}
+		out[b.String()] = true
+	}
+	return out
+}
 
 // TestManualLinks fails when a relative link in docs/*.md names a file
-// that does not exist, or an anchor of docs/settings.md that is not there.
+// that does not exist, or a heading anchor that the Markdown page it names
+// does not have.
 func TestManualLinks(t *testing.T) {
 	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no docs/*.md: %v", err)
 	}
-	settings := readRepoFile(t, SettingsFile)
 	for _, page := range pages {
 		b, err := os.ReadFile(page)
 		if err != nil {
@@ -144,17 +167,45 @@ func TestManualLinks(t *testing.T) {
 				continue
 			}
 			file, frag, _ := strings.Cut(target, "#")
+			dest := page
 			if file != "" {
-				if _, err := os.Stat(filepath.Join(filepath.Dir(page), filepath.FromSlash(file))); err != nil {
-					t.Errorf("%s: broken link %s", filepath.Base(page), target)
-					continue
-				}
+				dest = filepath.Join(filepath.Dir(page), filepath.FromSlash(file))
 			}
-			if frag != "" && (file == "settings.md" || (file == "" && filepath.Base(page) == "settings.md")) {
-				if !strings.Contains(settings, "\n## "+frag+"\n") {
-					t.Errorf("%s: link %s names no setting section", filepath.Base(page), target)
-				}
+			text, err := os.ReadFile(dest)
+			if err != nil {
+				t.Errorf("%s: broken link %s", filepath.Base(page), target)
+				continue
+			}
+			if frag != "" && strings.HasSuffix(dest, ".md") && !anchors(string(text))[frag] {
+				t.Errorf("%s: link %s: %s has no heading with that anchor", filepath.Base(page), target, filepath.Base(dest))
 			}
 		}
+	}
+}
+
+func TestMarkdownHelpers(t *testing.T) {
+	for _, c := range []struct{ in, code, text string }{
+		{"plain", "`plain`", "plain"},
+		{"a`b", "`` a`b ``", "a\\`b"},
+		{`<drop file>.mbx/ *.x ..\`, "`<drop file>.mbx/ *.x ..\\`", `\<drop file>.mbx/ \*.x ..\\`},
+	} {
+		if got := code(c.in); got != c.code {
+			t.Errorf("code(%q) = %q, want %q", c.in, got, c.code)
+		}
+		if got := mdText(c.in); got != c.text {
+			t.Errorf("mdText(%q) = %q, want %q", c.in, got, c.text)
+		}
+	}
+	if got := wrap("aaa bbb ccc", 7, "# "); got != "# aaa\n# bbb\n# ccc\n" {
+		t.Errorf("wrap = %q", got)
+	}
+	a := anchors("# Top\n## Standalone daemon (`-listen`)\n### imapd -check\n```\n# not a heading\n```\n## Linux packages (deb, rpm)\n")
+	for _, want := range []string{"top", "standalone-daemon--listen", "imapd--check", "linux-packages-deb-rpm"} {
+		if !a[want] {
+			t.Errorf("anchors: no %q in %v", want, a)
+		}
+	}
+	if a["not-a-heading"] {
+		t.Errorf("anchors: a line in a code fence counted as a heading")
 	}
 }

@@ -1,5 +1,40 @@
-// Package unix holds imapd's unix behaviour: default paths, the
-// .mailboxlist subscription file, file identity by device and inode. It is
-// reached only through package platform. The files with code are built on
-// unix only; this one has no constraint, so the package exists everywhere.
+// Package unix holds imapd's unix behaviour, reached only through package
+// platform:
+//
+//   - default paths and the .mailboxlist subscription file name;
+//   - file identity by device and inode (FileID, Links);
+//   - UW's session lock /tmp/.<dev hex>.<ino hex> and its "kiss of death"
+//     (TryLock, SessionLock, Held, SignalLetGo, NotifyLetGo), byte
+//     compatible with UW imapd so both respect each other on one spool;
+//   - becoming the logged-in user (BecomeUser) and checking what that user
+//     can reach (CanRead, CanEnter).
+//
+// The session lock, as UW makes it (research/uw-observed.md §5): the name is
+// the mailbox's st_dev and st_ino in lower-case hex; the file is created
+// O_RDWR|O_CREAT|O_EXCL mode 0666 (or opened when present), locked with
+// flock(LOCK_EX|LOCK_NB), chmod 0666, and holds the holder's PID in ASCII
+// without newline; it is unlinked on release. A lock name that is a symbolic
+// link, has more than one hard link or is not a regular file is refused
+// (never followed: O_NOFOLLOW), as UW refuses them. After the lock is taken
+// the name must still be the locked file (else someone released and
+// unlinked it meanwhile: try again).
+//
+// Decisions where UW is silent or unsafe:
+//   - A waiter only signals a PID it can trust: on Linux the PID must hold a
+//     flock on that very lock file in /proc/locks (matched by inode number),
+//     on Solaris/illumos/AIX (fcntl locks, UW's SysV flock emulation) it
+//     must be the holder F_GETLK reports. Elsewhere (BSD, macOS) it cannot
+//     be checked, and then a root process does not signal at all: the lock
+//     file is mode 0666, so anybody can write any PID into it, and root
+//     would kill whatever process that is.
+//   - A waiter marks the lock file it wants (futimes to now, which needs
+//     only write access). A process holding several session locks (a
+//     -listen daemon serving sessions in goroutines) lets go, on SIGUSR2,
+//     only of those marked since it took them; a process holding one lets
+//     go of it (that is what a UW waiter, which marks nothing, wants).
+//   - Solaris, illumos and AIX have no flock: fcntl write locks on the
+//     whole file stand in (as UW's emulation there does).
+//
+// The files with code are built on unix only; this one has no constraint,
+// so the package exists everywhere.
 package unix

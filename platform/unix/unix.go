@@ -1,4 +1,4 @@
-//go:build !windows
+//go:build unix
 
 package unix
 
@@ -22,4 +22,21 @@ func FileID(fi os.FileInfo) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%x.%x", uint64(st.Dev), uint64(st.Ino)), true
+}
+
+// Links is the number of hard links of a file (ok false when unknown).
+func Links(fi os.FileInfo) (n uint64, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return uint64(st.Nlink), true
+}
+
+func inode(fi os.FileInfo) (dev, ino uint64, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return uint64(st.Dev), uint64(st.Ino), true
 }
