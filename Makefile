@@ -7,7 +7,7 @@ BIN       := bin
 CROSS_OS  := linux windows solaris illumos freebsd darwin
 GORELEASER ?= go run github.com/goreleaser/goreleaser/v2@v2.15.1
 
-.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs
+.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs windows-test
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 demo: build
 	$(BIN)/imapd -demo -listen 127.0.0.1:1143
 
-test: test-deps vet unit cross release-check
+test: test-deps vet unit cross windows-test release-check
 	@echo "make test: all passed"
 
 test-deps:
@@ -38,6 +38,9 @@ cross:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+windows-test:
+	./scripts/windows-test.sh
 
 release-snapshot:
 	$(GORELEASER) release --snapshot --clean

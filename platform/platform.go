@@ -18,6 +18,7 @@ type Claim struct {
 	key      string
 	readOnly bool
 	letGo    func()
+	hold     func() // releases the cross-process hold (Windows); nil elsewhere
 	released chan struct{}
 	once     sync.Once
 }
@@ -36,6 +37,9 @@ func (c *Claim) Release() {
 			delete(registry.holders, c.key)
 		}
 		registry.mu.Unlock()
+		if c.hold != nil {
+			c.hold()
+		}
 		close(c.released)
 	})
 }
@@ -76,6 +80,16 @@ func ClaimMailbox(path string, readOnly bool, letGo func()) (c *Claim, notices [
 		return &Claim{key: k, readOnly: true}, nil, nil
 	}
 	c = &Claim{key: k, letGo: letGo, released: make(chan struct{})}
+	if !SecondSelectTakesOver {
+		// Windows: the hold is a sharing-mode lock file, seen by every
+		// imapd process (imapdsvc runs one per connection).
+		release, elsewhere, err := holdMailbox(path)
+		if err != nil || elsewhere {
+			c.readOnly = true
+			return c, []string{"* NO Mailbox is open by another session, access is readonly"}, nil
+		}
+		c.hold = release
+	}
 	registry.mu.Lock()
 	prev := registry.holders[k]
 	if prev == nil {
@@ -112,6 +126,11 @@ func InUse(path string) bool {
 	k, err := key(path)
 	if err != nil {
 		return false
+	}
+	if !SecondSelectTakesOver {
+		if held, err := mailboxHeld(path); err == nil && held {
+			return true
+		}
 	}
 	registry.mu.Lock()
 	defer registry.mu.Unlock()

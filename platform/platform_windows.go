@@ -19,3 +19,19 @@ func SubscriptionFile() string { return windows.SubscriptionFile }
 func DefaultConfigPath() string { return windows.DefaultConfigPath() }
 
 func fileID(fi os.FileInfo) (string, bool) { return "", false }
+
+// holdMailbox takes the cross-process read-write hold on a mailbox file.
+func holdMailbox(path string) (release func(), heldElsewhere bool, err error) {
+	return windows.HoldMailbox(path)
+}
+
+// mailboxHeld reports whether any process holds the mailbox file.
+func mailboxHeld(path string) (bool, error) { return windows.MailboxHeld(path) }
+
+// ErrLogonRejected is wrapped by CheckWindowsPassword's error when Windows
+// refused the name and password.
+var ErrLogonRejected = windows.ErrLogonRejected
+
+// CheckWindowsPassword checks a Windows account password (nt_user):
+// "DOMAIN\user", "user@domain" or a local user name.
+func CheckWindowsPassword(user, password string) error { return windows.LogonUser(user, "", password) }

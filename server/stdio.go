@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
@@ -30,6 +31,12 @@ func StdioConn() (net.Conn, error) {
 		}
 	}
 	local, remote := stdioAddrs()
+	if local == nil {
+		local = envAddr("IMAPD_LOCAL_ADDR")
+	}
+	if remote == nil {
+		remote = envAddr("IMAPD_REMOTE_ADDR")
+	}
 	return newPipeConn(os.Stdin, os.Stdout, local, remote), nil
 }
 
@@ -119,3 +126,18 @@ func (p *pipeConn) RemoteAddr() net.Addr             { return p.remote }
 func (p *pipeConn) SetDeadline(time.Time) error      { return os.ErrNoDeadline }
 func (p *pipeConn) SetReadDeadline(time.Time) error  { return os.ErrNoDeadline }
 func (p *pipeConn) SetWriteDeadline(time.Time) error { return os.ErrNoDeadline }
+
+// envAddr reads an address imapdsvc put in the environment (host:port, an
+// IP literal: no name lookup). Only where imapd is not setuid: on unix a
+// local user could otherwise pick the addresses user_ip_address and
+// IP-based vdomains look at.
+func envAddr(name string) net.Addr {
+	if os.Getuid() != os.Geteuid() {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(os.Getenv(name))
+	if err != nil {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
+}

@@ -1,0 +1,145 @@
+package session_test
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// searchEnv: folder "s" with 5 messages from mboxOf (internal date and Date
+// header on the i-th of November 2026), plus one with an encoded subject.
+func searchEnv(t *testing.T) (*env, *client) {
+	e := newEnv(t)
+	e.write(e.folder("s"), mboxOf(5)+
+		"From x@example.com Fri Nov 20 10:00:00 2026\n"+
+		"From: =?utf-8?q?J=C3=BCrgen?= <j@example.com>\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\n"+
+		"Date: Fri, 20 Nov 2026 10:00:00 +0100\n\nGrüße aus Köln\n"+strBig+"\n\n")
+	c := e.login()
+	c.ok("SELECT s").has(t, "* 6 EXISTS")
+	c.ok(`STORE 1 +FLAGS.SILENT (\Seen \Flagged kw1)`)
+	c.ok(`STORE 2 +FLAGS.SILENT (\Deleted \Answered)`)
+	c.ok(`STORE 3 +FLAGS.SILENT (\Draft \Seen)`)
+	return e, c
+}
+
+var strBig = fmt.Sprintf("%0500d", 0)
+
+func TestSearch(t *testing.T) {
+	_, c := searchEnv(t)
+	cases := []struct{ query, want string }{
+		{"ALL", "1 2 3 4 5 6"},
+		{"2:4", "2 3 4"},
+		{"2,4:*", "2 4 5 6"},
+		{"99", ""},
+		{"UID 2,4", "2 4"},
+		{"UID 5:*", "5 6"},
+		{"SEEN", "1 3"},
+		{"UNSEEN", "2 4 5 6"},
+		{"FLAGGED", "1"},
+		{"UNFLAGGED", "2 3 4 5 6"},
+		{"DELETED", "2"},
+		{"UNDELETED", "1 3 4 5 6"},
+		{"ANSWERED", "2"},
+		{"UNANSWERED", "1 3 4 5 6"},
+		{"DRAFT", "3"},
+		{"UNDRAFT", "1 2 4 5 6"},
+		{"KEYWORD kw1", "1"},
+		{"KEYWORD KW1", "1"},
+		{"UNKEYWORD kw1", "2 3 4 5 6"},
+		{"KEYWORD nosuch", ""},
+		{"RECENT", "1 2 3 4 5 6"},
+		{"NEW", "2 4 5 6"},
+		{"OLD", ""},
+		{`SUBJECT "message 3"`, "3"},
+		{`SUBJECT "MESSAGE 3"`, "3"},
+		{"SUBJECT message", "1 2 3 4 5"},
+		{"FROM sender2", "2"},
+		{"TO alice@demo.example", "1 2 3 4 5"},
+		{"CC alice", ""},
+		{`HEADER Message-ID "<m4@"`, "4"},
+		{`HEADER message-id ""`, "1 2 3 4 5"},
+		{`HEADER X-Missing ""`, ""},
+		{`BODY "body 5"`, "5"},
+		{`BODY "Subject"`, ""},
+		{`TEXT "Subject: message 1"`, "1"},
+		{`TEXT "body 2"`, "2"},
+		{"SINCE 3-Nov-2026", "3 4 5 6"},
+		{"BEFORE 3-Nov-2026", "1 2"},
+		{"ON 3-Nov-2026", "3"},
+		{"SENTSINCE 4-Nov-2026", "4 5 6"},
+		{"SENTBEFORE 2-Nov-2026", "1"},
+		{"SENTON 2-Nov-2026", "2"},
+		{"SINCE 1-Dec-2026", ""},
+		{"LARGER 400", "6"},
+		{"SMALLER 400", "1 2 3 4 5"},
+		{"OR SUBJECT \"message 1\" SUBJECT \"message 2\"", "1 2"},
+		{"OR SEEN DELETED", "1 2 3"},
+		{"NOT SEEN", "2 4 5 6"},
+		{"NOT OR SEEN DELETED", "4 5 6"},
+		{"(SEEN FLAGGED)", "1"},
+		{"SEEN NOT FLAGGED", "3"},
+		{"OR (SEEN FLAGGED) (DELETED ANSWERED)", "1 2"},
+		{"NOT NOT UID 1", "1"},
+		{"UNSEEN SINCE 4-Nov-2026 SMALLER 400", "4 5"},
+		{"CHARSET UTF-8 SUBJECT \"message 5\"", "5"},
+		{"CHARSET US-ASCII ALL", "1 2 3 4 5 6"},
+	}
+	for _, tc := range cases {
+		r := c.ok("SEARCH %s", tc.query)
+		want := "* SEARCH"
+		if tc.want != "" {
+			want += " " + tc.want
+		}
+		if len(r.Untagged) != 1 || r.Untagged[0] != want {
+			t.Errorf("SEARCH %s: got %q, want %q", tc.query, r.Untagged, want)
+		}
+	}
+}
+
+// TestSearchSizes: LARGER and SMALLER compare with RFC822.SIZE exactly.
+func TestSearchSizes(t *testing.T) {
+	_, c := searchEnv(t)
+	r := c.ok("FETCH 4 RFC822.SIZE")
+	m := regexp.MustCompile(`RFC822\.SIZE (\d+)`).FindStringSubmatch(r.Untagged[0])
+	size, _ := strconv.Atoi(m[1])
+	c.ok("SEARCH 4 LARGER %d", size-1).exactly(t, "* SEARCH 4")
+	c.ok("SEARCH 4 LARGER %d", size).exactly(t, "* SEARCH")
+	c.ok("SEARCH 4 SMALLER %d", size+1).exactly(t, "* SEARCH 4")
+	c.ok("SEARCH 4 SMALLER %d", size).exactly(t, "* SEARCH")
+}
+
+func TestSearchUID(t *testing.T) {
+	e, c := searchEnv(t)
+	// Expunge 2 so that UIDs and sequence numbers differ.
+	c.ok("EXPUNGE")
+	c.ok("UID SEARCH ALL").exactly(t, "* SEARCH 1 3 4 5 6")
+	c.ok("UID SEARCH UID 3:5").exactly(t, "* SEARCH 3 4 5")
+	c.ok("UID SEARCH 2:3").exactly(t, "* SEARCH 3 4")
+	c.ok("SEARCH UID 3:5").exactly(t, "* SEARCH 2 3 4")
+	c.ok("UID SEARCH UNSEEN").exactly(t, "* SEARCH 4 5 6")
+	c.ok("UID SEARCH UID *").exactly(t, "* SEARCH 6")
+	c.ok("UID SEARCH UID 99").exactly(t, "* SEARCH")
+	c.ok("SEARCH RETURN (MIN MAX COUNT) UNSEEN").exactly(t, `* ESEARCH (TAG "A009") MIN 3 MAX 5 COUNT 3`)
+	c.ok("UID SEARCH RETURN (ALL) UNSEEN").exactly(t, `* ESEARCH (TAG "A010") UID ALL 4:6`)
+	_ = e
+}
+
+// TestSearchEncoded: header keys match MIME encoded words decoded.
+func TestSearchEncoded(t *testing.T) {
+	_, c := searchEnv(t)
+	c.ok(`SEARCH CHARSET UTF-8 SUBJECT {5+}` + "\r\ngrüß").exactly(t, "* SEARCH 6")
+	c.ok(`SEARCH CHARSET UTF-8 FROM "Jürgen"`).exactly(t, "* SEARCH 6")
+	c.ok(`SEARCH FROM "j@example.com"`).exactly(t, "* SEARCH 6")
+	c.ok(`SEARCH CHARSET UTF-8 BODY {4+}` + "\r\nKöln").exactly(t, "* SEARCH 6")
+}
+
+func TestSearchBad(t *testing.T) {
+	_, c := searchEnv(t)
+	c.refused("SEARCH BOGUS")
+	c.refused("SEARCH SINCE yesterday")
+	c.refused("SEARCH OR SEEN")
+	c.refused("SEARCH (SEEN")
+	c.no("SEARCH CHARSET KOI8-R ALL").taggedHas(t, "NO [BADCHARSET]")
+	c.ok("SEARCH SEEN").exactly(t, "* SEARCH 1 3")
+}
