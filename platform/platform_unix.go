@@ -1,9 +1,15 @@
-//go:build !windows
+//go:build unix
 
 package platform
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sync"
+	"time"
 
 	"imapd/platform/unix"
 )
@@ -19,11 +25,159 @@ func SubscriptionFile() string { return unix.SubscriptionFile }
 func DefaultConfigPath() string { return unix.DefaultConfigPath }
 
 func fileID(fi os.FileInfo) (string, bool) { return unix.FileID(fi) }
+func links(fi os.FileInfo) (uint64, bool)  { return unix.Links(fi) }
+func alreadyUser(uid int) bool             { return os.Getuid() == uid && os.Geteuid() == uid }
 
-// holdMailbox: unix has no cross-process hold here (the earlier holder is
-// told to let go instead).
-func holdMailbox(path string) (release func(), heldElsewhere bool, err error) {
-	return func() {}, false, nil
+// Privileged reports whether the process runs as root (and so can become
+// a user).
+func Privileged() bool { return os.Geteuid() == 0 }
+
+func becomeUser(u *User) error {
+	if u.GID < 0 {
+		name, gid, err := unix.LookupUID(u.UID)
+		if err != nil {
+			return fmt.Errorf("become uid %d: no group known for it: %w", u.UID, err)
+		}
+		u.GID = gid
+		if u.Name == "" {
+			u.Name = name
+		}
+	}
+	return unix.BecomeUser(u.Name, u.UID, u.GID)
 }
 
-func mailboxHeld(path string) (bool, error) { return false, nil }
+// CheckUserAccess checks, as the process now is, that the user can reach
+// their mail: enter the drop file's directory and read the drop file (when
+// it exists), enter the folder root or the nearest existing directory above
+// it. The error says what is missing (the manual's "Problems with
+// unix-user Authentication").
+func CheckUserAccess(dropFile, folderRoot string) error {
+	if err := unix.CanEnter(filepath.Dir(dropFile)); errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("cannot enter the directory of the drop file: %w", err)
+	}
+	if _, err := os.Lstat(dropFile); err == nil {
+		if err := unix.CanRead(dropFile); err != nil {
+			return fmt.Errorf("cannot read the drop file: %w", err)
+		}
+	} else if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("cannot reach the drop file: %w", err)
+	}
+	if folderRoot == "" {
+		return nil
+	}
+	dir := folderRoot
+	for {
+		err := unix.CanEnter(dir)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("cannot enter the folder directory %s: %w", folderRoot, err)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return nil
+		}
+		dir = up
+	}
+}
+
+// acrossLock is UW's session lock.
+type acrossLock = *unix.SessionLock
+
+// held are this process's claims with a session lock; SIGUSR2 picks from them.
+var held = struct {
+	mu     sync.Mutex
+	claims map[*Claim]*unix.SessionLock
+}{claims: map[*Claim]*unix.SessionLock{}}
+
+var watchOnce sync.Once
+
+// watchLetGo relays SIGUSR2 to the claim another process wants: the only
+// one, or those whose lock file a waiter marked.
+func watchLetGo() {
+	watchOnce.Do(func() {
+		ch := make(chan os.Signal, 4)
+		unix.NotifyLetGo(ch)
+		go func() {
+			for range ch {
+				held.mu.Lock()
+				var pick []*Claim
+				for c, l := range held.claims {
+					if len(held.claims) == 1 || l.Wanted() {
+						pick = append(pick, c)
+					}
+				}
+				n := len(held.claims)
+				held.mu.Unlock()
+				if len(pick) == 0 && n > 0 {
+					Warnf("SIGUSR2: none of the %d mailboxes held by this process was asked for; keeping them", n)
+				}
+				for _, c := range pick {
+					go c.tellLetGo()
+				}
+			}
+		}()
+	})
+}
+
+// unverifiedGrace is how long a new session keeps trying when the holder
+// cannot be signalled (no PID, an unverifiable one, or a brief probe by
+// another session) before it settles for read-only; UW gives up at once.
+const unverifiedGrace = time.Second
+
+// lockAcross takes the session lock for c, asking the holder to let go
+// (SIGUSR2) and waiting until deadline. ok false: read-only.
+func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (notices []string, ok bool) {
+	watchLetGo()
+	start := time.Now()
+	signalled, warned := false, map[int]bool{}
+	wait := 10 * time.Millisecond
+	for {
+		held.mu.Lock()
+		l, h, err := unix.TryLock(fi)
+		if l != nil {
+			c.across = l
+			held.claims[c] = l
+		}
+		held.mu.Unlock()
+		if err != nil {
+			Warnf("%v", err)
+			return append(notices, noticeReadOnly), false
+		}
+		if l != nil {
+			return notices, true
+		}
+		// Signalled at every try, not once as UW does: a holder serving
+		// several sessions looks for the lock we marked, and a mark made
+		// within its clock tick would go unseen.
+		if h.PID > 0 {
+			if err := unix.SignalLetGo(h); err != nil {
+				if !warned[h.PID] {
+					Warnf("session lock of %s: %v", fi.Name(), err)
+					warned[h.PID] = true
+				}
+			} else if !signalled {
+				notices = append(notices, fmt.Sprintf(noticeTryingProcess, h.PID))
+				signalled = true
+			}
+		}
+		now := time.Now()
+		if now.After(deadline) || (!signalled && now.Sub(start) > unverifiedGrace) {
+			return append(notices, noticeReadOnly), false
+		}
+		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
+		<-t.C
+		wait = min(2*wait, 250*time.Millisecond)
+	}
+}
+
+func releaseAcross(c *Claim) {
+	held.mu.Lock()
+	delete(held.claims, c)
+	held.mu.Unlock()
+	c.across.Unlock()
+	c.across = nil
+}
+
+func heldAcross(path string, fi os.FileInfo) bool { return unix.Held(fi) }

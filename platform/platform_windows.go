@@ -3,7 +3,9 @@
 package platform
 
 import (
+	"fmt"
 	"os"
+	"time"
 
 	"imapd/platform/windows"
 )
@@ -19,6 +21,46 @@ func SubscriptionFile() string { return windows.SubscriptionFile }
 func DefaultConfigPath() string { return windows.DefaultConfigPath() }
 
 func fileID(fi os.FileInfo) (string, bool) { return "", false }
+
+// links: Lstat does not report the link count on Windows.
+func links(fi os.FileInfo) (uint64, bool) { return 0, false }
+
+// Privileged: sessions never change identity on Windows (the service
+// account serves everyone).
+func Privileged() bool { return false }
+
+func alreadyUser(uid int) bool { return false }
+
+func becomeUser(u *User) error {
+	return fmt.Errorf("become uid %d: not supported on windows", u.UID)
+}
+
+// CheckUserAccess: nothing to check on Windows (no change of identity).
+func CheckUserAccess(dropFile, folderRoot string) error { return nil }
+
+// acrossLock releases the cross-process hold.
+type acrossLock = func()
+
+// lockAcross takes the sharing-mode hold, seen by every imapd process
+// (imapdsvc runs one per connection); held elsewhere means read-only.
+func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) ([]string, bool) {
+	release, elsewhere, err := holdMailbox(path)
+	if err != nil || elsewhere {
+		return []string{noticeReadOnlyWin}, false
+	}
+	c.across = release
+	return nil, true
+}
+
+func releaseAcross(c *Claim) {
+	c.across()
+	c.across = nil
+}
+
+func heldAcross(path string, fi os.FileInfo) bool {
+	held, err := mailboxHeld(path)
+	return err == nil && held
+}
 
 // holdMailbox takes the cross-process read-write hold on a mailbox file.
 func holdMailbox(path string) (release func(), heldElsewhere bool, err error) {

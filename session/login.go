@@ -2,12 +2,14 @@ package session
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 
 	"imapd/account"
 	"imapd/auth"
+	"imapd/config"
 	"imapd/folders"
 	"imapd/platform"
 )
@@ -16,6 +18,13 @@ import (
 var loginFailed = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "LOGIN failed"}
 
 // Login checks the user's password and finds their mail.
+//
+// On unix, a process running as root becomes the user here, before any of
+// the user's files is touched (the session opens files only after Login),
+// when the authenticator gave a uid and imapd_become_user is true (see
+// becomeUser). Users found in the system password file (not in a
+// vdomain_passwd file) keep their folders in ~/<imapd_mailbox_name> when
+// that is set.
 func (s *Session) Login(username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -46,12 +55,77 @@ func (s *Session) Login(username, password string) error {
 		s.deps.Log.Infof("login failed user=%s host=%s: %v", acct.User, host, err)
 		return loginFailed
 	}
+	// No more passwords to check on this connection: the authenticator
+	// (a process started as root, for external) goes before we change
+	// identity.
+	s.authn.Close()
+	s.authn = nil
+
 	if res.DropFile != "" {
 		acct.UseDropFile(res.DropFile)
+	}
+	system := usesSystemPasswd(cfg, acct.AuthName)
+	if name := cfg.ImapdMailboxName; name != "" && res.Home != "" && system {
+		acct.FolderRoot = filepath.Join(res.Home, name)
+	}
+	if err := s.becomeUser(acct, res, system); err != nil {
+		return err
+	}
+	// The 4.4.3z fix: a drop file that is a symbolic link or has another
+	// name could lead to somebody else's file.
+	if err := platform.CheckMailFile(acct.DropFile); err != nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: %v", acct.User, host, err)
+		return loginFailed
 	}
 	s.acct = acct
 	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
 	return nil
+}
+
+// becomeUser makes the process the authenticated user when it runs as
+// root, the authenticator gave a uid and imapd_become_user is true, then
+// checks that the user can reach their mail (the manual's "Problems with
+// unix-user Authentication"). With imapd_become_user false the process
+// stays root.
+func (s *Session) becomeUser(acct *account.Account, res *auth.Result, system bool) error {
+	cfg := s.deps.Config
+	host := s.clientIP()
+	if res.UID < 0 || !platform.Privileged() {
+		return nil
+	}
+	if !cfg.ImapdBecomeUser {
+		s.deps.Log.Debugf("login user=%s host=%s: staying root (imapd_become_user false)", acct.User, host)
+		return nil
+	}
+	u := platform.User{UID: res.UID, GID: res.GID}
+	if system && res.GID >= 0 {
+		u.Name = acct.AuthName // supplementary groups from the group file
+	}
+	if err := platform.BecomeUser(u); err != nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: cannot become the user: %v", acct.User, host, err)
+		return no(imap.ResponseCodeUnavailable, "LOGIN failed: server error, try later")
+	}
+	if err := platform.CheckUserAccess(acct.DropFile, acct.FolderRoot); err != nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: problems with unix-user authentication: as uid %d, %v (give the user access, or set imapd_become_user false)", acct.User, host, res.UID, err)
+		return loginFailed
+	}
+	return nil
+}
+
+// usesSystemPasswd reports whether unix_user authentication looks authName
+// up in the system password file rather than a vdomain_passwd file (auth.Unix
+// does so for "user@domain" when the domain has one).
+func usesSystemPasswd(cfg *config.Config, authName string) bool {
+	at := strings.LastIndexByte(authName, '@')
+	if at <= 0 {
+		return true
+	}
+	for d, f := range cfg.VDomainPasswd {
+		if f != "" && strings.EqualFold(d, authName[at+1:]) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -108,6 +109,22 @@ func containsFold(haystack []byte, needle string) bool {
 	return bytes.Contains(bytes.ToLower(haystack), []byte(strings.ToLower(needle)))
 }
 
+// decodeHeader decodes RFC 2047 encoded words (UTF-8, ISO-8859-1 and
+// US-ASCII; others stay as they are) so that SUBJECT "Grüße" finds
+// "=?UTF-8?B?R3LDvMOfZQ==?=".
+func decodeHeader(v string) string {
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	d, err := headerDecoder.DecodeHeader(v)
+	if err != nil {
+		return v
+	}
+	return d
+}
+
+var headerDecoder = new(mime.WordDecoder)
+
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -178,7 +195,7 @@ func (c *candidate) match(cr *imap.SearchCriteria) (bool, error) {
 			}
 			found := false
 			for _, v := range vals {
-				if containsFold([]byte(v), hf.Value) {
+				if containsFold([]byte(v), hf.Value) || containsFold([]byte(decodeHeader(v)), hf.Value) {
 					found = true
 					break
 				}

@@ -120,18 +120,20 @@ func TestSearchUID(t *testing.T) {
 	c.ok("UID SEARCH UNSEEN").exactly(t, "* SEARCH 4 5 6")
 	c.ok("UID SEARCH UID *").exactly(t, "* SEARCH 6")
 	c.ok("UID SEARCH UID 99").exactly(t, "* SEARCH")
-	c.ok("SEARCH RETURN (MIN MAX COUNT) UNSEEN").exactly(t, `* ESEARCH (TAG "A009") MIN 3 MAX 5 COUNT 3`)
-	c.ok("UID SEARCH RETURN (ALL) UNSEEN").exactly(t, `* ESEARCH (TAG "A010") UID ALL 4:6`)
+	r := c.ok("SEARCH RETURN (MIN MAX COUNT) UNSEEN")
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") MIN 3 MAX 5 COUNT 3`, c.n))
+	r = c.ok("UID SEARCH RETURN (ALL) UNSEEN")
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") UID ALL 4:6`, c.n))
 	_ = e
 }
 
 // TestSearchEncoded: header keys match MIME encoded words decoded.
 func TestSearchEncoded(t *testing.T) {
 	_, c := searchEnv(t)
-	c.ok(`SEARCH CHARSET UTF-8 SUBJECT {5+}` + "\r\ngrüß").exactly(t, "* SEARCH 6")
+	c.ok("SEARCH CHARSET UTF-8 SUBJECT {%d+}\r\n%s", len("grüß"), "grüß").exactly(t, "* SEARCH 6")
 	c.ok(`SEARCH CHARSET UTF-8 FROM "Jürgen"`).exactly(t, "* SEARCH 6")
 	c.ok(`SEARCH FROM "j@example.com"`).exactly(t, "* SEARCH 6")
-	c.ok(`SEARCH CHARSET UTF-8 BODY {4+}` + "\r\nKöln").exactly(t, "* SEARCH 6")
+	c.ok("SEARCH CHARSET UTF-8 BODY {%d+}\r\n%s", len("Köln"), "Köln").exactly(t, "* SEARCH 6")
 }
 
 func TestSearchBad(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"imapd/mailbox"
+	"imapd/platform"
 )
 
 // staleLock is the age after which a dot-lock is taken to be left over by a
@@ -37,7 +38,19 @@ func lockMailbox(path string, opt *Options, write bool, flags int) (*held, error
 	if write {
 		mode = os.O_RDWR
 	}
-	f, err := os.OpenFile(path, mode|flags, 0600)
+	var f *os.File
+	if write {
+		// Create it if asked, then open it as the platform wants a file
+		// we write (on Windows: with other writers shut out).
+		if flags&os.O_CREATE != 0 {
+			if cf, cerr := os.OpenFile(path, os.O_RDONLY|flags, 0600); cerr == nil {
+				cf.Close()
+			}
+		}
+		f, err = platform.OpenMailFileForWrite(path, time.Until(deadline))
+	} else {
+		f, err = os.OpenFile(path, mode|flags, 0600)
+	}
 	if err != nil {
 		removeDot(dot)
 		return nil, fmt.Errorf("open mailbox %s: %w", path, err)

@@ -83,13 +83,13 @@ func CanEnter(dir string) error {
 	return nil
 }
 
-// CanRead reports whether this process may read and write the file path.
+// CanRead reports whether this process (its real ids) may read the file path.
 func CanRead(path string) error {
-	if err := unix.Access(path, unix.R_OK|unix.W_OK); err != nil {
+	if err := unix.Access(path, unix.R_OK); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return &fs.PathError{Op: "access", Path: path, Err: fs.ErrNotExist}
 		}
-		return &fs.PathError{Op: "read and write", Path: path, Err: err}
+		return &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	return nil
 }

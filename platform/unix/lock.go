@@ -34,9 +34,9 @@ func LockName(fi os.FileInfo) (string, bool) {
 type Verdict int
 
 const (
-	Unverified Verdict = iota // the OS cannot tell
-	Holds                     // the OS says this process holds the lock
-	DoesNotHold               // the OS says it does not (stale or planted PID)
+	Unverified  Verdict = iota // the OS cannot tell
+	Holds                      // the OS says this process holds the lock
+	DoesNotHold                // the OS says it does not (stale or planted PID)
 )
 
 // Holder is who holds a session lock someone else has.

@@ -1,0 +1,132 @@
+package session_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// subjects returns the Subject of every message of an mbox text.
+func subjects(text string) []string {
+	var out []string
+	for _, m := range splitMbox(text) {
+		if strings.Contains(m, "\nX-IMAP: ") {
+			continue
+		}
+		hdr, _, _ := strings.Cut(m, "\n\n")
+		for _, l := range strings.Split(hdr, "\n") {
+			if v, ok := strings.CutPrefix(l, "Subject: "); ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+func TestExpunge(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("f"), mboxOf(6))
+	c := e.login()
+	v := c.ok("SELECT f").uidValidity(t)
+	c.ok(`STORE 2,3,5 +FLAGS.SILENT (\Deleted)`)
+	r := c.ok("EXPUNGE")
+	r.exactly(t, "* 2 EXPUNGE", "* 2 EXPUNGE", "* 3 EXPUNGE")
+	c.ok("FETCH 1:* UID").exactly(t, "* 1 FETCH (UID 1)", "* 2 FETCH (UID 4)", "* 3 FETCH (UID 6)")
+	c.ok("EXPUNGE").exactly(t)
+
+	if got := strings.Join(subjects(e.read(e.folder("f"))), ","); got != "message 1,message 4,message 6" {
+		t.Errorf("file holds %s", got)
+	}
+	// UIDs and UIDNEXT survive.
+	c.logout()
+	c = e.login()
+	r = c.ok("SELECT f")
+	r.has(t, "* 3 EXISTS", "* OK [UIDVALIDITY "+v+"] UIDs valid", "* OK [UIDNEXT 7] Predicted next UID")
+	c.ok("FETCH 1:* UID").exactly(t, "* 1 FETCH (UID 1)", "* 2 FETCH (UID 4)", "* 3 FETCH (UID 6)")
+}
+
+func TestUIDExpunge(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("f"), mboxOf(6))
+	c := e.login()
+	c.ok("SELECT f")
+	c.ok(`STORE 1:4,6 +FLAGS.SILENT (\Deleted)`)
+	c.ok("UID EXPUNGE 2:3,5:6").exactly(t, "* 2 EXPUNGE", "* 2 EXPUNGE", "* 3 EXPUNGE")
+	c.ok("FETCH 1:* (UID FLAGS)").exactly(t,
+		`* 1 FETCH (UID 1 FLAGS (\Recent \Deleted))`,
+		`* 2 FETCH (UID 4 FLAGS (\Recent \Deleted))`,
+		`* 3 FETCH (UID 5 FLAGS (\Recent))`)
+	c.ok("UID EXPUNGE 5:*").exactly(t)
+	c.ok("UID EXPUNGE 4:*").exactly(t, "* 2 EXPUNGE")
+	if got := strings.Join(subjects(e.read(e.folder("f"))), ","); got != "message 1,message 5" {
+		t.Errorf("file holds %s", got)
+	}
+}
+
+// TestExpungeAll: an emptied mailbox keeps its UID state (in the
+// internal-data message, as UW).
+func TestExpungeAll(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	v := c.ok("SELECT INBOX").uidValidity(t)
+	c.ok(`STORE 1:* +FLAGS.SILENT (\Deleted)`)
+	c.ok("EXPUNGE").exactly(t, "* 1 EXPUNGE", "* 1 EXPUNGE", "* 1 EXPUNGE")
+	c.ok("FETCH 1:* UID").exactly(t)
+	c.logout()
+	c = e.login()
+	c.ok("SELECT INBOX").has(t, "* 0 EXISTS", "* OK [UIDVALIDITY "+v+"] UIDs valid", "* OK [UIDNEXT 4] Predicted next UID")
+	if text := e.read(e.inbox()); !strings.Contains(text, "X-IMAP: ") {
+		t.Errorf("emptied drop file has no internal-data message:\n%s", text)
+	}
+}
+
+// TestExpungeWithNewMail: mail delivered before EXPUNGE survives it and is
+// announced after the expunges.
+func TestExpungeWithNewMail(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+	e.deliver(e.inbox(), "frank@example.com", "late", "just in")
+	r := c.ok("EXPUNGE")
+	r.exactly(t, "* 2 EXPUNGE", "* 3 EXISTS", "* 1 RECENT")
+	c.ok("FETCH 3 (UID BODY.PEEK[HEADER.FIELDS (Subject)])").exactly(t,
+		`* 3 FETCH (UID 4 BODY[HEADER.FIELDS ("Subject")] `+lit("Subject: late\r\n\r\n")+")")
+	if got := strings.Join(subjects(e.read(e.inbox())), ","); got != "Welcome to imapd,Quarterly report,late" {
+		t.Errorf("drop file holds %s", got)
+	}
+}
+
+// TestClose: CLOSE expunges silently; UNSELECT does not expunge.
+func TestClose(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("f"), mboxOf(4))
+	c := e.login()
+	c.ok("SELECT f")
+	c.ok(`STORE 1 +FLAGS.SILENT (\Deleted)`)
+	c.ok("UNSELECT").exactly(t)
+	if n := len(subjects(e.read(e.folder("f")))); n != 4 {
+		t.Errorf("UNSELECT expunged: %d messages left", n)
+	}
+	c.ok("SELECT f").has(t, "* 4 EXISTS")
+	c.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+	c.ok("CLOSE").exactly(t)
+	if got := strings.Join(subjects(e.read(e.folder("f"))), ","); got != "message 3,message 4" {
+		t.Errorf("after CLOSE the file holds %s", got)
+	}
+	c.bad("FETCH 1 UID")
+	c.ok("SELECT f").has(t, "* 2 EXISTS")
+}
+
+// TestExpungeReadOnly: EXPUNGE of an EXAMINEd mailbox says it did nothing;
+// CLOSE of one closes it, silently, without expunging.
+func TestExpungeReadOnly(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.ok(`STORE 1 +FLAGS.SILENT (\Deleted)`)
+	c.ok("EXAMINE INBOX")
+	c.ok("EXPUNGE").exactly(t, "* NO Expunge ignored on readonly mailbox")
+	c.ok("UID EXPUNGE 1").exactly(t, "* NO Expunge ignored on readonly mailbox")
+	c.ok("CLOSE").exactly(t)
+	c.ok("SELECT INBOX").has(t, "* 3 EXISTS")
+}
