@@ -79,7 +79,7 @@ var registry = []def{
 		Description: "Allow login names containing ../ or ..\\ (a parent directory reference). " +
 			"Leave false: such names could reach files outside the drop path."},
 		func(c *Config) *bool { return &c.AllowDDS }),
-	domainPathSetting(Setting{Name: "alt_drop_path", Syntax: "<domain> <directory>", Status: ParsedOnly,
+	domainPathSetting(Setting{Name: "alt_drop_path", Syntax: "<domain> <directory>", Status: Implemented,
 		Description: "Drop file directory for the users of one virtual domain, used instead of drop_path. " +
 			"Only meaningful without external authentication (the authentication module returns the drop file path itself). " +
 			"One line per domain."},
@@ -130,7 +130,7 @@ var registry = []def{
 	boolSetting(Setting{Name: "drop_prefix", Default: "false", Status: Implemented,
 		Description: "Use the virtual domain prefix as a directory under drop_path instead of a prefix of the drop file name."},
 		func(c *Config) *bool { return &c.DropPrefix }),
-	textSetting(Setting{Name: "dwatch_path", Syntax: "<directory>", Status: ParsedOnly,
+	textSetting(Setting{Name: "dwatch_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of DWatch, the DMail process watcher: its .wat files and the servers' .pid files."},
 		func(c *Config) *string { return &c.DwatchPath }),
 	boolSetting(Setting{Name: "forward_user", Default: "false", Status: ParsedOnly,
@@ -211,7 +211,7 @@ var registry = []def{
 	int64Setting(Setting{Name: "max_log_size", Default: "0", Status: Implemented,
 		Description: "Size in bytes at which the log file is renamed and a new one started (0: never)."},
 		func(c *Config) *int64 { return &c.MaxLogSize }),
-	boolSetting(Setting{Name: "use_flock", Default: "true", Status: ParsedOnly,
+	boolSetting(Setting{Name: "use_flock", Default: "true", Status: Implemented,
 		Description: "Unix: lock drop files with flock() as well as with lock files."},
 		func(c *Config) *bool { return &c.UseFlock }),
 	boolSetting(Setting{Name: "use_maildir", Default: "false", Status: ParsedOnly,
@@ -232,7 +232,7 @@ var registry = []def{
 		Description: "A virtual domain: its name, the local IP address it is served on (* for any), and the prefix " +
 			"joined to its users' names (with vdomain_separator) to form their drop file names. " +
 			"Further fields are for the other DMail servers. One line per domain."}),
-	domainPathSetting(Setting{Name: "vdomain_passwd", Syntax: "<domain> <file>", Status: ParsedOnly,
+	domainPathSetting(Setting{Name: "vdomain_passwd", Syntax: "<domain> <file>", Status: Implemented,
 		Description: "Unix: a separate passwd file for the users of one virtual domain. One line per domain."},
 		func(c *Config) *map[string]string { return &c.VDomainPasswd }),
 	wordSetting(Setting{Name: "vdomain_separator", Syntax: "<character>", Default: ".", Status: Implemented,

@@ -10,6 +10,14 @@
 // connection, as the legacy server did. The log is <log_path>/imapd.log
 // (log_path defaults to work_path, else the configuration file's directory).
 //
+// Process model: inetd mode serves one session per process, which may
+// become the logged-in user (platform.SetOneSessionProcess). A -listen
+// daemon running as root with imapd_become_user true and unix_user
+// authentication hands each connection to a child `imapd -i FILE` (inetd
+// mode, the connection as its stdin and stdout; see spawn.go), so one
+// user's session can never act as another; otherwise it serves sessions in
+// goroutines. Its SIGTERM reaches the children (they save and say BYE).
+//
 // Exit codes: 0 after a session or a graceful shutdown, 1 when the
 // configuration cannot be used or the shutdown had to be forced, 2 on bad
 // flags. SIGTERM or an interrupt shuts down gracefully (every client gets a
@@ -210,6 +218,8 @@ func (a *app) inetd() int {
 	if cfgErr != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", cfgErr)
 	}
+	platform.SetOneSessionProcess()
+	platform.Warnf = log.Errorf
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			if cfgErr != nil {
@@ -255,6 +265,7 @@ func (a *app) listen(addr string) int {
 	}
 	defer log.Close()
 	logProblems(log, problems)
+	platform.Warnf = log.Errorf
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			cfg, problems, err := a.load()
@@ -268,12 +279,14 @@ func (a *app) listen(addr string) int {
 		NewSession: newSession,
 		Log:        log,
 	})
-	stopped := onSignals(srv, log, false)
-	ln, err := net.Listen("tcp", addr)
+	kids := newChildren(log)
+	stopped := onSignals(srv, log, false, kids.shutdown)
+	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
 		return 1
 	}
+	ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids}
 	log.Infof("imapd %s listening on %s", version, ln.Addr())
 	fmt.Fprintf(os.Stderr, "imapd: listening on %s\n", ln.Addr())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, server.ErrServerClosed) {
@@ -282,15 +295,17 @@ func (a *app) listen(addr string) int {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		srv.Shutdown(ctx)
+		kids.shutdown(ctx)
 		return 1
 	}
 	return <-stopped
 }
 
 // onSignals shuts srv down on SIGTERM or an interrupt (and SIGHUP when
-// hangup means the client is gone); a second signal, or shutdownGrace,
-// forces it. The exit code arrives on the channel.
-func onSignals(srv *server.Server, log *logging.Logger, hangupStops bool) <-chan int {
+// hangup means the client is gone), together with the others (the session
+// processes of a daemon); a second signal, or shutdownGrace, forces it. The
+// exit code arrives on the channel.
+func onSignals(srv *server.Server, log *logging.Logger, hangupStops bool, others ...func(context.Context) error) <-chan int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	code := make(chan int, 1)
@@ -312,7 +327,17 @@ func onSignals(srv *server.Server, log *logging.Logger, hangupStops bool) <-chan
 			case <-ctx.Done():
 			}
 		}()
-		if err := srv.Shutdown(ctx); err != nil {
+		errs := make(chan error, len(others))
+		for _, stop := range others {
+			go func() { errs <- stop(ctx) }()
+		}
+		err := srv.Shutdown(ctx)
+		for range others {
+			if e := <-errs; err == nil {
+				err = e
+			}
+		}
+		if err != nil {
 			log.Errorf("shutdown forced (%v): connections closed", err)
 			code <- 1
 			return

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+
+	"imapd/config"
+	"imapd/logging"
+	"imapd/platform"
+)
+
+// needsOwnProcess reports whether a -listen daemon must serve a connection
+// in a process of its own: sessions of unix_user accounts become their user
+// (a process can be only one), which happens when the daemon runs as root
+// and imapd_become_user is true. External authentication is served in
+// goroutines: its uid is known only after LOGIN, and a shared process
+// refuses a login that would have to change identity (platform.BecomeUser).
+func needsOwnProcess(cfg *config.Config) bool {
+	if !platform.Privileged() || !cfg.ImapdBecomeUser {
+		return false
+	}
+	m := strings.ToLower(strings.TrimSpace(cfg.AuthentMethod))
+	return m == "unix_user" || m == ""
+}
+
+// spawnListener hands each accepted connection that needsOwnProcess to a
+// child `imapd -i FILE` (inetd mode, the connection as its stdin and
+// stdout) and gives the others to the server.
+type spawnListener struct {
+	net.Listener
+	a    *app
+	log  *logging.Logger
+	kids *children
+}
+
+func (l *spawnListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		cfg, _, err := l.a.load()
+		if err != nil || !needsOwnProcess(cfg) {
+			return c, nil // the server tells the client about a bad configuration
+		}
+		if err := l.kids.spawn(c, l.a.path); err != nil {
+			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
+			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
+			c.Close()
+		}
+	}
+}
+
+// children are the session processes of a -listen daemon.
+type children struct {
+	log      *logging.Logger
+	mu       sync.Mutex
+	stopping bool
+	procs    map[*os.Process]struct{}
+	wg       sync.WaitGroup
+}
+
+func newChildren(log *logging.Logger) *children {
+	return &children{log: log, procs: map[*os.Process]struct{}{}}
+}
+
+// spawn starts this program in inetd mode on c; c is closed here (the
+// child has its own descriptor).
+func (k *children) spawn(c net.Conn, conf string) error {
+	defer c.Close()
+	fc, ok := c.(interface{ File() (*os.File, error) })
+	if !ok {
+		return fmt.Errorf("connection %T has no descriptor to pass on", c)
+	}
+	f, err := fc.File()
+	if err != nil {
+		return fmt.Errorf("descriptor of the connection: %w", err)
+	}
+	defer f.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program: %w", err)
+	}
+	cmd := exec.Command(exe, "-i", conf)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
+	setChildAttrs(cmd)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopping {
+		return fmt.Errorf("shutting down")
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", exe, err)
+	}
+	k.procs[cmd.Process] = struct{}{}
+	k.wg.Add(1)
+	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), cmd.Process.Pid)
+	go func() {
+		cmd.Wait()
+		k.mu.Lock()
+		delete(k.procs, cmd.Process)
+		k.mu.Unlock()
+		k.wg.Done()
+	}()
+	return nil
+}
+
+// shutdown sends SIGTERM to every child (each says BYE after saving) and
+// waits for them; when ctx ends first the rest are killed.
+func (k *children) shutdown(ctx context.Context) error {
+	k.mu.Lock()
+	k.stopping = true
+	for p := range k.procs {
+		p.Signal(syscall.SIGTERM)
+	}
+	k.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		k.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		k.mu.Lock()
+		for p := range k.procs {
+			p.Kill()
+		}
+		k.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
