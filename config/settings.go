@@ -152,7 +152,7 @@ var registry = []def{
 		Description: "External authentication program for imapd only, used instead of authent_process " +
 			"(for example a fast-starting one such as TCPAuth, since imapd starts one per connection)."},
 		func(c *Config) *string { return &c.ImapdAuthentProcess }),
-	boolSetting(Setting{Name: "imapd_become_user", Default: "true", Status: ParsedOnly,
+	boolSetting(Setting{Name: "imapd_become_user", Default: "true", Status: Implemented,
 		Description: "Unix: after a unix_user login, run the session with the user's own user id, so that a user cannot " +
 			"reach other files through links in their mail directories. false keeps running as root, for users " +
 			"who may not enter the drop file directories."},

@@ -222,11 +222,13 @@ var proc struct {
 
 // SetOneSessionProcess declares that this process serves exactly one
 // session (inetd mode, a child of -listen): it may become that session's
-// user.
+// user. On unix it also arms SIGUSR2 at once (UW does at server start), so
+// a stray one never kills the session unsaved.
 func SetOneSessionProcess() {
 	proc.mu.Lock()
 	proc.oneSession = true
 	proc.mu.Unlock()
+	armLetGo()
 }
 
 // ErrSharedProcess: a process serving several sessions cannot become one

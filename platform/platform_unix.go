@@ -121,6 +121,8 @@ func watchLetGo() {
 	})
 }
 
+func armLetGo() { watchLetGo() }
+
 // unverifiedGrace is how long a new session keeps trying when the holder
 // cannot be signalled (no PID, an unverifiable one, or a brief probe by
 // another session) before it settles for read-only; UW gives up at once.
@@ -181,3 +183,13 @@ func releaseAcross(c *Claim) {
 }
 
 func heldAcross(path string, fi os.FileInfo) bool { return unix.Held(fi) }
+
+// SetuidStart reports whether the process was started through its set-uid
+// (or set-gid) bit by another user: the manual's installation (root, 6755)
+// started by an inetd running as someone else.
+func SetuidStart() bool { return unix.SetuidStart() }
+
+// TrustedConfig checks, for a set-uid start, that the configuration file
+// cannot have been written by whoever started us, nor be a secret; it
+// returns the path to read (links resolved).
+func TrustedConfig(path string) (string, error) { return unix.TrustedConfig(path) }

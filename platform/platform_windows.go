@@ -38,6 +38,9 @@ func becomeUser(u *User) error {
 // CheckUserAccess: nothing to check on Windows (no change of identity).
 func CheckUserAccess(dropFile, folderRoot string) error { return nil }
 
+// armLetGo: no kiss of death on Windows.
+func armLetGo() {}
+
 // acrossLock releases the cross-process hold.
 type acrossLock = func()
 
@@ -77,3 +80,9 @@ var ErrLogonRejected = windows.ErrLogonRejected
 // CheckWindowsPassword checks a Windows account password (nt_user):
 // "DOMAIN\user", "user@domain" or a local user name.
 func CheckWindowsPassword(user, password string) error { return windows.LogonUser(user, "", password) }
+
+// SetuidStart: Windows has no set-uid bit.
+func SetuidStart() bool { return false }
+
+// TrustedConfig: nothing to check on Windows.
+func TrustedConfig(path string) (string, error) { return path, nil }

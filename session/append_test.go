@@ -73,6 +73,11 @@ func TestAppendSelected(t *testing.T) {
 	if got := headerOf(e.read(e.inbox()), 3, "X-UID"); got != "4" {
 		t.Errorf("X-UID %q", got)
 	}
+	// A new keyword: FLAGS and PERMANENTFLAGS follow.
+	r = c.ok("APPEND INBOX (Todo) {%d+}\r\n%s", len(appendMsg), appendMsg)
+	r.exactly(t, `* FLAGS (\Answered \Flagged \Deleted \Draft \Seen Todo)`, "* 5 EXISTS", "* 5 RECENT",
+		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen Todo)] Permanent flags`)
+	c.ok("FETCH 5 FLAGS").exactly(t, `* 5 FETCH (FLAGS (\Recent Todo))`)
 }
 
 // TestAppendHeld: APPEND to a mailbox another session holds is written raw
@@ -86,6 +91,19 @@ func TestAppendHeld(t *testing.T) {
 	r.taggedIs(t, "OK APPEND completed")
 	b.ok("NOOP").has(t, "* 4 EXISTS")
 	b.ok("FETCH 4 (UID FLAGS)").exactly(t, `* 4 FETCH (UID 4 FLAGS (\Recent \Seen))`)
+}
+
+// TestAppendExamined: APPEND to the mailbox this session has EXAMINEd goes
+// raw to the end of the file; the session sees it on its next command.
+func TestAppendExamined(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("EXAMINE INBOX")
+	r := c.ok("APPEND INBOX {%d+}\r\n%s", len(appendMsg), appendMsg)
+	r.has(t, "* 4 EXISTS")
+	c.ok("FETCH 4 BODY.PEEK[HEADER.FIELDS (Subject)]").exactly(t,
+		`* 4 FETCH (BODY[HEADER.FIELDS ("Subject")] `+lit("Subject: appended\r\n\r\n")+")")
+	c.ok("SELECT INBOX").has(t, "* 4 EXISTS", "* OK [UIDNEXT 5] Predicted next UID")
 }
 
 // TestAppendStatusHeaders: status headers a client sends are not taken

@@ -224,3 +224,39 @@ func TestFetchEmptyMailbox(t *testing.T) {
 	c.ok("UID FETCH 1:* FLAGS").exactly(t)
 	c.ok("SEARCH ALL").exactly(t, "* SEARCH")
 }
+
+// TestFetchOddFiles: sizes match the literals whatever the file's line
+// ends (CRLF as Windows servers write, none at the end of the file, a
+// message without body).
+func TestFetchOddFiles(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("crlf"), strings.ReplaceAll(mboxOf(2), "\n", "\r\n"))
+	e.write(e.folder("noeol"), strings.TrimRight(mboxOf(2), "\n"))
+	e.write(e.folder("nobody"), "From a@b Mon Nov 23 10:00:00 2026\nSubject: empty\n\nFrom a@b Mon Nov 23 10:00:00 2026\nSubject: none\n")
+	e.write(e.folder("leading"), "\n\n"+mboxOf(2))
+	c := e.login()
+	for _, name := range []string{"crlf", "noeol", "nobody", "leading"} {
+		r := c.ok("SELECT %s", name)
+		r.has(t, "* 2 EXISTS")
+		for i := 1; i <= 2; i++ {
+			r := c.ok("FETCH %d (RFC822.SIZE BODY.PEEK[])", i)
+			m := literalSizeRE.FindAllStringSubmatch(r.Untagged[0], -1)
+			if len(m) != 2 || m[0][2] != m[1][2] {
+				t.Errorf("%s %d: %q", name, i, r.Untagged)
+				continue
+			}
+			body := r.Untagged[0][strings.Index(r.Untagged[0], "}\r\n")+3:]
+			if strings.Contains(strings.ReplaceAll(body, "\r\n", ""), "\n") || strings.Contains(strings.ReplaceAll(body, "\r\n", ""), "\r") {
+				t.Errorf("%s %d: bare CR or LF in %q", name, i, body)
+			}
+		}
+		c.ok(`STORE 1 +FLAGS (\Seen)`)
+		c.ok("CHECK")
+		r = c.ok("FETCH 1:2 (RFC822.SIZE BODY.PEEK[HEADER])")
+		for _, l := range r.Untagged {
+			if strings.Contains(l, "Status:") || strings.Contains(l, "X-UID") {
+				t.Errorf("%s: status header shown: %q", name, l)
+			}
+		}
+	}
+}

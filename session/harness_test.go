@@ -51,6 +51,12 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	// A prebuilt cryptauth (e.g. cryptauth.exe when these tests run as a
+	// Windows program under Wine, where there is no go tool).
+	if p := os.Getenv("IMAPD_TEST_CRYPTAUTH"); p != "" {
+		cryptauthPath = p
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "session-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -93,7 +99,7 @@ func (b *syncBuffer) String() string {
 
 // env is one demo site served by one server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	site   *demo.Site
 	cfg    *config.Config
 	log    *logging.Logger
@@ -106,7 +112,7 @@ type env struct {
 
 // newEnv sets up a demo site (alice has the 3 demo messages in INBOX; bob
 // has no drop file) and serves it; extraConf lines go to dmail.conf.
-func newEnv(t *testing.T, extraConf ...string) *env {
+func newEnv(t testing.TB, extraConf ...string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	site, err := demo.Setup(dir, cryptauthPath, extraConf...)
@@ -274,7 +280,7 @@ func (e *env) login() *client {
 // client is a raw IMAP client: it sends "tag command" lines and collects
 // every response up to the tagged one.
 type client struct {
-	t        *testing.T
+	t        testing.TB
 	conn     net.Conn
 	br       *bufio.Reader
 	n        int
@@ -381,9 +387,18 @@ func (c *client) expect(status, format string, args ...any) *result {
 	return r
 }
 
-func (c *client) ok(format string, args ...any) *result  { c.t.Helper(); return c.expect("OK", format, args...) }
-func (c *client) no(format string, args ...any) *result  { c.t.Helper(); return c.expect("NO", format, args...) }
-func (c *client) bad(format string, args ...any) *result { c.t.Helper(); return c.expect("BAD", format, args...) }
+func (c *client) ok(format string, args ...any) *result {
+	c.t.Helper()
+	return c.expect("OK", format, args...)
+}
+func (c *client) no(format string, args ...any) *result {
+	c.t.Helper()
+	return c.expect("NO", format, args...)
+}
+func (c *client) bad(format string, args ...any) *result {
+	c.t.Helper()
+	return c.expect("BAD", format, args...)
+}
 
 // refused sends a command that must fail (NO or BAD, as go-imap answers
 // some syntax errors with NO [SERVERBUG]) without ending the session.

@@ -3,6 +3,8 @@ package session
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -86,6 +88,9 @@ func (s *Session) Rename(name, newName string, options *imap.RenameOptions) erro
 	if s.inUse(path) {
 		return no(imap.ResponseCodeInUse, "Can't rename mailbox %s: it is in use by a session", name)
 	}
+	if held := s.heldBelow(path); held != "" {
+		return no(imap.ResponseCodeInUse, "Can't rename mailbox %s: %s in it is in use by a session", name, held)
+	}
 	if isInbox(name) {
 		return s.renameInbox(path, newName)
 	}
@@ -93,6 +98,29 @@ func (s *Session) Rename(name, newName string, options *imap.RenameOptions) erro
 		return s.storageErr("RENAME", err)
 	}
 	return nil
+}
+
+// heldBelow returns the name (below dir) of a message folder inside the
+// directory dir that a session holds, or "": renaming dir would pull that
+// folder away from under its session.
+func (s *Session) heldBelow(dir string) string {
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	held := ""
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.Type().IsRegular() && s.inUse(p) {
+			if rel, err := filepath.Rel(dir, p); err == nil {
+				held = filepath.ToSlash(rel)
+			}
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return held
 }
 
 func (s *Session) renameInbox(inbox, newName string) error {
@@ -184,7 +212,8 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		return s.storageErr("LIST", err)
 	}
 	for _, e := range entries {
-		if err := w.WriteList(&imap.ListData{Attrs: e.Attrs, Delim: '/', Mailbox: e.Name}); err != nil {
+		// Delim 0 is NIL: INBOX without children, as UW lists it.
+		if err := w.WriteList(&imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}); err != nil {
 			return err
 		}
 	}
@@ -195,6 +224,11 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if options.NumDeleted || options.DeletedStorage {
+		// IMAP4rev2 and QUOTA items, not offered: go-imap would write a
+		// nil count (and crash the connection) if we said OK.
+		return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
+	}
 	path, err := s.tree.Path(name)
 	if err != nil {
 		return nil, s.storageErr("STATUS", err)

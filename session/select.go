@@ -205,8 +205,8 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 // (it changed under us): Close does nothing.
 type closedMailbox struct{ mailbox.Mailbox }
 
-func (closedMailbox) Close() error                 { return nil }
-func (closedMailbox) Checkpoint() error            { return mailbox.ErrChanged }
+func (closedMailbox) Close() error                  { return nil }
+func (closedMailbox) Checkpoint() error             { return mailbox.ErrChanged }
 func (closedMailbox) Sync() (mailbox.Update, error) { return mailbox.Update{}, mailbox.ErrChanged }
 
 // permanentFlagsLine is the untagged PERMANENTFLAGS response of a

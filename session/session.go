@@ -1,6 +1,24 @@
 // Package session is the IMAP backend of one connection: it implements
 // go-imap v2's imapserver.Session on top of account, auth, folders and
 // mailbox. One file per group of verbs, as go-imap itself is cut.
+//
+// Decisions where the legacy server and the RFCs leave room:
+//   - Keywords match without regard to case (as in the mailbox file and
+//     UW): STORE -FLAGS (junk) removes Junk.
+//   - A new keyword gives "* FLAGS" from Poll and "* OK [PERMANENTFLAGS]"
+//     just before the tagged reply (go-imap has no writer for the latter;
+//     during IDLE it follows DONE).
+//   - CLOSE of a read-only mailbox is silent; EXPUNGE of one answers OK
+//     with "* NO Expunge ignored on readonly mailbox".
+//   - STATUS of the selected mailbox tells what the client was told; new
+//     mail follows as EXISTS. STATUS DELETED / DELETED-STORAGE (not offered)
+//     are BAD.
+//   - SEARCH header keys also match RFC 2047 encoded words, decoded.
+//   - RENAME of a folder of folders is refused (NO [INUSE]) while a folder
+//     in it is held by a session, as for the folder itself.
+//   - A file that shrank or was rewritten behind the session's back ends the
+//     session with "* BYE Fatal mailbox error: ...", sent before the
+//     connection closes; nothing is written to the file.
 package session
 
 import (
@@ -46,13 +64,13 @@ type Deps struct {
 // Caps is the capability set advertised: only what the storage honours.
 func Caps() imap.CapSet {
 	return imap.CapSet{
-		imap.CapIMAP4rev1:  {},
-		imap.CapNamespace:  {},
-		imap.CapUIDPlus:    {},
-		imap.CapMove:       {},
-		imap.CapChildren:   {},
+		imap.CapIMAP4rev1:   {},
+		imap.CapNamespace:   {},
+		imap.CapUIDPlus:     {},
+		imap.CapMove:        {},
+		imap.CapChildren:    {},
 		imap.CapLiteralPlus: {},
-		imap.CapUnselect:   {},
-		imap.CapIdle:       {},
+		imap.CapUnselect:    {},
+		imap.CapIdle:        {},
 	}
 }

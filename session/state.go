@@ -138,11 +138,15 @@ func (s *Session) letGo() {
 	s.conn.Bye("Killed (lost mailbox lock)")
 }
 
-// fatal ends a session whose mailbox went bad under it.
+// fatal ends a session whose mailbox went bad under it. It is called
+// between responses (from Poll, Idle, Expunge, Move), never with a
+// response writer open, so the BYE is written here, before go-imap closes
+// the connection on the error returned (a BYE sent from another goroutine
+// could lose that race).
 func (s *Session) fatal(reason string) error {
 	s.endReason = reason
 	s.deps.Log.Errorf("%s %s", reason, s.who())
-	go s.conn.Bye(reason)
+	s.conn.Bye(reason)
 	return &imap.Error{Type: imap.StatusResponseTypeBye, Text: reason}
 }
 

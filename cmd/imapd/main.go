@@ -43,8 +43,8 @@ import (
 
 	"imapd/config"
 	"imapd/logging"
-	"imapd/server"
 	"imapd/platform"
+	"imapd/server"
 	"imapd/session"
 )
 
@@ -77,7 +77,11 @@ func run(args []string) int {
 		fmt.Printf("imapd %s\n", version)
 		return 0
 	}
-	a := &app{path: configPath(*cfgFlag), host: hostname()}
+	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
+	if a.setuid && (*demoFlag || *listen != "") {
+		fmt.Fprintf(os.Stderr, "imapd: -listen and -demo must be started by root, not through the set-uid bit\n")
+		return 1
+	}
 	switch {
 	case *demoFlag:
 		addr := *listen
@@ -120,14 +124,25 @@ func hostname() string {
 }
 
 type app struct {
-	path string // configuration file
-	host string // for the greeting
+	path   string // configuration file
+	host   string // for the greeting
+	setuid bool   // started through the set-uid bit by another user
 }
 
 // load reads the configuration as every session does; one with errors is
-// refused (imapd -check shows them).
+// refused (imapd -check shows them). After a set-uid start only a
+// configuration nobody but root can have written is read
+// (platform.TrustedConfig).
 func (a *app) load() (*config.Config, []config.Problem, error) {
-	cfg, problems, err := config.Load(a.path)
+	path := a.path
+	if a.setuid {
+		p, err := platform.TrustedConfig(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("set-uid start: refusing the configuration: %w", err)
+		}
+		path = p
+	}
+	cfg, problems, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,8 +157,8 @@ func (a *app) load() (*config.Config, []config.Problem, error) {
 }
 
 func (a *app) check() int {
-	cfg, problems, err := config.Load(a.path)
-	if err != nil {
+	cfg, problems, err := a.load()
+	if cfg == nil && err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
 		return 1
 	}

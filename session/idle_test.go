@@ -1,0 +1,121 @@
+package session_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"imapd/mailbox"
+	"imapd/mailbox/mbox"
+)
+
+func (c *client) idle() {
+	c.t.Helper()
+	c.send("I1 IDLE")
+	if got := c.readResponse(); got != "+ idling" {
+		c.t.Fatalf("IDLE: %q", got)
+	}
+}
+
+func (c *client) done() *result {
+	c.t.Helper()
+	c.send("DONE")
+	return c.collect("I1")
+}
+
+// TestIdleNewMail: mail delivered by another program is announced during
+// IDLE, and gets its UID in the file without any command.
+func TestIdleNewMail(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.idle()
+	e.deliver(e.inbox(), "frank@example.com", "during idle", "hi")
+	if before := c.waitFor("* 4 EXISTS"); len(before) != 0 {
+		t.Errorf("before EXISTS: %q", before)
+	}
+	if got := c.readResponse(); got != "* 4 RECENT" {
+		t.Errorf("after EXISTS: %q", got)
+	}
+	if got := headerOf(e.read(e.inbox()), 3, "X-UID"); got != "4" {
+		t.Errorf("X-UID of the new message %q", got)
+	}
+	// A second delivery, same IDLE.
+	e.deliver(e.inbox(), "frank@example.com", "during idle 2", "hi")
+	c.waitFor("* 5 EXISTS")
+	c.waitFor("* 5 RECENT")
+	r := c.done()
+	r.exactly(t)
+	r.taggedIs(t, "OK IDLE completed")
+	c.ok("FETCH 5 UID").exactly(t, "* 5 FETCH (UID 5)")
+}
+
+// TestIdleNewKeyword: a message another session appends with a new keyword
+// (raw, the mailbox being held) extends FLAGS during IDLE; PERMANENTFLAGS
+// follows at the end of the IDLE.
+func TestIdleNewKeyword(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.idle()
+	msg := "Subject: kw\r\n\r\nx\r\n"
+	err := mbox.AppendRaw(e.inbox(), []mailbox.NewMessage{{
+		Body: strings.NewReader(msg), Size: int64(len(msg)), Keywords: []string{"Fresh"}, Sender: "a@b",
+	}}, mbox.Options{UseFlock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := c.waitFor("* 4 EXISTS")
+	if len(before) != 1 || before[0] != `* FLAGS (\Answered \Flagged \Deleted \Draft \Seen Fresh)` {
+		t.Errorf("before EXISTS: %q", before)
+	}
+	c.waitFor("* 4 RECENT")
+	r := c.done()
+	r.exactly(t, `* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen Fresh)] Permanent flags`)
+	c.ok("FETCH 4 FLAGS").exactly(t, `* 4 FETCH (FLAGS (\Recent Fresh))`)
+}
+
+// TestIdleNotSelected: IDLE works in the authenticated state too.
+func TestIdleNotSelected(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.idle()
+	c.done().taggedIs(t, "OK IDLE completed")
+	c.ok("NOOP")
+}
+
+// TestIdleBadEnd: anything but DONE ends IDLE with BAD; the session goes
+// on.
+func TestIdleBadEnd(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.idle()
+	c.send("NOOP")
+	r := c.collect("I1")
+	if r.Status != "BAD" {
+		t.Errorf("IDLE ended by NOOP: %q", r.Tagged)
+	}
+	c.ok("FETCH 1 UID").exactly(t, "* 1 FETCH (UID 1)")
+}
+
+// TestIdleShrunk: a drop file truncated during IDLE ends the session with
+// a BYE; nothing is written over the file.
+func TestIdleShrunk(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	c.ok(`STORE 1 +FLAGS.SILENT (\Seen)`)
+	c.idle()
+	if err := os.WriteFile(e.inbox(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := c.readEOF()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "* BYE ") {
+		t.Errorf("got %q, want a BYE", got)
+	}
+	e.waitClosed(1)
+	if text := e.read(e.inbox()); text != "" {
+		t.Errorf("the file was written over:\n%s", text)
+	}
+}
