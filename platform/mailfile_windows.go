@@ -9,6 +9,12 @@ import (
 	"imapd/platform/windows"
 )
 
+// OpenMailFile opens a mailbox file. (Windows has no user-planted links to
+// fear in the mail directories: a plain open.)
+func OpenMailFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(path, flag, perm)
+}
+
 // OpenMailFileForWrite opens an existing mailbox file for a rewrite or an
 // append. On Windows the file is opened with share mode FILE_SHARE_READ, so
 // the SMTP server cannot write it until the returned file is closed (the

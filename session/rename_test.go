@@ -9,7 +9,7 @@ func TestRename(t *testing.T) {
 	e := newEnv(t)
 	e.write(e.folder("a"), mboxOf(2))
 	c := e.login()
-	v := c.ok("EXAMINE a").uidValidity(t)
+	v := c.ok("SELECT a").uidValidity(t) // stamps the file (EXAMINE could not)
 	c.ok("UNSELECT")
 	c.ok("CREATE b/c")
 

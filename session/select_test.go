@@ -54,9 +54,11 @@ func TestExamine(t *testing.T) {
 	r.taggedIs(t, "OK [READ-ONLY] EXAMINE completed")
 	c.logout()
 
-	// EXAMINE does not claim \Recent: a later SELECT still sees it.
+	// EXAMINE does not claim \Recent: a later SELECT still sees it. (Nor
+	// does it write: the UIDVALIDITY of a file without UID state is only
+	// fixed by the first read-write open, as in UW.)
 	c2 := e.login()
-	c2.ok("SELECT INBOX").has(t, "* 3 RECENT", "* OK [UIDVALIDITY "+v+"] UIDs valid")
+	c2.ok("SELECT INBOX").has(t, "* 3 RECENT")
 }
 
 // TestSelectRecentOnce: \Recent belongs to the first session that selects

@@ -43,13 +43,13 @@ func lockMailbox(path string, opt *Options, write bool, flags int) (*held, error
 		// Create it if asked, then open it as the platform wants a file
 		// we write (on Windows: with other writers shut out).
 		if flags&os.O_CREATE != 0 {
-			if cf, cerr := os.OpenFile(path, os.O_RDONLY|flags, 0600); cerr == nil {
+			if cf, cerr := platform.OpenMailFile(path, os.O_RDONLY|flags, 0600); cerr == nil {
 				cf.Close()
 			}
 		}
 		f, err = platform.OpenMailFileForWrite(path, time.Until(deadline))
 	} else {
-		f, err = os.OpenFile(path, mode|flags, 0600)
+		f, err = platform.OpenMailFile(path, mode|flags, 0600)
 	}
 	if err != nil {
 		removeDot(dot)

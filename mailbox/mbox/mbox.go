@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"imapd/mailbox"
+	"imapd/platform"
 )
 
 // Options say how to open a mailbox file.
@@ -126,9 +127,13 @@ func (m *Mailbox) openFile() error {
 	if err := m.loadAll(h.f); err != nil {
 		return err
 	}
-	rf, err := os.Open(m.path)
+	rf, err := platform.OpenMailFile(m.path, os.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("open mailbox %s: %w", m.path, err)
+	}
+	if !sameFile(h.f, rf) {
+		rf.Close()
+		return fmt.Errorf("open mailbox %s: the file was replaced while it was read: %w", m.path, mailbox.ErrChanged)
 	}
 	m.rf = rf
 	if !m.ro {
@@ -694,4 +699,17 @@ func fromAtLine(f *os.File, off int64, line string) bool {
 
 func (m *Mailbox) makePseudo() []byte {
 	return makePseudoMessage(m.opt.now(), m.opt.hostname(), m.uidValidity, m.uidLast, m.keywords)
+}
+
+// sameFile reports whether two open files are one file on disk.
+func sameFile(a, b *os.File) bool {
+	fa, err := a.Stat()
+	if err != nil {
+		return false
+	}
+	fb, err := b.Stat()
+	if err != nil {
+		return false
+	}
+	return os.SameFile(fa, fb)
 }
