@@ -25,9 +25,10 @@ const byeWait = 10 * time.Second
 // is given. Reads time out on our limits (go-imap's own deadlines are
 // ignored); writes go through output, which rewrites and inserts lines.
 type conn struct {
-	raw net.Conn
-	out *output
-	in  timedReader
+	raw   net.Conn
+	out   *output
+	in    timedReader
+	guard *guard
 
 	tmu     sync.Mutex
 	preAuth time.Duration
@@ -58,7 +59,7 @@ func newConn(raw net.Conn, opts *Options) *conn {
 	if preAuth <= 0 {
 		preAuth = DefaultPreAuthTimeout
 	}
-	return &conn{
+	c := &conn{
 		raw:     raw,
 		out:     newOutput(raw),
 		in:      newTimedReader(raw),
@@ -68,6 +69,8 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	c.guard = &guard{read: c.readTimed, reply: c.out.reply}
+	return c
 }
 
 // setDeps takes the greeting host, version, log and idle timeout from the
@@ -117,7 +120,11 @@ func (c *conn) limit() time.Duration {
 // Read reads client data; after our idle limit without any it says
 // goodbye ("* BYE Autologout; idle for too long"), closes the connection and
 // fails, which ends go-imap's loop so that the session's Close runs.
-func (c *conn) Read(p []byte) (int, error) {
+func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
+
+// readTimed reads what the client sends, ending the session with
+// "* BYE Autologout" when the idle limit passes.
+func (c *conn) readTimed(p []byte) (int, error) {
 	limit := c.limit()
 	n, err := c.in.read(p, limit)
 	if err == errIdle {

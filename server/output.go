@@ -136,6 +136,24 @@ func (o *output) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// reply writes a tagged line the server itself answers (not go-imap): now
+// if the socket is between two lines, else just before go-imap's next
+// tagged line.
+func (o *output) reply(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	if o.mode == modeStart && !o.first {
+		io.WriteString(o.w, line+"\r\n")
+		return
+	}
+	o.qmu.Lock()
+	o.notices = append(o.notices, line)
+	o.qmu.Unlock()
+}
+
 // insertAndClose writes line (with CRLF) now if the socket is between two lines,
 // and then refuses further writes. It reports whether the line was written.
 func (o *output) insertAndClose(line string) bool {

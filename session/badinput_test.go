@@ -49,7 +49,6 @@ func TestBadInput(t *testing.T) {
 // TestBigLiteral: literals over 4 KiB outside APPEND are refused before they
 // are sent; the session goes on.
 func TestBigLiteral(t *testing.T) {
-	knownBug(t, "go-imap (it neither answers nor sends a continuation: client and server wait for each other)")
 	e := newEnv(t)
 	c := e.login()
 	r := c.cmd("SELECT {5000}")
@@ -60,7 +59,6 @@ func TestBigLiteral(t *testing.T) {
 // TestHugeLine: a command line over go-imap's 50 KiB limit is refused, and
 // the rest of it is not taken for commands.
 func TestHugeLine(t *testing.T) {
-	knownBug(t, "server (go-imap answers NO [SERVERBUG] and reads the rest of the line as new commands)")
 	e := newEnv(t)
 	for _, line := range []string{
 		`A1 SELECT "` + strings.Repeat("x", 70000) + `"`,
