@@ -145,3 +145,16 @@ func TestSearchBad(t *testing.T) {
 	c.no("SEARCH CHARSET KOI8-R ALL").taggedHas(t, "NO [BADCHARSET]")
 	c.ok("SEARCH SEEN").exactly(t, "* SEARCH 1 3")
 }
+
+// TestESearch: SEARCH RETURN (RFC 4731) gives MIN, MAX, COUNT and ALL in
+// one ESEARCH line, tagged with the command's tag; UID SEARCH says UID.
+func TestESearch(t *testing.T) {
+	_, c := searchEnv(t)
+	r := c.ok("SEARCH RETURN (MIN MAX COUNT ALL) UNSEEN")
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") ALL 2,4:6 MIN 2 MAX 6 COUNT 4`, c.n))
+	r = c.ok("UID SEARCH RETURN (COUNT) SEEN")
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") UID COUNT 2`, c.n))
+	r = c.ok("SEARCH RETURN () FLAGGED")
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") ALL 1`, c.n))
+	c.ok("SEARCH FLAGGED").exactly(t, "* SEARCH 1")
+}

@@ -72,5 +72,7 @@ func Caps() imap.CapSet {
 		imap.CapLiteralPlus: {},
 		imap.CapUnselect:    {},
 		imap.CapIdle:        {},
+		imap.CapESearch:     {},
+		imap.CapStatusSize:  {},
 	}
 }

@@ -34,7 +34,7 @@ ok(M.login(user, password), "LOGIN")
 
 caps = ok(M.capability(), "CAPABILITY")[0].upper().split()
 caps = [c.decode() for c in caps]
-for c in ("IMAP4REV1", "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "CHILDREN"):
+for c in ("IMAP4REV1", "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "CHILDREN", "ESEARCH", "STATUS=SIZE", "LITERAL+"):
     expect(c in caps, f"capability {c} in {caps}")
 
 typ, data = M.select("INBOX")
