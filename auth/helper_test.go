@@ -3,9 +3,9 @@ package auth
 import (
 	"bufio"
 	"fmt"
+	"imapd/internal/testdir"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -160,18 +160,5 @@ func countPrefix(lines []string, prefix string) int {
 	return n
 }
 
-// tempDir is t.TempDir, except on Windows, where Go 1.26's RemoveAll fails
-// under Wine ("unlinkat ...: Invalid function") and would fail the test:
-// there the directory is removed on a best-effort basis.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	if runtime.GOOS != "windows" {
-		return t.TempDir()
-	}
-	dir, err := os.MkdirTemp("", "authtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"imapd/internal/testdir"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -29,21 +30,8 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// tempDir is t.TempDir, except on Windows, where Go 1.26's RemoveAll fails
-// under Wine ("unlinkat ...: Invalid function") and would fail the test: there
-// the directory is removed on a best-effort basis.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	if runtime.GOOS != "windows" {
-		return t.TempDir()
-	}
-	dir, err := os.MkdirTemp("", "configtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New
 
 // load loads dir/dmail.conf and returns the problems as
 // "<file relative to dir, slash separated>:line: error|warning: message".

@@ -3,6 +3,7 @@ package folders
 import (
 	"errors"
 	"fmt"
+	"imapd/internal/testdir"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -354,31 +355,8 @@ func symlinkOrSkip(t *testing.T, target, link string) {
 	}
 }
 
-// tempDir is t.TempDir, except on Windows, where the directory is removed
-// file by file: under Wine, os.RemoveAll (t.TempDir's cleanup) fails with
-// "Invalid function" (no FileDispositionInformationEx), while os.Remove
-// works.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS != "windows" {
-		return t.TempDir()
-	}
-	dir, err := os.MkdirTemp("", "folders-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		var paths []string
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			paths = append(paths, p)
-			return nil
-		})
-		for i := len(paths) - 1; i >= 0; i-- {
-			os.Remove(paths[i])
-		}
-	})
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New
 
 func TestSymlinkEscapes(t *testing.T) {
 	tr := newTree(t)

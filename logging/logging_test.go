@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"imapd/internal/testdir"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,27 +232,5 @@ func TestRotationTwoProcesses(t *testing.T) {
 	}
 }
 
-// tempDir is t.TempDir, except that its cleanup also works under Wine, where
-// Go's os.RemoveAll fails ("Invalid function": Wine lacks the delete call it
-// uses) but os.Remove works: leftovers are removed one by one, deepest first.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "logging-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if os.RemoveAll(dir) == nil {
-			return
-		}
-		var paths []string
-		filepath.WalkDir(dir, func(p string, _ os.DirEntry, _ error) error {
-			paths = append(paths, p)
-			return nil
-		})
-		for i := len(paths) - 1; i >= 0; i-- {
-			os.Remove(paths[i])
-		}
-	})
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"imapd/internal/testdir"
 	"io"
 	"os"
 	"os/exec"
@@ -268,17 +269,5 @@ func TestAdd(t *testing.T) {
 	}
 }
 
-// tempDir is t.TempDir, except on Windows, where Go 1.26's RemoveAll fails
-// under Wine and would fail the test: there removal is best effort.
-func tempDir(t testing.TB) string {
-	t.Helper()
-	if runtime.GOOS != "windows" {
-		return t.TempDir()
-	}
-	dir, err := os.MkdirTemp("", "cryptauthtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New

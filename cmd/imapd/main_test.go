@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"imapd/internal/testdir"
 	"io"
 	"net"
 	"os"
@@ -262,27 +263,5 @@ func TestListenSIGTERM(t *testing.T) {
 	}
 }
 
-// tempDir is t.TempDir, except that its cleanup also works under Wine, where
-// Go's os.RemoveAll fails ("Invalid function": Wine lacks the delete call it
-// uses) but os.Remove works: leftovers are removed one by one, deepest first.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "imapd-cmd-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if os.RemoveAll(dir) == nil {
-			return
-		}
-		var paths []string
-		filepath.WalkDir(dir, func(p string, _ os.DirEntry, _ error) error {
-			paths = append(paths, p)
-			return nil
-		})
-		for i := len(paths) - 1; i >= 0; i-- {
-			os.Remove(paths[i])
-		}
-	})
-	return dir
-}
+// tempDir is a temporary directory that is cleaned up under Wine too.
+var tempDir = testdir.New
