@@ -78,7 +78,13 @@ func (r *crlfReader) Read(p []byte) (int, error) {
 			}
 			s := &r.segs[0]
 			if r.buf == nil {
-				r.buf = make([]byte, 32<<10)
+				// Sized for the message: most are far below 32 KiB, and
+				// ENVELOPE-only reads stop early.
+				var total int64
+				for _, s := range r.segs {
+					total += s.end - s.off
+				}
+				r.buf = make([]byte, min(total, 32<<10))
 			}
 			k := min(int64(cap(r.buf)), s.end-s.off)
 			r.buf = r.buf[:k]
