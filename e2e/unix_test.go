@@ -786,12 +786,12 @@ func TestUnixKissOfDeathProcesses(t *testing.T) {
 	uxCheckBothFlags(t, b, e.drop(u))
 }
 
-// TestUnixKissOfDeathGoroutines: the same in one -listen process (external
-// authentication without a uid: sessions are goroutines), which takes the
-// /tmp lock too.
+// TestUnixKissOfDeathGoroutines: the same in one -listen process
+// (imapd_become_user false: sessions are goroutines), which takes the /tmp
+// lock too.
 func TestUnixKissOfDeathGoroutines(t *testing.T) {
 	uxNeedTools(t)
-	site := newSite(t)
+	site := newSite(t, "imapd_become_user false")
 	srv := startListen(t, site)
 	a := uxDial(t, srv.Addr)
 	a.login("alice", "alice-secret")
@@ -810,7 +810,7 @@ func TestUnixKissOfDeathGoroutines(t *testing.T) {
 // a -listen daemon holding two; only the wanted one lets go.
 func TestUnixKissOfDeathDaemonAndInetd(t *testing.T) {
 	uxNeedTools(t)
-	site := newSite(t)
+	site := newSite(t, "imapd_become_user false")
 	must(t, os.WriteFile(site.DropFile("bob"), []byte(uxSampleMail()), 0o600))
 	daemon := startListen(t, site)
 	inetd := startInetd(t, site)

@@ -12,8 +12,8 @@
 //
 // Process model: inetd mode serves one session per process, which may
 // become the logged-in user (platform.SetOneSessionProcess). A -listen
-// daemon running as root with imapd_become_user true and unix_user
-// authentication hands each connection to a child `imapd -i FILE` (inetd
+// daemon running as root with imapd_become_user true (unix_user or
+// external authentication: either may name a uid) hands each connection to a child `imapd -i FILE` (inetd
 // mode, the connection as its stdin and stdout; see spawn.go), so one
 // user's session can never act as another; otherwise it serves sessions in
 // goroutines. Its SIGTERM reaches the children (they save and say BYE).

@@ -17,17 +17,17 @@ import (
 )
 
 // needsOwnProcess reports whether a -listen daemon must serve a connection
-// in a process of its own: sessions of unix_user accounts become their user
-// (a process can be only one), which happens when the daemon runs as root
-// and imapd_become_user is true. External authentication is served in
-// goroutines: its uid is known only after LOGIN, and a shared process
-// refuses a login that would have to change identity (platform.BecomeUser).
+// in a process of its own: when it runs as root with imapd_become_user
+// true, a session becomes its user after LOGIN (a process can be only one),
+// whether the uid comes from the password file (unix_user) or from the
+// external authenticator's answer, which is known only after LOGIN. So
+// every connection gets its own process then, as under inetd.
 func needsOwnProcess(cfg *config.Config) bool {
 	if !platform.Privileged() || !cfg.ImapdBecomeUser {
 		return false
 	}
 	m := strings.ToLower(strings.TrimSpace(cfg.AuthentMethod))
-	return m == "unix_user" || m == ""
+	return m == "unix_user" || m == "external" || m == ""
 }
 
 // spawnListener hands each accepted connection that needsOwnProcess to a

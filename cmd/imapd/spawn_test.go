@@ -18,7 +18,8 @@ func TestNeedsOwnProcess(t *testing.T) {
 		{"", true, root}, // the unix default (Privileged is false on Windows)
 		{"UNIX_USER", true, root},
 		{"unix_user", false, false},
-		{"external", true, false}, // the uid comes only with LOGIN: goroutines
+		{"external", true, root}, // the authenticator may name a uid: a process each
+		{"external", false, false},
 		{"nt_user", true, false},
 	} {
 		cfg := &config.Config{AuthentMethod: c.method, ImapdBecomeUser: c.become}
