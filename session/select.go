@@ -128,21 +128,31 @@ func (s *Session) Unselect() error {
 func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.poll(w)
+	return s.poll(w, allowExpunge)
 }
 
-func (s *Session) poll(w *imapserver.UpdateWriter) error {
+func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	sel := s.sel
 	if sel == nil {
 		return nil
 	}
 	if _, err := sel.mbox.Sync(); err != nil {
-		if errors.Is(err, mailbox.ErrChanged) {
+		if errors.Is(err, mailbox.ErrChanged) && sel.mbox.ReadOnly() {
+			// The writer rewrote the file (an expunge, say): a reader
+			// follows it instead of dying, as soon as it may say EXPUNGE.
+			if !allowExpunge {
+				return nil
+			}
+			if err := s.reload(w); err != nil {
+				return err
+			}
+		} else if errors.Is(err, mailbox.ErrChanged) {
 			sel.mbox = closedMailbox{sel.mbox}
 			return s.fatal("Fatal mailbox error: mailbox changed by another program")
+		} else {
+			s.deps.Log.Errorf("check for new mail in %s %s: %v", sel.path, s.who(), err)
+			return nil
 		}
-		s.deps.Log.Errorf("check for new mail in %s %s: %v", sel.path, s.who(), err)
-		return nil
 	}
 	if kw := sel.mbox.Keywords(); !slices.Equal(kw, sel.keywords) {
 		sel.keywords = slices.Clone(kw)
@@ -192,13 +202,63 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 			return nil
 		case <-t.C:
 			s.mu.Lock()
-			err := s.poll(w)
+			err := s.poll(w, true)
 			s.mu.Unlock()
 			if err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// reload re-reads a read-only mailbox another session rewrote, tells the
+// client which of the messages it knows are gone (EXPUNGE, by UID), and
+// carries on with the new view; new messages follow as EXISTS. A new
+// UIDVALIDITY cannot be followed: the session ends.
+func (s *Session) reload(w *imapserver.UpdateWriter) error {
+	sel := s.sel
+	nm, err := mbox.Open(sel.path, s.mboxOptions(true))
+	if err != nil {
+		sel.mbox = closedMailbox{sel.mbox}
+		return s.fatal("Fatal mailbox error: cannot re-read the mailbox another session changed")
+	}
+	old := sel.mbox
+	if nm.UIDValidity() != old.UIDValidity() {
+		nm.Close()
+		sel.mbox = closedMailbox{old}
+		return s.fatal("Fatal mailbox error: UIDVALIDITY changed by another program")
+	}
+	now := make(map[uint32]int, nm.Len()) // UID -> index in the new view
+	for i := 0; i < nm.Len(); i++ {
+		now[nm.Message(i).UID] = i
+	}
+	seq, survivors := uint32(1), 0
+	var changed []int // new indexes of known messages whose flags changed
+	for i := 0; i < min(sel.told, old.Len()); i++ {
+		om := old.Message(i)
+		if j, ok := now[om.UID]; ok {
+			nm := nm.Message(j)
+			if nm.Flags != om.Flags || !slices.Equal(nm.Keywords, om.Keywords) {
+				changed = append(changed, j)
+			}
+			seq++
+			survivors++
+			continue
+		}
+		if err := w.WriteExpunge(seq); err != nil {
+			return err
+		}
+	}
+	for _, j := range changed {
+		m := nm.Message(j)
+		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(m)); err != nil {
+			return err
+		}
+	}
+	old.Close()
+	sel.mbox = nm
+	sel.told = survivors
+	return nil
 }
 
 // closedMailbox stands in for a mailbox that must not be written again
