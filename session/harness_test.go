@@ -8,9 +8,9 @@ package session_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
+	"imapd/internal/syncbuf"
 	"io"
 	"net"
 	"os"
@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,23 +78,8 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer collects the server log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output written from several goroutines.
+type syncBuffer = syncbuf.Buffer
 
 // env is one demo site served by one server.
 type env struct {

@@ -21,16 +21,7 @@ func indexes(mb mailbox.Mailbox, told int, set imap.NumSet) ([]int, error) {
 	case imap.SeqSet:
 		seen := make(map[int]bool)
 		for _, r := range set {
-			start, stop := r.Start, r.Stop
-			if start == 0 {
-				start = uint32(n)
-			}
-			if stop == 0 {
-				stop = uint32(n)
-			}
-			if start > stop {
-				start, stop = stop, start
-			}
+			start, stop := bounds(r.Start, r.Stop, uint32(n))
 			if start == 0 || int(stop) > n {
 				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number"}
 			}
@@ -48,16 +39,7 @@ func indexes(mb mailbox.Mailbox, told int, set imap.NumSet) ([]int, error) {
 		}
 		maxUID := mb.Message(n - 1).UID
 		for _, r := range set {
-			start, stop := uint32(r.Start), uint32(r.Stop)
-			if start == 0 {
-				start = maxUID
-			}
-			if stop == 0 {
-				stop = maxUID
-			}
-			if start > stop {
-				start, stop = stop, start
-			}
+			start, stop := bounds(uint32(r.Start), uint32(r.Stop), maxUID)
 			// UIDs ascend with the index: find the first at or above start.
 			i := sort.Search(n, func(i int) bool { return mb.Message(i).UID >= start })
 			for ; i < n && mb.Message(i).UID <= stop; i++ {
@@ -72,20 +54,25 @@ func indexes(mb mailbox.Mailbox, told int, set imap.NumSet) ([]int, error) {
 	return out, nil
 }
 
+// bounds resolves one range of a set: 0 ("*") is max, and the ends are
+// put in order (RFC 3501: 4:2 is 2:4).
+func bounds(start, stop, max uint32) (uint32, uint32) {
+	if start == 0 {
+		start = max
+	}
+	if stop == 0 {
+		stop = max
+	}
+	if start > stop {
+		start, stop = stop, start
+	}
+	return start, stop
+}
+
 // uidIn reports whether uid is in set, with "*" meaning maxUID.
 func uidIn(set imap.UIDSet, uid, maxUID uint32) bool {
 	for _, r := range set {
-		start, stop := uint32(r.Start), uint32(r.Stop)
-		if start == 0 {
-			start = maxUID
-		}
-		if stop == 0 {
-			stop = maxUID
-		}
-		if start > stop {
-			start, stop = stop, start
-		}
-		if uid >= start && uid <= stop {
+		if start, stop := bounds(uint32(r.Start), uint32(r.Stop), maxUID); uid >= start && uid <= stop {
 			return true
 		}
 	}
@@ -95,17 +82,7 @@ func uidIn(set imap.UIDSet, uid, maxUID uint32) bool {
 // seqIn reports whether seq is in set, with "*" meaning max.
 func seqIn(set imap.SeqSet, seq, max uint32) bool {
 	for _, r := range set {
-		start, stop := r.Start, r.Stop
-		if start == 0 {
-			start = max
-		}
-		if stop == 0 {
-			stop = max
-		}
-		if start > stop {
-			start, stop = stop, start
-		}
-		if seq >= start && seq <= stop {
+		if start, stop := bounds(r.Start, r.Stop, max); seq >= start && seq <= stop {
 			return true
 		}
 	}
