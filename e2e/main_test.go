@@ -7,12 +7,12 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"imapd/internal/syncbuf"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -90,15 +90,15 @@ type server struct {
 	Addr   string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	stderr *strings.Builder
+	stderr *syncbuf.Buffer
 }
 
 // startCommand runs a server command that listens on addr.
 func startCommand(t *testing.T, addr string, name string, args ...string) *server {
 	t.Helper()
-	s := &server{Addr: addr, exited: make(chan struct{}), stderr: &strings.Builder{}}
+	s := &server{Addr: addr, exited: make(chan struct{}), stderr: &syncbuf.Buffer{}}
 	s.cmd = exec.Command(name, args...)
-	s.cmd.Stderr = &lockedWriter{b: s.stderr}
+	s.cmd.Stderr = s.stderr
 	s.cmd.Stdout = s.cmd.Stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -186,15 +186,4 @@ func mboxSummary(t *testing.T, path string) []string {
 		}
 	}
 	return lines
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
