@@ -15,10 +15,6 @@ import (
 	"imapd/platform"
 )
 
-// copyBatch bounds how many messages are streamed into one append, so a
-// COPY of a whole big mailbox holds few files and little memory at once.
-const copyBatch = 64
-
 // destination resolves the target of APPEND, COPY and MOVE: an existing
 // message folder, or NO [TRYCREATE].
 func (s *Session) destination(name, what string) (string, error) {
@@ -92,58 +88,81 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 	return &imap.AppendData{UID: imap.UID(uids[0]), UIDValidity: uidValidity}, nil
 }
 
-// copyMessages appends messages idx of src to the mailbox at dest in
-// batches, keeping From lines, flags, keywords and dates. It returns the
-// new UIDs (nil when the destination is held elsewhere and they are not
-// known).
+// copyMessages appends messages idx of src to the mailbox at dest in one
+// append (all or nothing, so a client that retries a failed COPY does not
+// get duplicates), keeping From lines, flags, keywords and dates. Each
+// message is opened only when the append reads it and let go at its end,
+// so a COPY of a whole big mailbox holds one message buffer at a time. It
+// returns the new UIDs (nil when the destination is held elsewhere and
+// they are not known).
 func copyMessages(src mailbox.Mailbox, idx []int, dest string, opt mbox.Options, raw bool) (*imap.CopyData, error) {
 	data := &imap.CopyData{}
-	known := !raw
-	for start := 0; start < len(idx); start += copyBatch {
-		end := min(start+copyBatch, len(idx))
-		var msgs []mailbox.NewMessage
-		var closers []io.Closer
-		for _, i := range idx[start:end] {
-			m := src.Message(i)
-			rc, err := src.Open(i)
-			if err != nil {
-				closeAll(closers)
-				return nil, err
-			}
-			closers = append(closers, rc)
-			msgs = append(msgs, mailbox.NewMessage{
-				Body: rc, Size: m.Size, Flags: m.Flags, Keywords: m.Keywords,
-				Date: m.InternalDate, FromLine: m.FromLine,
-			})
-			data.SourceUIDs.AddNum(imap.UID(m.UID))
-		}
-		var err error
-		var uidValidity uint32
-		var uids []uint32
-		if raw {
-			err = mbox.AppendRaw(dest, msgs, opt)
-		} else {
-			uidValidity, uids, err = mbox.AppendTo(dest, msgs, opt)
-		}
-		closeAll(closers)
-		if err != nil {
-			return nil, err
-		}
-		data.UIDValidity = uidValidity
-		for _, u := range uids {
-			data.DestUIDs.AddNum(imap.UID(u))
-		}
+	msgs := make([]mailbox.NewMessage, 0, len(idx))
+	bodies := make([]*lazyMessage, 0, len(idx))
+	for _, i := range idx {
+		m := src.Message(i)
+		body := &lazyMessage{mb: src, i: i}
+		bodies = append(bodies, body)
+		msgs = append(msgs, mailbox.NewMessage{
+			Body: body, Size: m.Size, Flags: m.Flags, Keywords: m.Keywords,
+			Date: m.InternalDate, FromLine: m.FromLine,
+		})
+		data.SourceUIDs.AddNum(imap.UID(m.UID))
 	}
-	if !known {
-		return nil, nil
+	defer func() {
+		for _, b := range bodies {
+			b.Close()
+		}
+	}()
+	if raw {
+		return nil, mbox.AppendRaw(dest, msgs, opt)
+	}
+	uidValidity, uids, err := mbox.AppendTo(dest, msgs, opt)
+	if err != nil {
+		return nil, err
+	}
+	data.UIDValidity = uidValidity
+	for _, u := range uids {
+		data.DestUIDs.AddNum(imap.UID(u))
 	}
 	return data, nil
 }
 
-func closeAll(cs []io.Closer) {
-	for _, c := range cs {
-		c.Close()
+// lazyMessage reads message i of a mailbox, opening it at the first Read
+// and closing it at its end.
+type lazyMessage struct {
+	mb   mailbox.Mailbox
+	i    int
+	rc   io.ReadCloser
+	done bool
+}
+
+func (l *lazyMessage) Read(p []byte) (int, error) {
+	if l.done {
+		return 0, io.EOF
 	}
+	if l.rc == nil {
+		rc, err := l.mb.Open(l.i)
+		if err != nil {
+			return 0, err
+		}
+		l.rc = rc
+	}
+	n, err := l.rc.Read(p)
+	if err == io.EOF {
+		l.Close()
+		l.done = true
+	}
+	return n, err
+}
+
+func (l *lazyMessage) Close() error {
+	if l.rc == nil {
+		return nil
+	}
+	err := l.rc.Close()
+	l.rc = nil
+	return err
 }
 
 // Copy copies messages to another mailbox (COPYUID when UIDs are known).
@@ -247,15 +266,26 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 		}
 	}
 	moved := make(map[uint32]bool, len(idx))
+	var marked []int // messages MOVE flagged \Deleted itself
 	for _, i := range idx {
 		m := sel.mbox.Message(i)
 		moved[m.UID] = true
+		if m.Flags&mailbox.Deleted != 0 {
+			continue
+		}
 		if err := sel.mbox.SetFlags(i, m.Flags|mailbox.Deleted, m.Keywords); err != nil {
+			s.unmark(sel, marked)
 			return s.storageErr("MOVE", err)
 		}
+		marked = append(marked, i)
 	}
 	gone, err := sel.mbox.Expunge(func(uid uint32) bool { return moved[uid] })
 	if err != nil {
+		if !errors.Is(err, mailbox.ErrChanged) {
+			// The copies exist; the originals stay as they were rather
+			// than flagged \Deleted by a MOVE that did not finish.
+			s.unmark(sel, marked)
+		}
 		return s.expungeErr("MOVE", err)
 	}
 	for k, i := range gone {
@@ -265,6 +295,16 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	}
 	sel.told -= len(gone)
 	return nil
+}
+
+// unmark takes back the \Deleted flag a failed MOVE set.
+func (s *Session) unmark(sel *selected, idx []int) {
+	for _, i := range idx {
+		if i < sel.mbox.Len() {
+			m := sel.mbox.Message(i)
+			sel.mbox.SetFlags(i, m.Flags&^mailbox.Deleted, m.Keywords)
+		}
+	}
 }
 
 // Expunge removes messages flagged \Deleted.
@@ -284,10 +324,16 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 		}
 		return nil
 	}
-	var filter func(uint32) bool
+	// Only messages the client knows of: one delivered since the last
+	// EXISTS (even one that arrived flagged \Deleted) is not its to remove.
+	told := min(sel.told, sel.mbox.Len())
+	if told == 0 {
+		return nil
+	}
+	maxUID := sel.mbox.Message(told - 1).UID
+	filter := func(uid uint32) bool { return uid <= maxUID }
 	if uids != nil {
-		maxUID := sel.mbox.UIDNext()
-		filter = func(uid uint32) bool { return uidIn(*uids, uid, maxUID) }
+		filter = func(uid uint32) bool { return uid <= maxUID && uidIn(*uids, uid, maxUID) }
 	}
 	gone, err := sel.mbox.Expunge(filter)
 	if err != nil {
