@@ -7,7 +7,7 @@ BIN       := bin
 CROSS_OS  := linux windows solaris illumos freebsd darwin
 GORELEASER ?= go run github.com/goreleaser/goreleaser/v2@v2.15.1
 
-.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs windows-test
+.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs windows-test bench-dovecot
 
 all: build
 
@@ -38,6 +38,13 @@ cross:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# imapd against Dovecot on the same mbox (root; installs dovecot-imapd).
+# Not part of `make test`. See bench/README.md.
+BENCH_COUNT ?= 2000
+BENCH_RUNS  ?= 3
+bench-dovecot:
+	COUNT=$(BENCH_COUNT) RUNS=$(BENCH_RUNS) GO=$(GO) ./bench/run.sh
 
 windows-test:
 	./scripts/windows-test.sh

@@ -273,7 +273,7 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 		if m.Flags&mailbox.Deleted != 0 {
 			continue
 		}
-		if err := sel.mbox.SetFlags(i, m.Flags|mailbox.Deleted, m.Keywords); err != nil {
+		if err := sel.setFlags(i, m.Flags|mailbox.Deleted, m.Keywords); err != nil {
 			s.unmark(sel, marked)
 			return s.storageErr("MOVE", err)
 		}
@@ -302,7 +302,7 @@ func (s *Session) unmark(sel *selected, idx []int) {
 	for _, i := range idx {
 		if i < sel.mbox.Len() {
 			m := sel.mbox.Message(i)
-			sel.mbox.SetFlags(i, m.Flags&^mailbox.Deleted, m.Keywords)
+			sel.setFlags(i, m.Flags&^mailbox.Deleted, m.Keywords)
 		}
 	}
 }

@@ -52,7 +52,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	m := mb.Message(i)
 	writeFlags := options.Flags
 	if setsSeen && m.Flags&mailbox.Seen == 0 {
-		if err := mb.SetFlags(i, m.Flags|mailbox.Seen, m.Keywords); err != nil {
+		if err := sel.setFlags(i, m.Flags|mailbox.Seen, m.Keywords); err != nil {
 			return s.storageErr("FETCH", err)
 		}
 		m = mb.Message(i)

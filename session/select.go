@@ -180,13 +180,15 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	if !sel.mbox.ReadOnly() {
+	if sel.dirty && !sel.mbox.ReadOnly() {
 		if err := sel.mbox.Checkpoint(); err != nil {
 			if errors.Is(err, mailbox.ErrChanged) {
 				return s.fatal("Fatal mailbox error: mailbox changed by another program")
 			}
 			s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
 			s.conn.Notice("* NO Unable to save flags now, will retry: " + shortErr(err))
+		} else {
+			sel.dirty = false
 		}
 	}
 	return nil

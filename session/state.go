@@ -44,6 +44,13 @@ type selected struct {
 	told     int      // messages the client knows of (EXISTS)
 	keywords []string // keywords the client was told in FLAGS
 	lost     bool     // taken over by another session
+	dirty    bool     // flags changed since the last checkpoint
+}
+
+// setFlags changes a message's flags in memory; the next Poll saves them.
+func (sel *selected) setFlags(i int, flags mailbox.Flags, keywords []string) error {
+	sel.dirty = true
+	return sel.mbox.SetFlags(i, flags, keywords)
 }
 
 // New makes the session of one connection.

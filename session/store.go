@@ -85,7 +85,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 				return slices.ContainsFunc(kws, func(d string) bool { return strings.EqualFold(k, d) })
 			})
 		}
-		if err := sel.mbox.SetFlags(i, nb, nk); err != nil {
+		if err := sel.setFlags(i, nb, nk); err != nil {
 			return s.storageErr("STORE", err)
 		}
 		if !flags.Silent {

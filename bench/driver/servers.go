@@ -34,7 +34,16 @@ type server struct {
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
 
-func (s *server) kill() { s.cmd.Process.Kill() }
+// kill ends the server and every process below it (dovecot's or imapd's
+// session processes), deepest first.
+func (s *server) kill() {
+	pids := tree(s.pid())
+	for i := len(pids) - 1; i >= 0; i-- {
+		if p, err := os.FindProcess(pids[i]); err == nil {
+			p.Kill()
+		}
+	}
+}
 
 // stop asks the server to shut down (SIGTERM: both stop their children)
 // and kills it when it has not ended after 15 s.

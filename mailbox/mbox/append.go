@@ -293,7 +293,7 @@ func AppendTo(path string, msgs []mailbox.NewMessage, opt Options) (uint32, []ui
 	}
 	defer h.release()
 	defer delivered(path)
-	if err := recoverJournal(path, h.f); err != nil {
+	if _, err := recoverJournal(path, h.f); err != nil {
 		return 0, nil, err
 	}
 	v, uids, ok, err := appendFast(h, path, msgs, &opt, true)
@@ -374,6 +374,16 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 	if p.tail >= 0 {
 		return 0, nil, false, nil
 	}
+	// The uidlast patch is journaled before anything is written: when
+	// that fails (a full disk) nothing was appended. After a crash, the
+	// journal puts the old uidlast back and keeps the appended messages,
+	// whose X-UIDs then raise uidlast at the next open (no renumbering).
+	var j *journal
+	if len(p.patches) > 0 {
+		if j, err = patchJournal(path, h.f, p.patches); err != nil {
+			return 0, nil, false, err
+		}
+	}
 	uids := make([]uint32, len(msgs))
 	_, err = writeAtEnd(h.f, m.size, func(w *bufio.Writer) error {
 		for i := range msgs {
@@ -390,51 +400,77 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil { // writeAtEnd cut the file back to m.size
+		if j != nil {
+			j.discard()
+		}
 		return 0, nil, false, fmt.Errorf("append to %s: %w", path, err)
 	}
-	if len(p.patches) > 0 {
-		if err := patchOnly(path, h.f, m.size, p.patches); err != nil {
-			return 0, nil, false, err
+	if j != nil {
+		if err := applyPatches(h.f, p.patches); err != nil {
+			// Take the messages out again: the caller reports failure, so
+			// they must not stay (a retry would duplicate them). We hold
+			// the locks: nobody appended after them.
+			rerr := j.restorePatches(h.f)
+			if rerr == nil {
+				rerr = h.f.Truncate(m.size)
+			}
+			if rerr == nil {
+				rerr = h.f.Sync()
+			}
+			if rerr != nil {
+				j.f.Close() // the journal stays for the next open
+				return 0, nil, false, fmt.Errorf("update mailbox %s: %w (undo failed, journal %s kept: %v)", path, err, j.path, rerr)
+			}
+			j.discard()
+			return 0, nil, false, fmt.Errorf("update mailbox %s: %w", path, err)
 		}
+		j.discard()
 	}
 	return m.uidValidity, uids, true, nil
 }
 
-// patchOnly writes same-length patches under a journal that, on recovery,
-// restores them without cutting the file (what follows is appended mail).
-func patchOnly(path string, f *os.File, size int64, patches []patchOp) error {
+// patchJournal journals same-length patches under a journal that, on
+// recovery, restores them without cutting the file (what follows is
+// appended mail).
+func patchJournal(path string, f *os.File, patches []patchOp) (*journal, error) {
 	var specs []extSpec
 	for _, pt := range patches {
 		specs = append(specs, extSpec{off: pt.off, n: int64(len(pt.old)), expect: pt.old})
 	}
-	j, err := writeJournal(path, f, -1, -1, true, specs)
+	j, err := writeJournal(path, f, -1, -1, true, specs, nil)
 	if err != nil {
 		if errors.Is(err, errVerify) {
-			return fmt.Errorf("mailbox %s changed on disk: %w", path, mailbox.ErrChanged)
+			return nil, fmt.Errorf("mailbox %s changed on disk: %w", path, mailbox.ErrChanged)
 		}
-		return fmt.Errorf("update mailbox %s: %w", path, err)
+		return nil, fmt.Errorf("update mailbox %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// errInjected is a write failure simulated by tests (testCrash "patch").
+var errInjected = errors.New("simulated write failure")
+
+// applyPatches writes same-length patches and syncs.
+func applyPatches(f *os.File, patches []patchOp) error {
+	if crashAt("patch") {
+		return errInjected
 	}
 	for _, pt := range patches {
 		if _, err := f.WriteAt(pt.new, pt.off); err != nil {
-			j.restorePatches(f)
-			j.discard()
-			return fmt.Errorf("update mailbox %s: %w", path, err)
+			return err
 		}
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("update mailbox %s: %w", path, err)
-	}
-	j.discard()
-	_ = size
-	return nil
+	return f.Sync()
 }
 
-func (j *journal) restorePatches(f *os.File) {
+func (j *journal) restorePatches(f *os.File) error {
 	for _, e := range j.ext {
-		copyRange(f, e.off, io.NewSectionReader(j.f, e.jpos, e.n), e.n)
+		if err := copyRange(f, e.off, io.NewSectionReader(j.f, e.jpos, e.n), e.n); err != nil {
+			return err
+		}
 	}
-	f.Sync()
+	return f.Sync()
 }
 
 // delivered sets the times UW sets after delivering into a mailbox: mtime
@@ -455,7 +491,7 @@ func AppendRaw(path string, msgs []mailbox.NewMessage, opt Options) error {
 	}
 	defer h.release()
 	defer delivered(path)
-	if err := recoverJournal(path, h.f); err != nil {
+	if _, err := recoverJournal(path, h.f); err != nil {
 		return err
 	}
 	st, err := h.f.Stat()

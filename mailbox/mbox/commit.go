@@ -256,6 +256,35 @@ func (m *Mailbox) buildPlan(del []bool) *plan {
 	return p
 }
 
+// growWriter returns what writes the bytes the plan puts at [orig,
+// newSize) when the file grows (for the journal: see appendedStart), read
+// from src before anything is overwritten; nil when it does not grow.
+func (p *plan) growWriter(src *os.File, orig int64) func(io.Writer) error {
+	if p.tail < 0 || p.newSize <= orig || p.tail > orig {
+		return nil
+	}
+	return func(w io.Writer) error {
+		skip := orig - p.tail
+		for _, pc := range p.pieces {
+			if skip >= pc.n {
+				skip -= pc.n
+				continue
+			}
+			var err error
+			if pc.lit != nil {
+				_, err = w.Write(pc.lit[skip:])
+			} else {
+				_, err = io.Copy(w, io.NewSectionReader(src, pc.src+skip, pc.n-skip))
+			}
+			if err != nil {
+				return err
+			}
+			skip = 0
+		}
+		return nil
+	}
+}
+
 // commit writes the session state to the file (see journal.go for the
 // crash safety). h holds the file exclusively and m.size is its size.
 func (m *Mailbox) commit(h *held, del []bool) error {
@@ -270,7 +299,7 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 	if p.tail >= 0 && p.tail < m.size {
 		specs = append(specs, extSpec{off: p.tail, n: m.size - p.tail, froms: p.froms})
 	}
-	j, err := writeJournal(m.path, h.f, m.size, p.newSize, false, specs)
+	j, err := writeJournal(m.path, h.f, m.size, p.newSize, false, specs, p.growWriter(h.f, m.size))
 	if err != nil {
 		if errors.Is(err, errVerify) {
 			return fmt.Errorf("mailbox %s changed on disk before a rewrite: %w", m.path, mailbox.ErrChanged)

@@ -58,7 +58,10 @@
 // O_EXCL, mode 0666; one older than 5 minutes is stale and seized; a symbolic
 // link there is refused; retried until Options.LockTimeout, then
 // mailbox.ErrLocked), then flock(2) on the file, shared to read and
-// exclusive to write (when Options.UseFlock). No lock is held between calls.
+// exclusive to write (when Options.UseFlock; fcntl(2) on Solaris and
+// illumos, as UW there). A dot-lock is removed only while it is still the
+// file we made (inode and mtime), and a stale one is seized by renaming it
+// away first, so that a lock another process has just made survives. No lock is held between calls.
 // When the directory does not let us create the dot-lock (a spool directory
 // without mode 1777), we go on with the flock alone, as UW does after its
 // "Mailbox vulnerable" warning. On windows the mailbox itself is never
@@ -77,8 +80,12 @@
 // rewritten range and every patched block is checked against what we
 // parsed: if another program changed the file, nothing is written and the
 // mailbox reports mailbox.ErrChanged (so does Sync when the file shrank, was
-// replaced, or the data at the old end is not a From line). The original
-// bytes go to a journal first (journal.go), which also serves as the copy
+// replaced, or the data at the old end is not a From line, or when the file
+// kept its size but its mtime changed and the From lines of the first,
+// middle and last known message are no longer where they were). The original
+// bytes go to a journal first (journal.go: .imapd-journal.<name> next to
+// the mailbox, tied to the file by device and inode; Recover runs it and
+// must be called before a mailbox file is renamed or deleted), which also serves as the copy
 // source, so the copy order never matters; a growing file is extended
 // before anything is overwritten (a full disk fails cleanly). After a
 // rewrite atime is set to now and mtime a second earlier, as UW does.

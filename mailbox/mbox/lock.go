@@ -20,7 +20,7 @@ const staleLock = 5 * time.Minute
 // made), the file opened for the operation and flock'ed on it.
 type held struct {
 	f       *os.File
-	dot     string // the dot-lock we made; "" when none
+	dot     *dotLockFile // the dot-lock we made; nil when none
 	flocked bool
 	write   bool
 }
@@ -90,34 +90,52 @@ func (h *held) release() error {
 		err = cerr
 	}
 	removeDot(h.dot)
-	h.dot = ""
+	h.dot = nil
 	return err
 }
 
-func removeDot(dot string) {
-	if dot != "" {
-		os.Remove(dot)
+// dotLockFile is a dot-lock we made: its name, and what it was when we made
+// it, so that we never remove a lock that is no longer ours.
+type dotLockFile struct {
+	name string
+	fi   os.FileInfo
+}
+
+// removeDot removes our dot-lock, unless someone replaced it meanwhile
+// (seized it as stale after 5 minutes): that one is theirs.
+func removeDot(dot *dotLockFile) {
+	if dot == nil {
+		return
+	}
+	if fi, err := os.Lstat(dot.name); err == nil && sameLock(fi, dot.fi) {
+		os.Remove(dot.name)
 	}
 }
 
 // dotLock makes <path>.lock with O_CREAT|O_EXCL (mode 0666 so that other
 // users' servers may break it), the lock the SMTP and POP3 servers honour.
-// A lock older than staleLock is seized. A symbolic link in its place is
-// refused. When the directory does not let us create files (a spool
-// directory without the sticky 1777 mode), we go on without the dot-lock:
-// the flock still guards us (UW warns "Mailbox vulnerable" in that case).
-func dotLock(path string, deadline time.Time) (string, error) {
+// A lock older than staleLock is seized (see seizeStale). A symbolic link
+// in its place is refused. When the directory does not let us create files
+// (a spool directory without the sticky 1777 mode), we go on without the
+// dot-lock: the flock still guards us (UW warns "Mailbox vulnerable" in
+// that case).
+func dotLock(path string, deadline time.Time) (*dotLockFile, error) {
 	name := path + ".lock"
 	delay := 5 * time.Millisecond
 	for {
 		if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return "", fmt.Errorf("lock %s is a symbolic link, refused", name)
+			return nil, fmt.Errorf("lock %s is a symbolic link, refused", name)
 		}
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0666)
 		if err == nil {
+			f.Chmod(0666) // best effort, against the umask; on the file, not the name
+			fi, serr := f.Stat()
 			f.Close()
-			os.Chmod(name, 0666) // best effort, against the umask
-			return name, nil
+			if serr != nil {
+				os.Remove(name)
+				return nil, fmt.Errorf("stat lock %s: %w", name, serr)
+			}
+			return &dotLockFile{name: name, fi: fi}, nil
 		}
 		switch {
 		case errors.Is(err, fs.ErrExist):
@@ -126,21 +144,48 @@ func dotLock(path string, deadline time.Time) (string, error) {
 				if errors.Is(serr, fs.ErrNotExist) {
 					continue // just released: try again at once
 				}
-				return "", fmt.Errorf("stat lock %s: %w", name, serr)
+				return nil, fmt.Errorf("stat lock %s: %w", name, serr)
 			}
 			if fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleLock {
-				os.Remove(name) // seize the stale lock
+				seizeStale(name, fi)
 				continue
 			}
 		case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-			return "", nil
+			return nil, nil
 		default:
-			return "", fmt.Errorf("create lock %s: %w", name, err)
+			return nil, fmt.Errorf("create lock %s: %w", name, err)
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+			return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
 		}
 		time.Sleep(delay)
 		delay = min(delay*2, 200*time.Millisecond)
 	}
+}
+
+// sameLock: the same lock file (inode numbers are reused at once, so the
+// modification time must match too: nobody writes to a lock).
+func sameLock(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime())
+}
+
+// seizeStale removes the stale lock name (stale: what Lstat found). Another
+// process may have seized it just before us and made a fresh lock: so the
+// lock is first renamed to a name of ours (atomic), and if what we moved is
+// not the stale file, it is put back (os.Link fails if yet another lock
+// was made meanwhile, which then stands).
+func seizeStale(name string, stale os.FileInfo) {
+	mine := fmt.Sprintf("%s.%d.%d.seize", name, os.Getpid(), time.Now().UnixNano())
+	if err := os.Rename(name, mine); err != nil {
+		return // gone already: try again
+	}
+	if fi, err := os.Lstat(mine); err == nil && !sameLock(fi, stale) {
+		// A fresh lock: put it back. If yet another lock stands there now,
+		// that one holds and the moved one is dropped.
+		if err := os.Link(mine, name); err != nil && !errors.Is(err, fs.ErrExist) {
+			os.Rename(mine, name) // no hard links on this file system
+			return
+		}
+	}
+	os.Remove(mine)
 }

@@ -120,7 +120,7 @@ func (m *Mailbox) openFile() error {
 	}
 	defer h.release()
 	if !m.ro {
-		if err := recoverJournal(m.path, h.f); err != nil {
+		if _, err := recoverJournal(m.path, h.f); err != nil {
 			return err
 		}
 	}
@@ -157,7 +157,8 @@ func recoverIfJournal(path string, opt *Options) error {
 		return fmt.Errorf("mailbox %s needs recovery from its journal: %w", path, err)
 	}
 	defer h.release()
-	return recoverJournal(path, h.f)
+	_, err = recoverJournal(path, h.f)
+	return err
 }
 
 // loadAll parses the whole file and applies the UID rules.
@@ -416,6 +417,24 @@ func (m *Mailbox) Sync() (mailbox.Update, error) {
 	}
 	if !os.SameFile(st, m.fi) || st.Size() < m.size {
 		return mailbox.Update{}, m.fail(fmt.Errorf("mailbox %s shrank from %d to %d bytes or was replaced: %w", m.path, m.size, st.Size(), mailbox.ErrChanged))
+	}
+	if st.Size() == m.size && !st.ModTime().Equal(m.fi.ModTime()) {
+		// Same size but written meanwhile: an expunge and new mail of the
+		// same size, or a flag change by another program. Our own writes
+		// (touchRead, delivered) change it too. The messages we know must
+		// still start where they did.
+		err := m.locked(false, func(h *held) error {
+			if !m.fromLinesInPlace(h.f) {
+				return fmt.Errorf("mailbox %s was rewritten by another program: %w", m.path, mailbox.ErrChanged)
+			}
+			if st, err := h.f.Stat(); err == nil && st.Size() == m.size {
+				m.fi = st
+			}
+			return nil
+		})
+		if err != nil {
+			return mailbox.Update{}, err
+		}
 	}
 	if st.Size() > m.size {
 		err := m.locked(!m.ro, func(h *held) error {
@@ -689,6 +708,22 @@ func (m *Mailbox) firstHdrEnd() int64 {
 }
 
 // fromAtLine checks that the From line we parsed is still at off.
+// fromLinesInPlace checks the From lines of the first, middle and last
+// message we know (and the pseudo-message) against the file.
+func (m *Mailbox) fromLinesInPlace(f *os.File) bool {
+	if m.pseudo != nil && !fromAtLine(f, m.pseudo.start, m.pseudo.fromLine) {
+		return false
+	}
+	if n := len(m.msgs); n > 0 {
+		for _, i := range []int{0, n / 2, n - 1} {
+			if !fromAtLine(f, m.msgs[i].start, m.msgs[i].fromLine) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func fromAtLine(f *os.File, off int64, line string) bool {
 	st, err := f.Stat()
 	if err != nil {

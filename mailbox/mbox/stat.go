@@ -30,7 +30,7 @@ func Stat(path string, opt Options) (mailbox.Status, error) {
 	}
 	defer h.release()
 	if !m.ro {
-		if err := recoverJournal(path, h.f); err != nil {
+		if _, err := recoverJournal(path, h.f); err != nil {
 			return mailbox.Status{}, err
 		}
 	}
@@ -64,7 +64,7 @@ func Initialize(path string, opt Options) error {
 		return err
 	}
 	defer h.release()
-	if err := recoverJournal(path, h.f); err != nil {
+	if _, err := recoverJournal(path, h.f); err != nil {
 		return err
 	}
 	st, err := h.f.Stat()
