@@ -66,6 +66,9 @@ func (s *Session) Delete(name string) error {
 	if s.inUse(path) {
 		return no(imap.ResponseCodeInUse, "Can't delete mailbox %s: it is in use by another session; select another mailbox there first", name)
 	}
+	if err := s.recover(path, "DELETE"); err != nil {
+		return err
+	}
 	if err := s.tree.Delete(name); err != nil {
 		return s.storageErr("DELETE", err)
 	}
@@ -93,6 +96,9 @@ func (s *Session) Rename(name, newName string, options *imap.RenameOptions) erro
 	}
 	if isInbox(name) {
 		return s.renameInbox(path, newName)
+	}
+	if err := s.recover(path, "RENAME"); err != nil {
+		return err
 	}
 	if err := s.tree.Rename(name, newName); err != nil {
 		return s.storageErr("RENAME", err)
@@ -170,6 +176,26 @@ func (s *Session) renameInbox(inbox, newName string) error {
 	}
 	if err != nil {
 		return s.storageErr("RENAME", err)
+	}
+	return nil
+}
+
+// recover finishes a rewrite a crash interrupted in the mailbox file at
+// path before the file is renamed or deleted: its crash journal is found by
+// name, so it must not be left behind. A journal that turns out not to be
+// this file's is set aside by mbox and only logged.
+func (s *Session) recover(path, what string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil // a folder of folders, or nothing: no journal of its own
+	}
+	err = mbox.Recover(path, s.mboxOptions(false))
+	if errors.Is(err, mbox.ErrOrphanJournal) {
+		s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
+		return nil
+	}
+	if err != nil {
+		return s.storageErr(what, err)
 	}
 	return nil
 }
