@@ -102,6 +102,22 @@ func (c *candidate) load() error {
 	return nil
 }
 
+// loadHeader reads only the header, unless the whole message is loaded
+// already: header keys need no more (and messages can be big).
+func (c *candidate) loadHeader() error {
+	if c.hdr != nil {
+		return nil
+	}
+	rc, err := c.mb.Open(c.i)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h, _ := textproto.ReadHeader(bufio.NewReader(rc))
+	c.hdr = &h
+	return nil
+}
+
 func containsFold(haystack []byte, needle string) bool {
 	if needle == "" {
 		return true
@@ -173,7 +189,11 @@ func (c *candidate) match(cr *imap.SearchCriteria) (bool, error) {
 		}
 	}
 	if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() || len(cr.Header) > 0 || len(cr.Body) > 0 || len(cr.Text) > 0 {
-		if err := c.load(); err != nil {
+		load := c.loadHeader
+		if len(cr.Body) > 0 || len(cr.Text) > 0 {
+			load = c.load
+		}
+		if err := load(); err != nil {
 			return false, err
 		}
 		if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
