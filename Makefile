@@ -7,7 +7,7 @@ BIN       := bin
 CROSS_OS  := linux windows solaris illumos freebsd darwin
 GORELEASER ?= go run github.com/goreleaser/goreleaser/v2@v2.15.1
 
-.PHONY: all build demo test test-deps vet unit cross bench clean release-snapshot release-check docs windows-test bench-dovecot
+.PHONY: all build demo test test-deps vet unit race cross bench clean release-snapshot release-check docs windows-test bench-dovecot
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 demo: build
 	$(BIN)/imapd -demo -listen 127.0.0.1:1143
 
-test: test-deps vet unit cross windows-test release-check
+test: test-deps vet unit race cross windows-test release-check
 	@echo "make test: all passed"
 
 test-deps:
@@ -28,6 +28,11 @@ vet:
 
 unit:
 	$(GO) test -count=1 ./...
+
+# The packages where sessions, signals and other processes meet, once more
+# under the race detector.
+race:
+	$(GO) test -race -count=1 ./server ./session ./mailbox/... ./platform/...
 
 # vet type-checks every package for every OS (a build without the link).
 cross:
