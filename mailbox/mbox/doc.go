@@ -87,7 +87,10 @@
 // the mailbox, tied to the file by device and inode; Recover runs it and
 // must be called before a mailbox file is renamed or deleted), which also serves as the copy
 // source, so the copy order never matters; a growing file is extended
-// before anything is overwritten (a full disk fails cleanly). After a
+// before anything is overwritten (a full disk fails cleanly). A change that
+// only replaces status blocks by blocks of the same length (the usual flag
+// change) is patched in place without a journal (commitPatches): any crash
+// then leaves every message intact, some with old flags. After a
 // rewrite atime is set to now and mtime a second earlier, as UW does.
 //
 // Files are parsed sequentially with a bounded buffer, keeping per-message

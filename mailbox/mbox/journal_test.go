@@ -64,19 +64,22 @@ func TestJournalRecovery(t *testing.T) {
 		prepare func(t *testing.T, path string)
 		op      op
 		extra   string // delivered after the crash
+		// unjournaled: a same-size flag change is patched in place without
+		// a journal; after a crash every message is intact, flags old or new.
+		unjournaled bool
 	}{
-		{"stamp-grow-half", "half", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, ""},
-		{"stamp-grow-half+mail", "half", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery},
-		{"stamp-grow-extended+mail", "extended", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery},
-		{"stamp-grow-truncated+mail", "truncated", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery},
-		{"expunge-half", "half", stamped, expungeFirst, ""},
-		{"expunge-half+mail", "half", stamped, expungeFirst, delivery},
-		{"expunge-truncated", "truncated", stamped, expungeFirst, ""},
-		{"expunge-truncated+mail", "truncated", stamped, expungeFirst, delivery},
-		{"expunge-truncated+bigmail", "truncated", stamped, expungeFirst, strings.Repeat(delivery, 20)},
-		{"flag-patched", "patched", stamped, flagOnly, ""},
-		{"flag-patched+mail", "patched", stamped, flagOnly, delivery},
-		{"keyword-grow-half+mail", "half", stamped, growKeyword, delivery},
+		{"stamp-grow-half", "half", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, "", false},
+		{"stamp-grow-half+mail", "half", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery, false},
+		{"stamp-grow-extended+mail", "extended", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery, false},
+		{"stamp-grow-truncated+mail", "truncated", func(t *testing.T, p string) { writeFile(t, p, spool61) }, stampAtOpen, delivery, false},
+		{"expunge-half", "half", stamped, expungeFirst, "", false},
+		{"expunge-half+mail", "half", stamped, expungeFirst, delivery, false},
+		{"expunge-truncated", "truncated", stamped, expungeFirst, "", false},
+		{"expunge-truncated+mail", "truncated", stamped, expungeFirst, delivery, false},
+		{"expunge-truncated+bigmail", "truncated", stamped, expungeFirst, strings.Repeat(delivery, 20), false},
+		{"flag-patched", "patched", stamped, flagOnly, "", true},
+		{"flag-patched+mail", "patched", stamped, flagOnly, delivery, true},
+		{"keyword-grow-half+mail", "half", stamped, growKeyword, delivery, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +100,21 @@ func TestJournalRecovery(t *testing.T) {
 				t.Fatalf("no crash at %s: %v", c.stage, err)
 			}
 			os.Remove(path + ".lock") // a crashed process leaves its dot-lock; UW would wait 5 minutes
+			if c.unjournaled {
+				if _, err := os.Stat(journalPath(path)); err == nil {
+					t.Fatal("a journal for a flag-only change")
+				}
+				if c.extra != "" {
+					deliver(t, path, c.extra)
+				}
+				m, err := Open(path, testOpts(at(200)))
+				must(t, err)
+				defer m.Close()
+				if want := 3 + strings.Count(c.extra, "From mta@"); m.Len() != want {
+					t.Fatalf("%d messages after the crash, want %d", m.Len(), want)
+				}
+				return
+			}
 			if _, err := os.Stat(journalPath(path)); err != nil {
 				t.Fatal("no journal after the crash")
 			}
