@@ -65,6 +65,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the configuration in effect and its problems; exit 1 on errors")
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
+	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,8 +79,8 @@ func run(args []string) int {
 		return 0
 	}
 	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
-	if a.setuid && (*demoFlag || *listen != "") {
-		fmt.Fprintf(os.Stderr, "imapd: -listen and -demo must be started by root, not through the set-uid bit\n")
+	if a.setuid && (*demoFlag || *listen != "" || *whereFlag != "") {
+		fmt.Fprintf(os.Stderr, "imapd: -listen, -demo and -where must be started by root, not through the set-uid bit\n")
 		return 1
 	}
 	switch {
@@ -98,6 +99,8 @@ func run(args []string) int {
 		return a.listen(addr)
 	case *check:
 		return a.check()
+	case *whereFlag != "":
+		return a.where(*whereFlag, os.Stdout)
 	case *listen != "":
 		return a.listen(*listen)
 	}
