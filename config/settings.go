@@ -457,27 +457,22 @@ func quotaSetting(s Setting) def {
 
 // wordListSetting is a repeatable one-word setting.
 func wordListSetting(s Setting, get func(*Config) *[]string) def {
-	s.Repeatable = true
-	return def{Setting: s,
-		apply: func(p *parser, v string) error {
-			w, extra := splitWord(v)
-			l := get(p.c)
-			*l = append(*l, w)
-			p.extra(extra)
-			return nil
-		},
-		show: func(c *Config) []string { return *get(c) },
-	}
+	return listSetting(s, get, func(w string) string { return w })
 }
 
 // domainListSetting is a repeatable one-word domain, lower-cased.
 func domainListSetting(s Setting, get func(*Config) *[]string) def {
+	return listSetting(s, get, lowerASCII)
+}
+
+// listSetting is a repeatable one-word setting whose words norm shapes.
+func listSetting(s Setting, get func(*Config) *[]string, norm func(string) string) def {
 	s.Repeatable = true
 	return def{Setting: s,
 		apply: func(p *parser, v string) error {
 			w, extra := splitWord(v)
 			l := get(p.c)
-			*l = append(*l, lowerASCII(w))
+			*l = append(*l, norm(w))
 			p.extra(extra)
 			return nil
 		},

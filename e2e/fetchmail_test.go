@@ -14,13 +14,8 @@ import (
 // folder-internal-data message, which keeps UIDVALIDITY and the last UID
 // (uw-observed.md §6.3).
 func TestFetchmail(t *testing.T) {
-	fetchmail, err := exec.LookPath("fetchmail")
-	if err != nil {
-		t.Skip("fetchmail not installed (scripts/test-deps.sh installs it)")
-	}
-	site := newSite(t)
-	srv := startListen(t, site)
-	host, port := hostPort(srv.Addr)
+	fetchmail := clientTool(t, "fetchmail", "fetchmail")
+	site, host, port := demoServer(t)
 	dir := t.TempDir()
 	outFile := filepath.Join(dir, "delivered")
 	rc := filepath.Join(dir, "fetchmailrc")

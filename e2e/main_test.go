@@ -187,3 +187,23 @@ func mboxSummary(t *testing.T, path string) []string {
 	}
 	return lines
 }
+
+// clientTool finds the real client program a test drives, or skips the
+// test naming the Debian package that brings it.
+func clientTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed (scripts/test-deps.sh installs %s)", name, pkg)
+	}
+	return path
+}
+
+// demoServer sets up a demo site and serves it in -listen mode.
+func demoServer(t *testing.T) (site *demo.Site, host, port string) {
+	t.Helper()
+	site = newSite(t)
+	srv := startListen(t, site)
+	host, port = hostPort(srv.Addr)
+	return site, host, port
+}

@@ -14,13 +14,8 @@ import (
 // drop file and folder files on the server side with the independent
 // reader.
 func TestMbsyncBothWays(t *testing.T) {
-	mbsync, err := exec.LookPath("mbsync")
-	if err != nil {
-		t.Skip("mbsync not installed (scripts/test-deps.sh installs isync)")
-	}
-	site := newSite(t)
-	srv := startListen(t, site)
-	host, port := hostPort(srv.Addr)
+	mbsync := clientTool(t, "mbsync", "isync")
+	site, host, port := demoServer(t)
 	local := t.TempDir()
 	rc := filepath.Join(local, "mbsyncrc")
 	conf := fmt.Sprintf(`IMAPAccount demo

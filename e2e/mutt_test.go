@@ -15,17 +15,9 @@ import (
 // and quit. The drop file and the new folder file are then read with the
 // independent reader.
 func TestMutt(t *testing.T) {
-	mutt, err := exec.LookPath("mutt")
-	if err != nil {
-		t.Skip("mutt not installed (scripts/test-deps.sh installs it)")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux not installed (scripts/test-deps.sh installs it)")
-	}
-	site := newSite(t)
-	srv := startListen(t, site)
-	host, port := hostPort(srv.Addr)
+	mutt := clientTool(t, "mutt", "mutt")
+	tmux := clientTool(t, "tmux", "tmux")
+	site, host, port := demoServer(t)
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "muttrc")
 	conf := fmt.Sprintf(`set folder="imap://alice@%s:%s/"
