@@ -61,7 +61,9 @@ type Update struct {
 
 var (
 	// ErrChanged: the file was rewritten or shrunk behind our back; the
-	// session must end (UW: "Mailbox shrank ... aborted").
+	// session must end (UW: "Mailbox shrank ... aborted"). From then on
+	// every call of that Mailbox fails with it, and Close only lets go of
+	// the file: nothing is ever written over the changed file.
 	ErrChanged = errors.New("mailbox changed by another program")
 	// ErrReadOnly: a write was attempted on a read-only mailbox.
 	ErrReadOnly = errors.New("mailbox is read-only")

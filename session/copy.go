@@ -350,7 +350,6 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 
 func (s *Session) expungeErr(what string, err error) error {
 	if errors.Is(err, mailbox.ErrChanged) {
-		s.sel.mbox = closedMailbox{s.sel.mbox}
 		return s.fatal("Fatal mailbox error: mailbox changed by another program")
 	}
 	return s.storageErr(what, err)

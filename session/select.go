@@ -147,7 +147,6 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 				return err
 			}
 		} else if errors.Is(err, mailbox.ErrChanged) {
-			sel.mbox = closedMailbox{sel.mbox}
 			return s.fatal("Fatal mailbox error: mailbox changed by another program")
 		} else {
 			s.deps.Log.Errorf("check for new mail in %s %s: %v", sel.path, s.who(), err)
@@ -221,13 +220,11 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	sel := s.sel
 	nm, err := mbox.Open(sel.path, s.mboxOptions(true))
 	if err != nil {
-		sel.mbox = closedMailbox{sel.mbox}
 		return s.fatal("Fatal mailbox error: cannot re-read the mailbox another session changed")
 	}
 	old := sel.mbox
 	if nm.UIDValidity() != old.UIDValidity() {
 		nm.Close()
-		sel.mbox = closedMailbox{old}
 		return s.fatal("Fatal mailbox error: UIDVALIDITY changed by another program")
 	}
 	now := make(map[uint32]int, nm.Len()) // UID -> index in the new view
@@ -262,14 +259,6 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	sel.told = survivors
 	return nil
 }
-
-// closedMailbox stands in for a mailbox that must not be written again
-// (it changed under us): Close does nothing.
-type closedMailbox struct{ mailbox.Mailbox }
-
-func (closedMailbox) Close() error                  { return nil }
-func (closedMailbox) Checkpoint() error             { return mailbox.ErrChanged }
-func (closedMailbox) Sync() (mailbox.Update, error) { return mailbox.Update{}, mailbox.ErrChanged }
 
 // permanentFlagsLine is the untagged PERMANENTFLAGS response of a
 // read-write mailbox with these keywords.
