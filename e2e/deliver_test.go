@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -19,10 +17,3 @@ func deliver(t *testing.T, drop, from, subject string) {
 		t.Fatalf("deliver to %s: %v\n%s", drop, err, out)
 	}
 }
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-var _ = fmt.Sprintf

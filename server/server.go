@@ -112,12 +112,6 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
-// ServeConn serves one connection with a new Server (inetd mode) and returns
-// once its session is closed.
-func ServeConn(c net.Conn, opts Options) error {
-	return NewServer(opts).ServeConn(c)
-}
-
 // ServeConn serves one connection and returns once its session is closed
 // (its flags are written). The error says why no session could be made,
 // if none could.

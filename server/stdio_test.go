@@ -31,7 +31,7 @@ func TestHelperStdioServer(t *testing.T) {
 		d.Hostname = conn.RemoteAddr().Network() + "/" + conn.RemoteAddr().String()
 		return d, nil
 	}
-	if err := ServeConn(c, opts); err != nil {
+	if err := NewServer(opts).ServeConn(c); err != nil {
 		t.Fatal(err)
 	}
 	os.Exit(0) // no test framework output on what is the client's stdout

@@ -477,17 +477,6 @@ func (r *result) exactly(t *testing.T, lines ...string) {
 	}
 }
 
-// starting returns the untagged responses starting with prefix.
-func (r *result) starting(prefix string) []string {
-	var out []string
-	for _, l := range r.Untagged {
-		if strings.HasPrefix(l, prefix) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // taggedIs fails the test unless the tagged reply is want.
 func (r *result) taggedIs(t *testing.T, want string) {
 	t.Helper()

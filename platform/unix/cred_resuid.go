@@ -4,7 +4,6 @@ package unix
 
 import (
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,12 +22,5 @@ func setIDs(groups []int, uid, gid int) error {
 	return nil
 }
 
-func checkIDs(uid, gid int) error {
-	if os.Getuid() != uid || os.Geteuid() != uid {
-		return fmt.Errorf("uid %d euid %d after setresuid", os.Getuid(), os.Geteuid())
-	}
-	if os.Getgid() != gid || os.Getegid() != gid {
-		return fmt.Errorf("gid %d egid %d after setresgid", os.Getgid(), os.Getegid())
-	}
-	return nil
-}
+// checkIDs: the real and effective ids (setresuid set the saved one too).
+func checkIDs(uid, gid int) error { return checkRealEffective(uid, gid) }

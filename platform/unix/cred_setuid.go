@@ -4,7 +4,6 @@ package unix
 
 import (
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,12 +23,11 @@ func setIDs(groups []int, uid, gid int) error {
 	return nil
 }
 
+// checkIDs: without getresuid the saved uid cannot be read; that root
+// cannot be regained shows it was set too.
 func checkIDs(uid, gid int) error {
-	if os.Getuid() != uid || os.Geteuid() != uid {
-		return fmt.Errorf("uid %d euid %d after setuid", os.Getuid(), os.Geteuid())
-	}
-	if os.Getgid() != gid || os.Getegid() != gid {
-		return fmt.Errorf("gid %d egid %d after setgid", os.Getgid(), os.Getegid())
+	if err := checkRealEffective(uid, gid); err != nil {
+		return err
 	}
 	if uid != 0 && unix.Setuid(0) == nil {
 		return fmt.Errorf("root could be regained after setuid")
