@@ -69,7 +69,14 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	c.guard = &guard{read: c.readTimed, reply: c.out.reply}
+	c.guard = &guard{
+		read:        c.readTimed,
+		reply:       c.out.reply,
+		authed:      c.isAuthed,
+		answered:    c.out.answered,
+		appendLimit: func() int64 { return DefaultAppendLimit },
+		logf:        func(format string, args ...any) { c.logger().Debugf(format, args...) },
+	}
 	return c
 }
 
@@ -94,6 +101,7 @@ func (c *conn) setDeps(d session.Deps, idle time.Duration) {
 	c.tmu.Lock()
 	c.idle = idle
 	c.tmu.Unlock()
+	c.guard.version = d.Version
 	c.mu.Lock()
 	c.host = host
 	if d.Log != nil {
@@ -106,6 +114,13 @@ func (c *conn) logger() *logging.Logger {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.log
+}
+
+// isAuthed reports whether a login succeeded.
+func (c *conn) isAuthed() bool {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	return c.authed
 }
 
 func (c *conn) limit() time.Duration {

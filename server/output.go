@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // output is the line-aware stream between go-imap and the socket. It sees
@@ -38,6 +39,8 @@ type output struct {
 	lit    int64  // literal bytes still to pass (modePass)
 	closed bool
 	buf    []byte // reused for the bytes of one Write
+
+	tagged atomic.Uint64 // tagged lines go-imap wrote (the end of a command)
 
 	qmu      sync.Mutex // guards notices and readOnly: not held while writing
 	notices  []string
@@ -135,6 +138,10 @@ func (o *output) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// answered counts the tagged responses go-imap has written: the guard
+// learns from it that go-imap finished a command.
+func (o *output) answered() uint64 { return o.tagged.Load() }
 
 // reply writes a tagged line the server itself answers (not go-imap): now
 // if the socket is between two lines, else just before go-imap's next
@@ -261,6 +268,7 @@ func (o *output) begin(b byte, out []byte) []byte {
 		}
 	case '+':
 	default: // a tagged line: the end of a command
+		o.tagged.Add(1)
 		o.qmu.Lock()
 		notices, ro, login := o.notices, o.readOnly, o.login
 		o.notices, o.readOnly, o.login = nil, false, false

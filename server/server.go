@@ -259,7 +259,9 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 		return nil, nil, byeError(text)
 	}
 	started = true
-	return &guarded{Session: inner, c: c}, nil, nil
+	gs := &guarded{Session: inner, c: c}
+	c.guard.appendLimit = func() int64 { return int64(gs.AppendLimit()) }
+	return gs, nil, nil
 }
 
 func byeError(text string) error {
