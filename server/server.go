@@ -21,9 +21,16 @@
 // tracks response lines and literals, so bytes inside a literal are never
 // rewritten and inserted lines only ever go between two responses.
 //
-// Limits: go-imap refuses command lines over 50 KiB and literals over 4 KiB
-// outside APPEND. APPEND is limited by the session's AppendLimit if it has
-// one, else DefaultAppendLimit (the value go-imap itself defaults to).
+// Input: the guard (guard.go, command.go, check.go) collects every command
+// whole before go-imap sees it and answers itself what go-imap would
+// mishandle: commands before login that need it, over-long lines (32 KiB),
+// literals over 4 KiB outside APPEND's message, nesting past 16 levels or
+// 64 NOT/OR operators, names that are not modified UTF-7, sequence sets
+// with 0; it skips the literals of what it refuses, so no byte of a refused
+// command ever runs as a command. APPEND is limited by the session's
+// AppendLimit if it has one, else DefaultAppendLimit (go-imap's default).
+// It also answers ID (RFC 2971) and STARTTLS. docs/security.md lists the
+// limits for administrators.
 //
 // Decisions where the brief is silent: a session gets the preauth timeout
 // until its Login succeeds (or it calls Authenticated); a BYE that cannot
