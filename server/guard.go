@@ -25,6 +25,13 @@ type guard struct {
 	read  func(p []byte) (int, error)
 	reply func(line string) // writes a tagged line between two responses
 
+	// STARTTLS (tls.go). A line that is exactly "<tag> STARTTLS" is not
+	// given to go-imap: when canStartTLS, the rest of what was read is
+	// dropped and startTLS runs once go-imap has taken every line before.
+	canStartTLS func() bool
+	startTLS    func(tag string) error
+	tlsTag      string // a STARTTLS waiting for go-imap to catch up
+
 	buf     [4096]byte
 	line    []byte // the line being collected
 	pending []byte // complete lines for go-imap
@@ -41,6 +48,14 @@ func (g *guard) Read(p []byte) (int, error) {
 			n := copy(p, g.pending)
 			g.pending = g.pending[n:]
 			return n, nil
+		}
+		if g.tlsTag != "" {
+			tag := g.tlsTag
+			g.tlsTag = ""
+			if err := g.startTLS(tag); err != nil {
+				return 0, err
+			}
+			continue
 		}
 		if g.lit > 0 {
 			if int64(len(p)) > g.lit {
@@ -68,7 +83,7 @@ func (g *guard) Read(p []byte) (int, error) {
 
 // scan sorts the bytes just read into lines, literal bytes and refusals.
 func (g *guard) scan(b []byte) {
-	for len(b) > 0 {
+	for len(b) > 0 && g.tlsTag == "" { // after STARTTLS: drop the rest
 		switch {
 		case g.skip > 0:
 			n := min(int64(len(b)), g.skip)
@@ -122,6 +137,14 @@ func (g *guard) scan(b []byte) {
 func (g *guard) complete() {
 	line := g.line
 	g.line = nil
+	if g.startTLS != nil && isStartTLS(line) {
+		if g.canStartTLS() {
+			g.tlsTag = tagOf(line)
+		} else {
+			g.reply(tagOf(line) + " BAD STARTTLS not available")
+		}
+		return
+	}
 	if n, nonSync, ok := literalAtEnd(line); ok {
 		if n > maxCmdLiteral && !isAppend(line) {
 			g.reply(tagOf(line) + " NO [TOOBIG] Literals are limited to 4096 bytes for this command")
@@ -202,4 +225,11 @@ func tagOf(line []byte) string {
 func isAppend(line []byte) bool {
 	f := bytes.Fields(line)
 	return len(f) >= 2 && bytes.EqualFold(f[1], []byte("APPEND"))
+}
+
+// isStartTLS reports whether a line is exactly "<tag> STARTTLS" (any case).
+func isStartTLS(line []byte) bool {
+	tag := tagOf(line)
+	rest, ok := bytes.CutPrefix(line, []byte(tag+" "))
+	return ok && tag != "*" && (bytes.EqualFold(rest, []byte("STARTTLS\r\n")) || bytes.EqualFold(rest, []byte("STARTTLS\n")))
 }

@@ -78,6 +78,10 @@ type Options struct {
 	// IdleTimeout is the idle limit after login; 0 means the session's
 	// Config.ImapdTimeout, or DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// TLS, when set, offers STARTTLS (tls.go). A connection given to
+	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
+	// runs before the greeting, with or without TLS here.
+	TLS *TLS
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -241,6 +245,11 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	c.ic = ic
 	c.mu.Unlock()
 
+	if err := c.handshake(); err != nil {
+		c.startErr = err
+		s.opts.Log.Infof("connection from %s: %v", c.RemoteAddr(), err)
+		return nil, nil, byeError("TLS handshake failed")
+	}
 	deps, err := s.opts.NewDeps(c)
 	if err != nil {
 		c.startErr = err
@@ -270,8 +279,9 @@ func byeError(text string) error {
 // succeeded. It implements every optional go-imap interface our sessions
 // use (NAMESPACE, MOVE, APPENDLIMIT; together they make SessionIMAP4rev2,
 // which only matters if IMAP4rev2 is advertised); an interface the inner
-// session lacks answers NO. Add forwarding here when the session grows
-// another one (SessionSASL, SessionUnauthenticate).
+// session lacks answers NO. It implements SessionSASL itself (tls.go), to
+// refuse AUTHENTICATE before TLS. Add forwarding here when the session
+// grows another one (SessionUnauthenticate).
 type guarded struct {
 	imapserver.Session
 	c *conn
@@ -283,6 +293,9 @@ func (g *guarded) Close() error {
 }
 
 func (g *guarded) Login(username, password string) error {
+	if err := g.c.loginAllowed(); err != nil {
+		return err
+	}
 	err := g.Session.Login(username, password)
 	if err == nil {
 		g.c.Authenticated()
