@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"imapd/demo"
+	"imapd/internal/syncbuf"
 )
 
 // makeCert writes a self-signed certificate and its key for 127.0.0.1 and
@@ -362,5 +364,55 @@ func TestTLSCheck(t *testing.T) {
 				t.Errorf("-check does not say %q:\n%s", site.Config+c.want, out)
 			}
 		})
+	}
+}
+
+var (
+	demoListenRE = regexp.MustCompile(`(?m)^imapd: listening on (\S+)$`)
+	demoTLSRE    = regexp.MustCompile(`(?m)^imapd: listening with TLS on (\S+)$`)
+	demoCertRE   = regexp.MustCompile(`(?m)^  TLS:  a self-signed certificate for localhost in (\S+)$`)
+)
+
+// TestDemoTLS: `imapd -demo` (what make demo runs) serves STARTTLS and
+// implicit TLS with the certificate it generates and names.
+func TestDemoTLS(t *testing.T) {
+	cmd := exec.Command(bin("imapd"), "-demo", "-listen", "127.0.0.1:0", "-listen-tls", "127.0.0.1:0")
+	out := &syncbuf.Buffer{}
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	var addr, tlsAddr, cert string
+	for time.Now().Before(deadline) {
+		s := out.String()
+		if m, n, c := demoListenRE.FindStringSubmatch(s), demoTLSRE.FindStringSubmatch(s), demoCertRE.FindStringSubmatch(s); m != nil && n != nil && c != nil {
+			addr, tlsAddr, cert = m[1], n[1], c[1]
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("demo exited:\n%s", s)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if cert == "" {
+		t.Fatalf("the demo did not say where it listens and where its certificate is:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "openssl s_client -quiet -CAfile "+cert+" -starttls imap -connect") {
+		t.Errorf("the demo does not say how to connect with openssl:\n%s", out.String())
+	}
+	host, port := hostPort(addr)
+	_, tlsPort := hostPort(tlsAddr)
+	for _, run := range [][]string{{"implicit", host, tlsPort, cert}, {"starttls", host, port, cert}} {
+		if res := runPython(t, "tls_client.py", run...); strings.TrimSpace(res) != "ok" {
+			t.Errorf("%s: %s", run[0], res)
+		}
 	}
 }
