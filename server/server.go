@@ -17,6 +17,11 @@
 //     session's Close runs (flags are written). Pipes, which have no
 //     deadlines, are read by a goroutine that can be given up on.
 //
+//   - TLS (tls.go): STARTTLS and implicit TLS (port 993), placed under the
+//     guard and the output rewriter, which go on parsing clear IMAP bytes;
+//     capabilities adjusted per connection (STARTTLS, LOGINDISABLED), and
+//     logins refused before TLS when imapd_tls_required says so.
+//
 // All of that is done on the byte stream go-imap writes (output.go): it
 // tracks response lines and literals, so bytes inside a literal are never
 // rewritten and inserted lines only ever go between two responses.
