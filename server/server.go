@@ -16,7 +16,6 @@
 //     too long" and the connection closes the way a LOGOUT does, so the
 //     session's Close runs (flags are written). Pipes, which have no
 //     deadlines, are read by a goroutine that can be given up on.
-//
 //   - TLS (tls.go): STARTTLS and implicit TLS (port 993), placed under the
 //     guard and the output rewriter, which go on parsing clear IMAP bytes;
 //     capabilities adjusted per connection (STARTTLS, LOGINDISABLED), and
