@@ -16,6 +16,8 @@ import (
 //   - turn the next tagged "OK [READ-WRITE] SELECT completed" into
 //     "OK [READ-ONLY] SELECT completed",
 //   - put queued notices just before the next tagged line,
+//   - adjust every capability list ("* CAPABILITY ...", "[CAPABILITY ...]")
+//     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses.
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
@@ -27,9 +29,10 @@ type output struct {
 	mu sync.Mutex
 	w  io.Writer // the socket
 
-	greeting string                  // replacement greeting text after "* OK ", "" = leave it
-	logout   string                  // replacement text after "* BYE " for go-imap's "Logging out"
-	caps     func([]string) []string // rewrites capability lists (tls.go); nil = leave them
+	greeting string // replacement greeting text after "* OK ", "" = leave it
+	logout   string // replacement text after "* BYE " for go-imap's "Logging out"
+
+	caps func([]string) []string // rewrites capability lists (tls.go); nil = leave them
 
 	mode   int
 	kind   int    // what the held line may become
