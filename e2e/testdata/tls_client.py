@@ -29,13 +29,17 @@ def expect(cond, what):
         sys.exit(f"check failed: {what}")
 
 
-def session(M):
-    """The part every mode shares once TLS runs."""
+def session(M, sasl=False):
+    """The part every mode shares once TLS runs; sasl: AUTHENTICATE PLAIN
+    instead of LOGIN."""
     caps = M.capabilities
     expect("STARTTLS" not in caps, f"STARTTLS offered over TLS: {caps}")
     expect("LOGINDISABLED" not in caps, f"LOGINDISABLED over TLS: {caps}")
     expect("AUTH=PLAIN" in caps, f"no AUTH=PLAIN over TLS: {caps}")
-    ok(M.login(USER, PASSWORD), "LOGIN")
+    if sasl:
+        ok(M.authenticate("PLAIN", lambda _: ("\0%s\0%s" % (USER, PASSWORD)).encode()), "AUTHENTICATE PLAIN")
+    else:
+        ok(M.login(USER, PASSWORD), "LOGIN")
     data = ok(M.select("INBOX"), "SELECT")
     expect(data == [b"3"], f"SELECT INBOX: {data}")
     data = ok(M.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])"), "FETCH")
@@ -46,7 +50,7 @@ def session(M):
 if mode == "implicit":
     M = imaplib.IMAP4_SSL(host, port, ssl_context=ctx)
     expect(M.sock.version() in ("TLSv1.2", "TLSv1.3"), f"TLS version {M.sock.version()}")
-    session(M)
+    session(M, sasl=True)
 elif mode == "starttls":
     M = imaplib.IMAP4(host, port)
     caps = M.capabilities
