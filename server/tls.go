@@ -194,8 +194,17 @@ func (c *conn) logTLS(tc *tls.Conn) {
 // go-imap has answered every command before it (so it is not writing) and
 // after dropping every byte the client sent after the command line. It
 // says OK in clear, runs the handshake, and puts the TLS connection under
-// the reader and the output. An error means the connection must close.
+// the reader and the output. On an error the connection is closed (later
+// reads fail too).
 func (c *conn) startTLS(tag string) error {
+	err := c.switchTLS(tag)
+	if err != nil {
+		c.Close()
+	}
+	return err
+}
+
+func (c *conn) switchTLS(tag string) error {
 	if !c.canStartTLS() {
 		c.out.reply(tag + " BAD STARTTLS not available")
 		return nil

@@ -359,3 +359,44 @@ func TestCapsLine(t *testing.T) {
 		}
 	}
 }
+
+// A client that sends no TLS after the OK to STARTTLS is disconnected; the
+// session closes and the server goes on.
+func TestSTARTTLSHandshakeFails(t *testing.T) {
+	e, opts, pool := tlsEnv(t, false)
+	_, addr, _ := serveTCP(t, opts)
+	c := dial(t, addr)
+	c.expect(greeting)
+	c.command("s1", "STARTTLS")
+	c.send("a LOGIN alice pw") // not a ClientHello
+	c.expectEOF()
+	e.waitClosed(t)
+	if !strings.Contains(e.logBuf.String(), "STARTTLS with 127.0.0.1") {
+		t.Errorf("failed handshake not logged")
+	}
+	c = dial(t, addr)
+	c.expect(greeting)
+	c.command("s1", "STARTTLS")
+	c, _ = upgrade(t, c, pool)
+	afterTLS(t, e, c)
+}
+
+func TestIsStartTLS(t *testing.T) {
+	for line, want := range map[string]bool{
+		"a STARTTLS\r\n":      true,
+		"a1 starttls\r\n":     true,
+		"a StartTLS\n":        true,
+		"a STARTTLS \r\n":     false,
+		"a STARTTLS x\r\n":    false,
+		"STARTTLS\r\n":        false,
+		"* STARTTLS\r\n":      false,
+		"a{ STARTTLS\r\n":     false,
+		"a NOOP\r\n":          false,
+		"a  STARTTLS\r\n":     false,
+		"a STARTTLS\r\nb\r\n": false,
+	} {
+		if got := isStartTLS([]byte(line)); got != want {
+			t.Errorf("isStartTLS(%q) = %v", line, got)
+		}
+	}
+}

@@ -427,6 +427,10 @@ func (a *app) reloadTLS(t *server.TLS, log *logging.Logger) {
 		}
 		return
 	}
+	if !cfg.TLSEnabled() {
+		log.Errorf("SIGHUP: imapd_tls_cert is no longer set: restart imapd to turn TLS off; the certificate stays")
+		return
+	}
 	cert, problems := cfg.TLSCertificate(time.Now())
 	for _, p := range problems {
 		log.Errorf("SIGHUP: %s", p)
