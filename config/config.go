@@ -135,6 +135,12 @@ type Config struct {
 	ForwardUser       bool          // forward_user; default false
 	ForwardWindow     time.Duration // forward_window, seconds; default 900s
 
+	// TLS (see TLSCertificate).
+	ImapdTLSCert       string // imapd_tls_cert: PEM certificate chain (and key); "" = no TLS
+	ImapdTLSKey        string // imapd_tls_key: PEM private key; "" = in ImapdTLSCert
+	ImapdTLSMinVersion string // imapd_tls_min_version: "1.2" (default) or "1.3"
+	ImapdTLSRequired   bool   // imapd_tls_required; default false
+
 	// Logging and housekeeping.
 	LogPath    string // log_path; default work_path, else the directory of the config file (set by Load)
 	LogLevel   string // log_level: "error", "info" or "debug"; default "info"

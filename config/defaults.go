@@ -26,6 +26,7 @@ func Defaults() *Config {
 		BulletinFrom:          "Email System Administrator",
 		ForwardWindow:         900 * time.Second,
 		LogLevel:              "info",
+		ImapdTLSMinVersion:    "1.2",
 		where:                 make([]origin, len(registry)),
 	}
 	if runtime.GOOS == "windows" {

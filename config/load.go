@@ -283,6 +283,15 @@ func (p *parser) finish(mainPath string) {
 		}
 	}
 
+	if c.ImapdTLSKey != "" && c.ImapdTLSCert == "" {
+		file, line := c.location("imapd_tls_key", mainPath)
+		p.addAt(file, line, true, "imapd_tls_key is set but imapd_tls_cert is not")
+	}
+	if c.ImapdTLSRequired && c.ImapdTLSCert == "" {
+		file, line := c.location("imapd_tls_required", mainPath)
+		p.addAt(file, line, true, "imapd_tls_required true needs imapd_tls_cert: no client could log in")
+	}
+
 	file, line := c.location("authent_method", mainPath)
 	switch c.AuthentMethod {
 	case "external":

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,6 +179,26 @@ var registry = []def{
 		Description: "Seconds a logged-in connection may stay idle before it is closed (0: no limit). " +
 			"Before login the limit is always 3 minutes."},
 		0, func(c *Config) *time.Duration { return &c.ImapdTimeout }),
+	fileSetting(Setting{Name: "imapd_tls_cert", Syntax: "<file>", Status: Implemented,
+		Description: "PEM file holding the server's certificate chain (its own certificate first) and, unless " +
+			"imapd_tls_key names another file, its private key. Setting it turns TLS on: STARTTLS is offered, and " +
+			"imapd -tls (inetd) and -listen-tls serve implicit TLS (port 993). A relative path is relative to the " +
+			"directory of the file holding the line. A -listen daemon reads it at start and on SIGHUP; " +
+			"see docs/tls.md."},
+		func(c *Config) *string { return &c.ImapdTLSCert }),
+	fileSetting(Setting{Name: "imapd_tls_key", Syntax: "<file>", Status: Implemented,
+		Description: "PEM file holding the private key of imapd_tls_cert, when it is not in that file (unset: the key is read from imapd_tls_cert). " +
+			"It should be readable by root only."},
+		func(c *Config) *string { return &c.ImapdTLSKey }),
+	enumSetting(Setting{Name: "imapd_tls_min_version", Syntax: "1.2|1.3", Default: "1.2", Status: Implemented,
+		Description: "The oldest TLS version accepted. The cipher suites are Go's defaults."},
+		[]string{"1.2", "1.3"}, func(c *Config) *string { return &c.ImapdTLSMinVersion }),
+	boolSetting(Setting{Name: "imapd_tls_required", Default: "false", Status: Implemented,
+		Description: "Refuse LOGIN and AUTHENTICATE until the connection is encrypted (STARTTLS or implicit TLS): " +
+			"the capabilities say LOGINDISABLED and no AUTH= before it, and a login gets NO [PRIVACYREQUIRED]. " +
+			"false keeps the legacy behaviour (passwords in clear text on port 143); true is recommended " +
+			"once the clients are set up for TLS. Needs imapd_tls_cert."},
+		func(c *Config) *bool { return &c.ImapdTLSRequired }),
 	textSetting(Setting{Name: "invalid_chars", Syntax: "<characters>", Default: `/ (\/:*?"<>| on Windows)`, Status: Implemented,
 		Description: "Characters that may not appear in a file name: they are encoded when a user name becomes a drop file name."},
 		func(c *Config) *string { return &c.InvalidChars }),
@@ -328,6 +349,22 @@ func textSetting(s Setting, get func(*Config) *string) def {
 	return def{Setting: s,
 		apply: func(p *parser, v string) error {
 			p.checkComment(v)
+			*get(p.c) = v
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+// fileSetting is a file name (the rest of the line); a relative one is
+// taken relative to the directory of the file holding the line.
+func fileSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			p.checkComment(v)
+			if !filepath.IsAbs(v) {
+				v = filepath.Join(filepath.Dir(p.file), v)
+			}
 			*get(p.c) = v
 			return nil
 		},

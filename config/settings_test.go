@@ -60,6 +60,7 @@ func TestRegistryStatus(t *testing.T) {
 		"imapd_include_level", "imapd_become_user", "imapd_enable_new_hashing", "imapd_strip_domain", "maildir_suffix",
 		"allow_dds", "alt_drop_path", "auth_nocache", "authent_cache", "authent_number", "dwatch_path",
 		"use_flock", "work_path",
+		"imapd_tls_cert", "imapd_tls_key", "imapd_tls_min_version", "imapd_tls_required",
 	}
 	var gotParsed, gotAll []string
 	for _, s := range Settings() {
@@ -121,6 +122,7 @@ func TestRegistryCoversConfig(t *testing.T) {
 		"authent_method": "external", "log_level": "debug", "hash_spool": "2", "user_quota": "77",
 		"vdomain": "v.example * v", "alt_drop_path": "d.example /p", "vdomain_passwd": "d.example /p",
 		"maildir_althome": "d.example /p", "user_ip_address": "10.*",
+		"imapd_tls_min_version": "1.3",
 	}
 	base := Defaults()
 	p := &parser{c: Defaults(), file: "x", fileIdx: 1}

@@ -27,8 +27,9 @@ const byeWait = 10 * time.Second
 type conn struct {
 	raw   net.Conn
 	out   *output
-	in    timedReader
+	in    timedReader // replaced by startTLS: use reader()
 	guard *guard
+	tls   *connTLS // see tls.go
 
 	tmu     sync.Mutex
 	preAuth time.Duration
@@ -69,6 +70,7 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	c.initTLS(raw, opts.TLS)
 	c.guard = &guard{
 		read:        c.readTimed,
 		reply:       c.out.reply,
@@ -76,6 +78,8 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		answered:    c.out.answered,
 		appendLimit: func() int64 { return DefaultAppendLimit },
 		logf:        func(format string, args ...any) { c.logger().Debugf(format, args...) },
+		canStartTLS: c.canStartTLS,
+		startTLS:    c.startTLS,
 	}
 	return c
 }
@@ -94,6 +98,9 @@ func (c *conn) setDeps(d session.Deps, idle time.Duration) {
 	c.out.setTexts(oneLine(greeting), oneLine(host+" IMAP4rev1 server terminating connection"))
 	if idle <= 0 && d.Config != nil {
 		idle = d.Config.ImapdTimeout
+	}
+	if d.Config != nil {
+		c.setTLSRequired(d.Config.ImapdTLSRequired)
 	}
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
@@ -141,7 +148,7 @@ func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
 // "* BYE Autologout" when the idle limit passes.
 func (c *conn) readTimed(p []byte) (int, error) {
 	limit := c.limit()
-	n, err := c.in.read(p, limit)
+	n, err := c.reader().read(p, limit)
 	if err == errIdle {
 		select {
 		case <-c.closed:
@@ -171,8 +178,8 @@ func (c *conn) Write(p []byte) (int, error) { return c.out.Write(p) }
 func (c *conn) Close() error {
 	err := errClosed
 	c.closeOnce.Do(func() {
-		err = c.raw.Close() // first: it unblocks a write stuck holding out's lock
-		c.in.stop()
+		err = c.transport().Close() // first: it unblocks a write stuck holding out's lock
+		c.reader().stop()
 		c.out.close()
 		close(c.closed)
 	})

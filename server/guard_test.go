@@ -360,6 +360,9 @@ func TestGuardID(t *testing.T) {
 	if !equal(resps, want) {
 		t.Errorf("ID: %q, want %q", resps, want)
 	}
+	if resps := c.command("a2", "CAPABILITY"); !strings.Contains(resps[0], " ID") {
+		t.Errorf("ID not advertised: %q", resps)
+	}
 	c.login()
 	if resps := c.command("a3", "ID NIL"); !equal(resps, []string{want[0], "a3 OK ID completed\r\n"}) {
 		t.Errorf("ID NIL: %q", resps)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 //   - turn the next tagged "OK [READ-WRITE] SELECT completed" into
 //     "OK [READ-ONLY] SELECT completed",
 //   - put queued notices just before the next tagged line,
+//   - adjust every capability list ("* CAPABILITY ...", "[CAPABILITY ...]")
+//     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses.
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
@@ -29,6 +32,8 @@ type output struct {
 
 	greeting string // replacement greeting text after "* OK ", "" = leave it
 	logout   string // replacement text after "* BYE " for go-imap's "Logging out"
+
+	caps func([]string) []string // rewrites capability lists (tls.go); nil = leave them
 
 	mode   int
 	kind   int    // what the held line may become
@@ -177,6 +182,33 @@ func (o *output) insertAndClose(line string) bool {
 	return err == nil
 }
 
+// switchTo writes line (a tagged reply, after the queued notices) between
+// two responses, then sends everything after it to w (STARTTLS).
+func (o *output) switchTo(line string, w io.Writer) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return errClosed
+	}
+	if o.mode != modeStart || o.first {
+		return errors.New("the connection is in the middle of a response")
+	}
+	o.qmu.Lock()
+	notices := o.notices
+	o.notices = nil
+	o.qmu.Unlock()
+	var b []byte
+	for _, n := range notices {
+		b = append(append(b, n...), '\r', '\n')
+	}
+	b = append(append(b, line...), '\r', '\n')
+	if _, err := o.w.Write(b); err != nil {
+		return err
+	}
+	o.w = w
+	return nil
+}
+
 // close makes later writes fail.
 func (o *output) close() {
 	o.mu.Lock()
@@ -262,7 +294,7 @@ func (o *output) begin(b byte, out []byte) []byte {
 	}
 	switch b {
 	case '*':
-		if o.logout != "" {
+		if o.logout != "" || o.caps != nil {
 			o.mode, o.kind = modeHold, kindBye
 			return out
 		}
@@ -314,11 +346,22 @@ func (o *output) judge() (done []byte, keep bool) {
 			}
 		}
 		return h, false
-	case kindBye:
-		if string(h) == goLogout {
-			return []byte("* BYE " + o.logout + "\r\n"), false
+	case kindBye: // any untagged line: go-imap's LOGOUT BYE, or a CAPABILITY
+		if o.logout != "" {
+			if string(h) == goLogout {
+				return []byte("* BYE " + o.logout + "\r\n"), false
+			}
+			if strings.HasPrefix(goLogout, string(h)) {
+				return nil, true
+			}
 		}
-		return nil, strings.HasPrefix(goLogout, string(h))
+		if o.caps != nil && (bytes.HasPrefix(h, []byte(capResp)) || strings.HasPrefix(capResp, string(h))) {
+			if !complete {
+				return nil, len(h) <= maxHold
+			}
+			return capsLine(h, o.caps), false
+		}
+		return nil, false
 	case kindSelect:
 		sp := bytes.IndexByte(h, ' ')
 		if sp < 0 {
@@ -332,6 +375,9 @@ func (o *output) judge() (done []byte, keep bool) {
 	case kindLogin:
 		if !complete {
 			return nil, len(h) <= maxHold
+		}
+		if o.caps != nil {
+			h = capsLine(h, o.caps)
 		}
 		if bytes.Contains(h, []byte(" OK [CAPABILITY ")) && bytes.HasSuffix(h, []byte(goLogin)) {
 			return append(h[:len(h)-len(goLogin):len(h)-len(goLogin)], ourLogin...), false

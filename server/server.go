@@ -16,6 +16,10 @@
 //     too long" and the connection closes the way a LOGOUT does, so the
 //     session's Close runs (flags are written). Pipes, which have no
 //     deadlines, are read by a goroutine that can be given up on.
+//   - TLS (tls.go): STARTTLS and implicit TLS (port 993), placed under the
+//     guard and the output rewriter, which go on parsing clear IMAP bytes;
+//     capabilities adjusted per connection (STARTTLS, LOGINDISABLED), and
+//     logins refused before TLS when imapd_tls_required says so.
 //
 // All of that is done on the byte stream go-imap writes (output.go): it
 // tracks response lines and literals, so bytes inside a literal are never
@@ -85,6 +89,10 @@ type Options struct {
 	// IdleTimeout is the idle limit after login; 0 means the session's
 	// Config.ImapdTimeout, or DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// TLS, when set, offers STARTTLS (tls.go). A connection given to
+	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
+	// runs before the greeting, with or without TLS here.
+	TLS *TLS
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -248,6 +256,11 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	c.ic = ic
 	c.mu.Unlock()
 
+	if err := c.handshake(); err != nil {
+		c.startErr = err
+		s.opts.Log.Infof("connection from %s: %v", c.RemoteAddr(), err)
+		return nil, nil, byeError("TLS handshake failed")
+	}
 	deps, err := s.opts.NewDeps(c)
 	if err != nil {
 		c.startErr = err
@@ -279,8 +292,9 @@ func byeError(text string) error {
 // succeeded. It implements every optional go-imap interface our sessions
 // use (NAMESPACE, MOVE, APPENDLIMIT; together they make SessionIMAP4rev2,
 // which only matters if IMAP4rev2 is advertised); an interface the inner
-// session lacks answers NO. Add forwarding here when the session grows
-// another one (SessionSASL, SessionUnauthenticate).
+// session lacks answers NO. It implements SessionSASL itself (tls.go), to
+// refuse AUTHENTICATE before TLS. Add forwarding here when the session
+// grows another one (SessionUnauthenticate).
 type guarded struct {
 	imapserver.Session
 	c *conn
@@ -292,6 +306,9 @@ func (g *guarded) Close() error {
 }
 
 func (g *guarded) Login(username, password string) error {
+	if err := g.c.loginAllowed(); err != nil {
+		return err
+	}
 	err := g.Session.Login(username, password)
 	if err == nil {
 		g.c.Authenticated()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"imapd/config"
 	"imapd/logging"
 	"imapd/platform"
+	"imapd/server"
 )
 
 // needsOwnProcess reports whether a -listen daemon must serve a connection
@@ -32,12 +34,15 @@ func needsOwnProcess(cfg *config.Config) bool {
 
 // spawnListener hands each accepted connection that needsOwnProcess to a
 // child `imapd -i FILE` (inetd mode, the connection as its stdin and
-// stdout) and gives the others to the server.
+// stdout; with -tls on a TLS listener: the child reads the certificate
+// itself) and gives the others to the server (as TLS connections on a TLS
+// listener).
 type spawnListener struct {
 	net.Listener
 	a    *app
 	log  *logging.Logger
 	kids *children
+	tls  *server.TLS // implicit TLS; nil = plain
 }
 
 func (l *spawnListener) Accept() (net.Conn, error) {
@@ -48,11 +53,16 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 		}
 		cfg, _, err := l.a.load()
 		if err != nil || !needsOwnProcess(cfg) {
+			if l.tls != nil {
+				return tls.Server(c, l.tls.Config()), nil
+			}
 			return c, nil // the server tells the client about a bad configuration
 		}
-		if err := l.kids.spawn(c, l.a.path); err != nil {
+		if err := l.kids.spawn(c, l.a.path, l.tls != nil); err != nil {
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
-			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
+			if l.tls == nil {
+				io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
+			}
 			c.Close()
 		}
 	}
@@ -71,9 +81,9 @@ func newChildren(log *logging.Logger) *children {
 	return &children{log: log, procs: map[*os.Process]struct{}{}}
 }
 
-// spawn starts this program in inetd mode on c; c is closed here (the
-// child has its own descriptor).
-func (k *children) spawn(c net.Conn, conf string) error {
+// spawn starts this program in inetd mode on c (with -tls when implicit);
+// c is closed here (the child has its own descriptor).
+func (k *children) spawn(c net.Conn, conf string, implicit bool) error {
 	defer c.Close()
 	fc, ok := c.(interface{ File() (*os.File, error) })
 	if !ok {
@@ -88,7 +98,11 @@ func (k *children) spawn(c net.Conn, conf string) error {
 	if err != nil {
 		return fmt.Errorf("find this program: %w", err)
 	}
-	cmd := exec.Command(exe, "-i", conf)
+	args := []string{"-i", conf}
+	if implicit {
+		args = append(args, "-tls")
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
 	setChildAttrs(cmd)
 	k.mu.Lock()
