@@ -380,4 +380,3 @@ func TestSTARTTLSHandshakeFails(t *testing.T) {
 	c, _ = upgrade(t, c, pool)
 	afterTLS(t, e, c)
 }
-
