@@ -77,8 +77,13 @@ func (s *Session) Login(username, password string) error {
 		s.deps.Log.Errorf("login refused user=%s host=%s: %v", acct.User, host, err)
 		return loginFailed
 	}
+	if s.deps.NewStore == nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: no storage format configured", acct.User, host)
+		return no(imap.ResponseCodeUnavailable, "Mailbox storage not available")
+	}
 	s.acct = acct
 	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	s.storage = s.deps.NewStore(acct)
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
 	return nil

@@ -14,19 +14,10 @@ import (
 
 	"imapd/folders"
 	"imapd/mailbox"
-	"imapd/mailbox/mbox"
 	"imapd/platform"
 )
 
 func isInbox(name string) bool { return strings.EqualFold(name, "INBOX") }
-
-func (s *Session) mboxOptions(readOnly bool) mbox.Options {
-	return mbox.Options{
-		ReadOnly: readOnly,
-		Hostname: s.deps.Hostname,
-		UseFlock: s.deps.Config.UseFlock,
-	}
-}
 
 // messageFolder resolves a name that must be an existing message folder.
 // INBOX is created (empty) when the drop file does not exist yet.
@@ -78,7 +69,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.storageErr("SELECT", err)
 	}
-	mb, err := mbox.Open(path, s.mboxOptions(claim.ReadOnly()))
+	mb, err := s.storage.Open(path, claim.ReadOnly())
 	if err != nil {
 		claim.Release()
 		return nil, s.storageErr("SELECT", err)
@@ -218,7 +209,7 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 // UIDVALIDITY cannot be followed: the session ends.
 func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	sel := s.sel
-	nm, err := mbox.Open(sel.path, s.mboxOptions(true))
+	nm, err := s.storage.Open(sel.path, true)
 	if err != nil {
 		return s.fatal("Fatal mailbox error: cannot re-read the mailbox another session changed")
 	}

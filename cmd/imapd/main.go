@@ -190,7 +190,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
-	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version}
+	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storeFor(cfg, a.host)}
 }
 
 func newSession(deps session.Deps, conn session.Conn) (imapserver.Session, error) {
