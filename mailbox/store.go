@@ -13,6 +13,10 @@ type Store interface {
 	// Stat reports a mailbox that is not selected. readOnly: another
 	// session holds it, so nothing may be written.
 	Stat(path string, readOnly bool) (Status, error)
+	// CreateInbox makes the INBOX at path when it does not exist yet (mbox:
+	// an empty drop file, without UW's internal-data message, which a POP3
+	// server would deliver as mail).
+	CreateInbox(path string) error
 	// Initialize gives a new (empty) mailbox at path its first state: UID
 	// validity, and whatever else the format keeps.
 	Initialize(path string) error

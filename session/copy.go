@@ -34,7 +34,7 @@ func (s *Session) destination(name, what string) (string, error) {
 	case folders.FolderOfFolders:
 		return "", no(imap.ResponseCodeCannot, "Can't %s to %s: it holds folders, not messages", what, name)
 	}
-	if err := folders.CheckFile(path); err != nil {
+	if err := s.tree.CheckMailbox(path); err != nil {
 		return "", s.storageErr(what, err)
 	}
 	return path, nil

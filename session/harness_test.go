@@ -26,12 +26,10 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapserver"
 
-	"imapd/account"
 	"imapd/config"
 	"imapd/demo"
 	"imapd/logging"
-	"imapd/mailbox"
-	"imapd/mailbox/mbox"
+	"imapd/mailbox/storage"
 	"imapd/server"
 	"imapd/session"
 )
@@ -116,9 +114,7 @@ func newEnv(t testing.TB, extraConf ...string) *env {
 	e := &env{t: t, site: site, cfg: cfg, logBuf: &syncBuffer{}, closed: make(chan struct{}, 100)}
 	e.log = logging.New(e.logBuf, logging.LevelDebug)
 	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll,
-		NewStore: func(*account.Account) mailbox.Store {
-			return mbox.Store{Options: mbox.Options{Hostname: testHost, UseFlock: cfg.UseFlock}}
-		}}
+		NewStore: storage.For(cfg, testHost)}
 	e.start()
 	t.Cleanup(func() {
 		e.stop()

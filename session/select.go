@@ -2,7 +2,6 @@ package session
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"slices"
@@ -27,13 +26,9 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 		return "", s.storageErr(what, err)
 	}
 	if isInbox(name) {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil && !errors.Is(err, fs.ErrExist) {
-				return "", s.storageErr(what, fmt.Errorf("create drop file %s: %w", path, err))
-			}
-			if f != nil {
-				f.Close()
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			if err := s.storage.CreateInbox(path); err != nil {
+				return "", s.storageErr(what, err)
 			}
 		}
 		return path, nil
@@ -48,7 +43,7 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 	case folders.FolderOfFolders:
 		return "", no(imap.ResponseCodeCannot, "Can't open mailbox %s: it holds folders, not messages", name)
 	}
-	if err := folders.CheckFile(path); err != nil {
+	if err := s.tree.CheckMailbox(path); err != nil {
 		return "", s.storageErr(what, err)
 	}
 	return path, nil

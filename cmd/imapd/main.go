@@ -43,6 +43,7 @@ import (
 
 	"imapd/config"
 	"imapd/logging"
+	"imapd/mailbox/storage"
 	"imapd/platform"
 	"imapd/server"
 	"imapd/session"
@@ -190,7 +191,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
-	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storeFor(cfg, a.host)}
+	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storage.For(cfg, a.host)}
 }
 
 func newSession(deps session.Deps, conn session.Conn) (imapserver.Session, error) {

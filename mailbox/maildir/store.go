@@ -1,6 +1,12 @@
 package maildir
 
-import "imapd/mailbox"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"imapd/mailbox"
+)
 
 // Store is the maildir format as a mailbox.Store.
 type Store struct{ Options Options }
@@ -26,6 +32,18 @@ func (s Store) Stat(path string, readOnly bool) (mailbox.Status, error) {
 }
 
 func (s Store) Initialize(path string) error { return Create(path, s.opt(false)) }
+
+// CreateInbox makes the INBOX maildir, and the hash directories above it
+// (mode 0711: enterable, not listable) when a new maildir_home lacks them.
+func (s Store) CreateInbox(path string) error {
+	if IsMaildir(path) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
+		return fmt.Errorf("create maildir %s: %w", path, err)
+	}
+	return Create(path, s.opt(false))
+}
 
 func (s Store) AppendTo(path string, msgs []mailbox.NewMessage) (uint32, []uint32, error) {
 	return AppendTo(path, msgs, s.opt(false))

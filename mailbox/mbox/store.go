@@ -1,6 +1,13 @@
 package mbox
 
-import "imapd/mailbox"
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"imapd/mailbox"
+)
 
 // Store is the mbox format as a mailbox.Store: Options for every call, but
 // ReadOnly, which each call gives.
@@ -27,6 +34,17 @@ func (s Store) Stat(path string, readOnly bool) (mailbox.Status, error) {
 }
 
 func (s Store) Initialize(path string) error { return Initialize(path, s.opt(false)) }
+
+func (s Store) CreateInbox(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create drop file %s: %w", path, err)
+	}
+	return f.Close()
+}
 
 func (s Store) AppendTo(path string, msgs []mailbox.NewMessage) (uint32, []uint32, error) {
 	return AppendTo(path, msgs, s.opt(false))
