@@ -67,6 +67,7 @@ func run(args []string) int {
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
 	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
+	convertFlag := fs.String("convert", "", "copy `user`'s drop file and folders into maildirs (use_maildir), keeping UIDs and flags; see docs/maildir.md")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,8 +81,8 @@ func run(args []string) int {
 		return 0
 	}
 	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
-	if a.setuid && (*demoFlag || *listen != "" || *whereFlag != "") {
-		fmt.Fprintf(os.Stderr, "imapd: -listen, -demo and -where must be started by root, not through the set-uid bit\n")
+	if a.setuid && (*demoFlag || *listen != "" || *whereFlag != "" || *convertFlag != "") {
+		fmt.Fprintf(os.Stderr, "imapd: -listen, -demo, -where and -convert must be started by root, not through the set-uid bit\n")
 		return 1
 	}
 	switch {
@@ -102,6 +103,8 @@ func run(args []string) int {
 		return a.check()
 	case *whereFlag != "":
 		return a.where(*whereFlag, os.Stdout)
+	case *convertFlag != "":
+		return a.convert(*convertFlag, os.Stdout)
 	case *listen != "":
 		return a.listen(*listen)
 	}
