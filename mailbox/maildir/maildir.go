@@ -77,6 +77,44 @@ type Mailbox struct {
 	keywords   []string
 	msgs       []*message
 	pendingNew int
+	seen       stamp // the directories as of the last full sync
+}
+
+// stamp is what changes when a maildir changes: the modification times of
+// new/ and cur/ (a delivery, a rename, a removal) and of imapd's files.
+type stamp struct {
+	times [4]time.Time
+	when  time.Time // when it was taken
+}
+
+func takeStamp(dir string) (stamp, bool) {
+	var st stamp
+	for i, name := range []string{"new", "cur", uidlistName, keywordsName} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		switch {
+		case err == nil:
+			st.times[i] = fi.ModTime()
+		case !errors.Is(err, fs.ErrNotExist):
+			return stamp{}, false
+		}
+	}
+	st.when = time.Now()
+	return st, true
+}
+
+// unchanged reports whether nothing changed since s was taken. A time too
+// close to when the stamp was taken is not trusted (file systems with
+// coarse times could hide a second change in the same tick).
+func (s stamp) unchanged(now stamp) bool {
+	if s.when.IsZero() || now.times != s.times {
+		return false
+	}
+	for _, t := range s.times {
+		if !t.IsZero() && s.when.Sub(t) < 2*time.Second {
+			return false
+		}
+	}
+	return true
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -170,6 +208,7 @@ func (m *Mailbox) sync() (int, error) {
 		return 0, err
 	}
 	defer unlock()
+	before, stamped := takeStamp(m.dir)
 	l, err := readUIDList(m.dir)
 	if err != nil {
 		return 0, err
@@ -252,6 +291,10 @@ func (m *Mailbox) sync() (int, error) {
 		}
 	}
 	m.validity, m.next = l.validity, l.next
+	m.seen = stamp{}
+	if stamped && len(recent) == 0 && !changed {
+		m.seen = before // our own renames and writes changed the times: look again next time
+	}
 	return m.merge(l, found, recent), nil
 }
 
@@ -460,10 +503,13 @@ func (m *Mailbox) Checkpoint() error {
 	return nil
 }
 
-// Sync implements mailbox.Mailbox.
+// Sync implements mailbox.Mailbox. When the directories did not change
+// since the last look it costs four stats, not a directory read.
 func (m *Mailbox) Sync() (mailbox.Update, error) {
-	if _, err := m.sync(); err != nil {
-		return mailbox.Update{}, err
+	if now, ok := takeStamp(m.dir); !ok || !m.seen.unchanged(now) {
+		if _, err := m.sync(); err != nil {
+			return mailbox.Update{}, err
+		}
 	}
 	u := mailbox.Update{NewMessages: m.pendingNew}
 	m.pendingNew = 0
