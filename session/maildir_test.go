@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,4 +64,71 @@ func TestMaildirSession(t *testing.T) {
 	c.ok("SELECT Old").has(t, "* 2 EXISTS")
 	c.ok("DELETE Archive")
 	c.logout()
+}
+
+// An MTA delivers (tmp/ then new/) while the client idles, expunges and
+// polls: every message is seen once, with distinct, ascending UIDs.
+func TestMaildirDeliveryDuringSession(t *testing.T) {
+	e, inbox := maildirEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	const n = 60
+	c.send("I1 IDLE")
+	if cont := c.readResponse(); !strings.HasPrefix(cont, "+ ") {
+		t.Fatalf("IDLE: %q", cont)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			name := fmt.Sprintf("1765000000.%03d.mta", i)
+			tmp := filepath.Join(inbox, "tmp", name)
+			os.WriteFile(tmp, []byte(fmt.Sprintf("Subject: m%03d\n\nbody\n", i)), 0o600)
+			os.Rename(tmp, filepath.Join(inbox, "new", name))
+		}
+	}()
+	for {
+		line := c.readResponse()
+		if strings.HasSuffix(line, " EXISTS") {
+			break // told while idling
+		}
+	}
+	c.send("DONE")
+	c.collect("I1")
+	expunged := 0
+	for round := 0; ; round++ {
+		c.ok("NOOP")
+		exists := 0
+		for _, l := range c.ok("SEARCH ALL").Untagged {
+			exists = len(strings.Fields(l)) - 2
+		}
+		if exists > 0 && round%2 == 0 {
+			c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+			c.ok("EXPUNGE").has(t, "* 1 EXPUNGE")
+			expunged++
+		}
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		break
+	}
+	c.ok("NOOP")
+	r := c.ok("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+	subjects := map[string]bool{}
+	var last uint64
+	for _, l := range r.Untagged {
+		var seq, uid uint64
+		fmt.Sscanf(l, "* %d FETCH (UID %d", &seq, &uid)
+		if uid <= last {
+			t.Fatalf("UIDs not ascending: %q", r.Untagged)
+		}
+		last = uid
+		i := strings.Index(l, "Subject: ")
+		subjects[l[i:i+13]] = true
+	}
+	if len(subjects) != len(r.Untagged) || len(r.Untagged)+expunged != n {
+		t.Errorf("%d remaining (%d distinct) + %d expunged, want %d", len(r.Untagged), len(subjects), expunged, n)
+	}
 }
