@@ -50,7 +50,7 @@ func TestWriteCheck(t *testing.T) {
 		"imapd_timeout 60 (site.conf:2)",
 		`lock_id "" (default; parsed only, not acted on yet)`,
 		"log_path " + filepath.ToSlash(dir) + " (default)",
-		"use_maildir false (dmail.conf:9; parsed only, not acted on yet)",
+		"use_maildir false (dmail.conf:9)",
 		`valid_users "" (default)`,
 		"# settings of the other DMail servers (DPOP, DSMTP, DList), ignored by imapd:",
 		"pop_port 110 (dmail.conf:7)",

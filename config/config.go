@@ -120,7 +120,7 @@ type Config struct {
 	ImapdMailboxName      string            // imapd_mailbox_name; "" = folders in <dropfile>.mbx/
 	LockID                string            // lock_id (NFS / clusters)
 	UseFlock              bool              // use_flock; default true
-	UseMaildir            bool              // use_maildir; default false (parsed; maildir storage not implemented yet)
+	UseMaildir            bool              // use_maildir; default false
 	MaildirHome           string            // maildir_home
 	MaildirAltHome        map[string]string // maildir_althome <domain> <path>; key lower-cased; nil when none
 	MaildirSuffix         bool              // maildir_suffix; default true

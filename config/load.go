@@ -275,6 +275,10 @@ func (p *parser) finish(mainPath string) {
 		}
 	}
 
+	if c.UseMaildir && c.MaildirHome == "" && len(c.MaildirAltHome) == 0 {
+		file, line := c.location("use_maildir", mainPath)
+		p.addAt(file, line, true, "use_maildir needs maildir_home")
+	}
 	if c.DropPath == "" {
 		if c.AuthentMethod == "external" || c.UseMaildir {
 			p.addAt(mainPath, 0, false, "drop_path is not set")

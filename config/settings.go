@@ -219,15 +219,16 @@ var registry = []def{
 	boolSetting(Setting{Name: "lowercase_username", Default: "false", Status: Implemented,
 		Description: "Lower-case login names before anything else is done with them."},
 		func(c *Config) *bool { return &c.LowercaseUsername }),
-	domainPathSetting(Setting{Name: "maildir_althome", Syntax: "<domain> <directory>", Status: ParsedOnly,
+	domainPathSetting(Setting{Name: "maildir_althome", Syntax: "<domain> <directory>", Status: Implemented,
 		Description: "maildir_home for the users of one virtual domain, e.g. maildir_althome vdomain1.example.com " +
 			"/shared/spool/maildir/vdomain1. One line per domain."},
 		func(c *Config) *map[string]string { return &c.MaildirAltHome }),
-	textSetting(Setting{Name: "maildir_home", Syntax: "<directory>", Status: ParsedOnly,
+	textSetting(Setting{Name: "maildir_home", Syntax: "<directory>", Status: Implemented,
 		Description: "With use_maildir: the directory holding every user's maildir (incoming mail and folders)."},
 		func(c *Config) *string { return &c.MaildirHome }),
-	boolSetting(Setting{Name: "maildir_suffix", Default: "true", Status: ParsedOnly,
-		Description: "With use_maildir: append .mdir to the name of each user's maildir directory."},
+	boolSetting(Setting{Name: "maildir_suffix", Default: "true", Status: Implemented,
+		Description: "With use_maildir: append .mdir to the name of each user's maildir directory " +
+			"(always, also with maildir_home and maildir_althome, as since 4.4.3z6). See docs/maildir.md."},
 		func(c *Config) *bool { return &c.MaildirSuffix }),
 	int64Setting(Setting{Name: "max_log_size", Default: "0", Status: Implemented,
 		Description: "Size in bytes at which the log file is renamed and a new one started (0: never)."},
@@ -235,8 +236,9 @@ var registry = []def{
 	boolSetting(Setting{Name: "use_flock", Default: "true", Status: Implemented,
 		Description: "Unix: lock drop files with flock() as well as with lock files."},
 		func(c *Config) *bool { return &c.UseFlock }),
-	boolSetting(Setting{Name: "use_maildir", Default: "false", Status: ParsedOnly,
-		Description: "Store the INBOX and all folders as maildirs under maildir_home instead of drop files and folder files."},
+	boolSetting(Setting{Name: "use_maildir", Default: "false", Status: Implemented,
+		Description: "Store the INBOX and all folders as maildirs under maildir_home instead of drop files and folder files. " +
+			"See docs/maildir.md for the layout and what happens to existing drop files."},
 		func(c *Config) *bool { return &c.UseMaildir }),
 	ipListSetting(Setting{Name: "user_ip_address", Syntax: "<ip pattern>[,<ip pattern>...]", Status: Implemented,
 		Description: "Client addresses users may connect from, with * as wildcard (e.g. 10.1.*). " +

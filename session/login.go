@@ -65,7 +65,7 @@ func (s *Session) Login(username, password string) error {
 		acct.UseDropFile(res.DropFile)
 	}
 	system := usesSystemPasswd(cfg, acct.AuthName)
-	if name := cfg.ImapdMailboxName; name != "" && res.Home != "" && system {
+	if name := cfg.ImapdMailboxName; name != "" && res.Home != "" && system && acct.Maildir == "" {
 		acct.FolderRoot = filepath.Join(res.Home, name)
 	}
 	if err := s.becomeUser(acct, res, system); err != nil {
@@ -77,8 +77,17 @@ func (s *Session) Login(username, password string) error {
 		s.deps.Log.Errorf("login refused user=%s host=%s: %v", acct.User, host, err)
 		return loginFailed
 	}
+	if s.deps.NewStore == nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: no storage format configured", acct.User, host)
+		return no(imap.ResponseCodeUnavailable, "Mailbox storage not available")
+	}
 	s.acct = acct
-	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	if acct.Maildir != "" {
+		s.tree = folders.NewMaildir(acct.Maildir, platform.SubscriptionFile())
+	} else {
+		s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	}
+	s.storage = s.deps.NewStore(acct)
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
 	return nil

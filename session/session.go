@@ -27,8 +27,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"imapd/account"
 	"imapd/config"
 	"imapd/logging"
+	"imapd/mailbox"
 )
 
 // Conn is what a session needs from the connection around go-imap: the
@@ -59,6 +61,9 @@ type Deps struct {
 	Version  string
 	// IdlePoll is how often IDLE looks for new mail and saves flags; 0 = 10s.
 	IdlePoll time.Duration
+	// NewStore gives the storage format of a user who logged in (mbox
+	// drop files, or maildir). The session imports no format package.
+	NewStore func(*account.Account) mailbox.Store
 }
 
 // Caps is the capability set advertised: only what the storage honours.

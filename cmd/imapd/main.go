@@ -49,6 +49,7 @@ import (
 
 	"imapd/config"
 	"imapd/logging"
+	"imapd/mailbox/storage"
 	"imapd/platform"
 	"imapd/server"
 	"imapd/session"
@@ -74,6 +75,7 @@ func run(args []string) int {
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
 	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
+	convertFlag := fs.String("convert", "", "copy `user`'s drop file and folders into maildirs (use_maildir), keeping UIDs and flags; see docs/maildir.md")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,8 +89,9 @@ func run(args []string) int {
 		return 0
 	}
 	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
-	if a.setuid && (*demoFlag || *listen != "" || *listenTLS != "" || *whereFlag != "") {
-		fmt.Fprintf(os.Stderr, "imapd: -listen, -listen-tls, -demo and -where must be started by root, not through the set-uid bit\n")
+	if a.setuid && (*demoFlag || *listen != "" || *listenTLS != "" || *whereFlag != "" || *convertFlag != "") {
+		fmt.Fprintf(os.Stderr, "imapd: -listen, -listen-tls, -demo, -where and -convert must be started by root, not through the set-uid bit
+")
 		return 1
 	}
 	if *tlsFlag && (*listen != "" || *listenTLS != "" || *demoFlag) {
@@ -116,6 +119,8 @@ func run(args []string) int {
 		return a.check()
 	case *whereFlag != "":
 		return a.where(*whereFlag, os.Stdout)
+	case *convertFlag != "":
+		return a.convert(*convertFlag, os.Stdout)
 	case *listen != "" || *listenTLS != "":
 		return a.listen(*listen, *listenTLS)
 	}
@@ -207,7 +212,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
-	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version}
+	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storage.For(cfg, a.host)}
 }
 
 func newSession(deps session.Deps, conn session.Conn) (imapserver.Session, error) {
