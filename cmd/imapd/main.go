@@ -90,8 +90,7 @@ func run(args []string) int {
 	}
 	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
 	if a.setuid && (*demoFlag || *listen != "" || *listenTLS != "" || *whereFlag != "" || *convertFlag != "") {
-		fmt.Fprintf(os.Stderr, "imapd: -listen, -listen-tls, -demo, -where and -convert must be started by root, not through the set-uid bit
-")
+		fmt.Fprintf(os.Stderr, "imapd: -listen, -listen-tls, -demo, -where and -convert must be started by root, not through the set-uid bit\n")
 		return 1
 	}
 	if *tlsFlag && (*listen != "" || *listenTLS != "" || *demoFlag) {
