@@ -84,13 +84,14 @@ var registry = []def{
 			"Only meaningful without external authentication (the authentication module returns the drop file path itself). " +
 			"One line per domain."},
 		func(c *Config) *map[string]string { return &c.AltDropPath }),
-	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: ParsedOnly,
-		Description: "Do not cache the answers of the external authentication process. " +
-			"imapd runs one short session per connection and keeps no cache."},
+	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: Implemented,
+		Description: "Do not cache the answers of the external authentication process: every login asks it " +
+			"(see authent_cache and authentication.md)."},
 		func(c *Config) *bool { return &c.AuthNoCache }),
-	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: ParsedOnly,
-		Description: "Number of external authentication answers DPOP and DSMTP keep in their cache. " +
-			"imapd keeps no cache."},
+	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: Implemented,
+		Description: "Number of successful external authentication answers a -listen daemon keeps for 60 seconds " +
+			"(found by a salted hash of user, password and client IP; failures are never kept). " +
+			"0 turns the cache off. See authentication.md."},
 		0, 1<<31-1, func(c *Config) *int { return &c.AuthentCache }),
 	boolSetting(Setting{Name: "authent_domain", Default: "false", Status: Implemented,
 		Description: "External authentication only: send user@domain instead of user to the authentication process, " +
@@ -102,9 +103,10 @@ var registry = []def{
 			"nt_user against the Windows user database, external by asking the process named by " +
 			"imapd_authent_process or authent_process."},
 		[]string{"unix_user", "nt_user", "external"}, func(c *Config) *string { return &c.AuthentMethod }),
-	intSetting(Setting{Name: "authent_number", Default: "2", Status: ParsedOnly,
-		Description: "Number of external authentication processes DPOP and DSMTP run at once. " +
-			"imapd starts at most one per connection."},
+	intSetting(Setting{Name: "authent_number", Default: "2", Status: Implemented,
+		Description: "Number of external authentication processes a -listen daemon keeps running and shares " +
+			"between its sessions; logins wait in line (at most authent_timeout) when all are busy. " +
+			"A one-connection imapd (inetd) runs one. See authentication.md."},
 		1, 1<<31-1, func(c *Config) *int { return &c.AuthentNumber }),
 	textSetting(Setting{Name: "authent_process", Syntax: "<command line>", Status: Implemented,
 		Description: "The external authentication program (with its arguments) used when authent_method is external. " +

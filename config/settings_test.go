@@ -45,7 +45,7 @@ func TestRegistry(t *testing.T) {
 // TestRegistryStatus pins which settings are not acted on yet.
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
-		"auth_nocache", "authent_cache", "authent_number", "bulletin_from", "bulletin_path",
+		"bulletin_from", "bulletin_path",
 		"dpop_host", "forward_user", "forward_window", "lock_id",
 		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
 	}

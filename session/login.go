@@ -39,14 +39,18 @@ func (s *Session) Login(username, password string) error {
 	if cfg.LowercasePassword {
 		password = strings.ToLower(password)
 	}
-	if s.authn == nil {
-		s.authn, err = auth.New(cfg)
-		if err != nil {
-			s.deps.Log.Errorf("login user=%s host=%s: authentication not available: %v", acct.User, host, err)
-			return no(imap.ResponseCodeUnavailable, "LOGIN failed: authentication is not available, try later")
+	authn := s.deps.Auth
+	if authn == nil {
+		if s.authn == nil {
+			s.authn, err = auth.New(cfg)
+			if err != nil {
+				s.deps.Log.Errorf("login user=%s host=%s: authentication not available: %v", acct.User, host, err)
+				return no(imap.ResponseCodeUnavailable, "LOGIN failed: authentication is not available, try later")
+			}
 		}
+		authn = s.authn
 	}
-	res, err := s.authn.Check(acct.AuthName, password, host)
+	res, err := authn.Check(acct.AuthName, password, host)
 	switch {
 	case errors.Is(err, auth.ErrUnavailable):
 		s.deps.Log.Errorf("login user=%s host=%s: authenticator unavailable: %v", acct.User, host, err)
@@ -58,8 +62,10 @@ func (s *Session) Login(username, password string) error {
 	// No more passwords to check on this connection: the authenticator
 	// (a process started as root, for external) goes before we change
 	// identity.
-	s.authn.Close()
-	s.authn = nil
+	if s.authn != nil {
+		s.authn.Close()
+		s.authn = nil
+	}
 
 	if res.DropFile != "" {
 		acct.UseDropFile(res.DropFile)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
 )
@@ -59,6 +60,11 @@ type Deps struct {
 	Version  string
 	// IdlePoll is how often IDLE looks for new mail and saves flags; 0 = 10s.
 	IdlePoll time.Duration
+	// Auth, when set, checks every session's passwords (a -listen daemon's
+	// pool of external authenticators, see auth.NewShared); sessions never
+	// close it. nil: each session makes its own (auth.New) and closes it
+	// after LOGIN.
+	Auth auth.Authenticator
 }
 
 // Caps is the capability set advertised: only what the storage honours.

@@ -284,6 +284,8 @@ func (a *app) listen(addr string) int {
 	defer log.Close()
 	logProblems(log, problems)
 	platform.Warnf = log.Errorf
+	authn := &sharedAuth{log: log}
+	defer authn.close()
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			cfg, problems, err := a.load()
@@ -292,7 +294,9 @@ func (a *app) listen(addr string) int {
 				return session.Deps{}, err
 			}
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
-			return a.deps(cfg, log), nil
+			d := a.deps(cfg, log)
+			d.Auth = authn.get(cfg)
+			return d, nil
 		},
 		NewSession: newSession,
 		Log:        log,
