@@ -122,8 +122,11 @@ var registry = []def{
 		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number). " +
 			"A user receives each bulletin they have not seen yet as a message in their INBOX."},
 		func(c *Config) *string { return &c.BulletinPath }),
-	wordSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: ParsedOnly,
-		Description: "The TCP/IP address of the host DPOP and imapd run on."},
+	hostSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: Implemented,
+		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen binds to " +
+			"when -listen gives only a port (e.g. -listen :143), and, when it is an IP address, the local address " +
+			"IP-based virtual domains are chosen by when the connection's own is not known (a pipe, not a socket). " +
+			"See configuration.md."},
 		func(c *Config) *string { return &c.DpopHost }),
 	textSetting(Setting{Name: "drop_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of the users' drop files (their INBOX). Compulsory. " +
@@ -323,6 +326,43 @@ func wordSetting(s Setting, get func(*Config) *string) def {
 		},
 		show: func(c *Config) []string { return showString(*get(c)) },
 	}
+}
+
+// hostSetting is one IP address or DNS host name (no port).
+func hostSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			w, extra := splitWord(v)
+			if !validHost(w) {
+				return &valueError{w, "is not an IP address or host name"}
+			}
+			*get(p.c) = w
+			p.extra(extra)
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // textSetting takes the whole rest of the line (paths, commands, texts).

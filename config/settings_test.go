@@ -46,7 +46,7 @@ func TestRegistry(t *testing.T) {
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
 		"bulletin_from", "bulletin_path",
-		"dpop_host", "forward_user", "forward_window", "lock_id",
+		"forward_user", "forward_window", "lock_id",
 		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
 	}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.
@@ -120,7 +120,7 @@ func TestRegistryCoversConfig(t *testing.T) {
 	values := map[string]string{
 		"authent_method": "external", "log_level": "debug", "hash_spool": "2", "user_quota": "77",
 		"vdomain": "v.example * v", "alt_drop_path": "d.example /p", "vdomain_passwd": "d.example /p",
-		"maildir_althome": "d.example /p", "user_ip_address": "10.*",
+		"maildir_althome": "d.example /p", "user_ip_address": "10.*", "dpop_host": "10.0.0.5",
 	}
 	base := Defaults()
 	p := &parser{c: Defaults(), file: "x", fileIdx: 1}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -31,7 +32,7 @@ func (s *Session) Login(username, password string) error {
 	cfg := s.deps.Config
 	host := s.clientIP()
 
-	acct, err := account.Resolve(cfg, username, host, ipOf(s.conn.LocalAddr()))
+	acct, err := account.Resolve(cfg, username, host, s.localIP())
 	if err != nil {
 		s.deps.Log.Infof("login refused user=%q host=%s: %v", username, host, err)
 		return loginFailed
@@ -134,4 +135,17 @@ func usesSystemPasswd(cfg *config.Config, authName string) bool {
 		}
 	}
 	return true
+}
+
+// localIP is the address the client connected to, for IP-based virtual
+// domains: the connection's own, else (a pipe, not a socket) dpop_host when
+// it is an IP address.
+func (s *Session) localIP() string {
+	if ip := ipOf(s.conn.LocalAddr()); net.ParseIP(ip) != nil {
+		return ip
+	}
+	if h := s.deps.Config.DpopHost; net.ParseIP(h) != nil {
+		return h
+	}
+	return ""
 }

@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,7 +62,7 @@ func main() {
 func run(args []string) int {
 	fs := flag.NewFlagSet("imapd", flag.ContinueOnError)
 	cfgFlag := fs.String("i", "", "configuration `file` (default $DMAIL_CONF, else "+defaultConfig()+")")
-	listen := fs.String("listen", "", "serve many connections on `addr` (host:port) instead of one on stdin/stdout")
+	listen := fs.String("listen", "", "serve many connections on `addr` (host:port, or :port / port for dpop_host, else every address) instead of one on stdin/stdout")
 	check := fs.Bool("check", false, "print the configuration in effect and its problems; exit 1 on errors")
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
@@ -303,6 +304,7 @@ func (a *app) listen(addr string) int {
 	})
 	kids := newChildren(log)
 	stopped := onSignals(srv, log, false, kids.shutdown)
+	addr = bindAddr(addr, cfg.DpopHost)
 	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
@@ -321,6 +323,23 @@ func (a *app) listen(addr string) int {
 		return 1
 	}
 	return <-stopped
+}
+
+// bindAddr is the address -listen binds to: flag as given when it names a
+// host, else dpop_host (when set) with the flag's port. A flag that is only
+// a port ("143" or ":143") without dpop_host means every address.
+func bindAddr(flag, dpopHost string) string {
+	host, port, err := net.SplitHostPort(flag)
+	if err != nil {
+		if strings.Trim(flag, "0123456789") != "" {
+			return flag // net.Listen tells what is wrong with it
+		}
+		host, port = "", flag
+	}
+	if host == "" && dpopHost != "" {
+		host = dpopHost
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // onSignals shuts srv down on SIGTERM or an interrupt (and SIGHUP when
