@@ -138,12 +138,14 @@ var registry = []def{
 	textSetting(Setting{Name: "dwatch_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of DWatch, the DMail process watcher: its .wat files and the servers' .pid files."},
 		func(c *Config) *string { return &c.DwatchPath }),
-	boolSetting(Setting{Name: "forward_user", Default: "false", Status: ParsedOnly,
-		Description: "Anti-relaying: DSMTP relays mail for a client only shortly after a DPOP or imapd login from its address. " +
-			"When true, imapd records each login for DSMTP."},
+	boolSetting(Setting{Name: "forward_user", Default: "false", Status: Implemented,
+		Description: "Anti-relaying (POP-before-SMTP): the SMTP server relays mail for a client only shortly after a login from its address. " +
+			"When true, imapd records each login with the right password (time, client IP, user) in <work_path>/forward.dat, " +
+			"which an MTA's relay check reads with imapd -relay-check IP. See relay.md."},
 		func(c *Config) *bool { return &c.ForwardUser }),
-	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: ParsedOnly,
-		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last)."},
+	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: Implemented,
+		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last; " +
+			"older ones are ignored and pruned). 0 records nothing."},
 		0, func(c *Config) *time.Duration { return &c.ForwardWindow }),
 	intEnumSetting(Setting{Name: "hash_spool", Syntax: "0|1|2", Default: "0", Status: Implemented,
 		Description: "Spread drop files over directories under drop_path: 0 = none, 1 = one level of " +

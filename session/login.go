@@ -68,6 +68,7 @@ func (s *Session) Login(username, password string) error {
 		s.authn = nil
 	}
 
+	s.recordRelay(acct.User, host)
 	if res.DropFile != "" {
 		acct.UseDropFile(res.DropFile)
 	}

@@ -3,6 +3,7 @@
 //	imapd [-i FILE]               one session on stdin/stdout (inetd, imapdsvc)
 //	imapd [-i FILE] -listen ADDR  a daemon serving many connections
 //	imapd [-i FILE] -check        print the configuration and its problems
+//	imapd [-i FILE] -relay-check IP   exit 0 when IP logged in within forward_window
 //	imapd -version
 //
 // The configuration is -i, else $DMAIL_CONF, else /etc/dmail.conf
@@ -67,6 +68,7 @@ func run(args []string) int {
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
 	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
+	relayFlag := fs.String("relay-check", "", "exit 0 when `ip` logged in less than forward_window seconds ago (POP-before-SMTP), else 1")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -102,6 +104,8 @@ func run(args []string) int {
 		return a.check()
 	case *whereFlag != "":
 		return a.where(*whereFlag, os.Stdout)
+	case *relayFlag != "":
+		return a.relayCheck(*relayFlag, os.Stdout, os.Stderr)
 	case *listen != "":
 		return a.listen(*listen)
 	}
