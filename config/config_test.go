@@ -235,6 +235,11 @@ func TestValues(t *testing.T) {
 		{"quota 5M", "user_quota 5M", func(c *Config) bool { return c.UserQuota == Quota{} },
 			[]string{`dmail.conf:1: error: user_quota: "5M" is not true, false or a number of kbytes`}},
 
+		// bulletin_path
+		{"bulletin_path", "bulletin_path /var/dmail/bulletins", func(c *Config) bool { return c.BulletinPath == "/var/dmail/bulletins" }, nil},
+		{"bulletin_path relative", "bulletin_path bulletins", func(c *Config) bool { return c.BulletinPath == "" },
+			[]string{`dmail.conf:1: error: bulletin_path: "bulletins" is not an absolute path`}},
+
 		// dpop_host
 		{"dpop_host ip", "dpop_host 10.0.0.5", func(c *Config) bool { return c.DpopHost == "10.0.0.5" }, nil},
 		{"dpop_host ipv6", "dpop_host ::1", func(c *Config) bool { return c.DpopHost == "::1" }, nil},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,12 +116,14 @@ var registry = []def{
 	secondsSetting(Setting{Name: "authent_timeout", Default: "10", Status: Implemented,
 		Description: "Seconds to wait for the external authentication process to answer before the login fails."},
 		1, func(c *Config) *time.Duration { return &c.AuthentTimeout }),
-	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: ParsedOnly,
-		Description: "The From text of bulletin messages."},
+	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: Implemented,
+		Description: "The From of bulletin messages: an address used as it is, or a name shown for postmaster@<first host_domain>. " +
+			"See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinFrom }),
-	textSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: ParsedOnly,
-		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number). " +
-			"A user receives each bulletin they have not seen yet as a message in their INBOX."},
+	absPathSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: Implemented,
+		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number), and <domain>/nnn.txt " +
+			"for the users of one virtual domain. At login a user receives each bulletin they have not received yet " +
+			"as a message in their INBOX; the last number received is kept in <drop file>.bul. An absolute path. See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinPath }),
 	hostSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: Implemented,
 		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen binds to " +
@@ -365,6 +368,21 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// absPathSetting takes the rest of the line as an absolute path.
+func absPathSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			p.checkComment(v)
+			if !filepath.IsAbs(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, `\\`) {
+				return &valueError{v, "is not an absolute path"}
+			}
+			*get(p.c) = v
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
 }
 
 // textSetting takes the whole rest of the line (paths, commands, texts).

@@ -45,7 +45,6 @@ func TestRegistry(t *testing.T) {
 // TestRegistryStatus pins which settings are not acted on yet.
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
-		"bulletin_from", "bulletin_path",
 		"lock_id",
 		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
 	}

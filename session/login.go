@@ -89,6 +89,7 @@ func (s *Session) Login(username, password string) error {
 	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
+	s.deliverBulletins()
 	return nil
 }
 
