@@ -231,10 +231,12 @@ var registry = []def{
 		Description: "Client addresses users may connect from, with * as wildcard (e.g. 10.1.*). " +
 			"Repeatable, and a line may hold a comma separated list. None: any address."},
 		func(c *Config) *[]string { return &c.UserIPAddress }),
-	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: ParsedOnly,
-		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module, " +
-			"or a default limit in kbytes. Users of both DPOP and imapd effectively get the quota twice, and a copy " +
-			"that starts under the quota may end slightly over it."}),
+	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: Implemented,
+		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module " +
+			"(quota=<kbytes> in its info field; else drop_max), or a default limit in kbytes. Usage is the drop file plus " +
+			"every file of the user's folders. APPEND, COPY and MOVE are refused with NO [OVERQUOTA] when the user is at or " +
+			"over the limit; one that starts under it may end slightly over. Users of both DPOP and imapd effectively get " +
+			"the quota twice. See quota.md."}),
 	wordListSetting(Setting{Name: "valid_users", Syntax: "<user pattern>", Status: Implemented,
 		Description: "Users allowed to log in, with * as wildcard. One line per pattern. None: every user."},
 		func(c *Config) *[]string { return &c.ValidUsers }),

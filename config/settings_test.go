@@ -46,7 +46,7 @@ func TestRegistry(t *testing.T) {
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
 		"lock_id",
-		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
+		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir",
 	}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.
 	manual := []string{

@@ -87,6 +87,7 @@ func (s *Session) Login(username, password string) error {
 	}
 	s.acct = acct
 	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	s.setQuota(res.Info)
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
 	s.deliverBulletins()

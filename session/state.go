@@ -30,6 +30,7 @@ type Session struct {
 	acct  *account.Account
 	authn auth.Authenticator
 	tree  *folders.Tree
+	quota *quotaState // nil: no quota
 
 	sel       *selected
 	endReason string // why the session ended, for the log
