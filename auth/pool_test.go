@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestPoolReusesProcesses(t *testing.T) {
 // A crashed and a hung authenticator are replaced; the pool goes on.
 func TestPoolSurvivesCrashAndHang(t *testing.T) {
 	cmd, log := helper(t, "normal")
-	p, err := NewPool(cmd, 1, 500*time.Millisecond, false)
+	p, err := NewPool(cmd, 1, 3*time.Second, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,19 +67,25 @@ func TestPoolSurvivesCrashAndHang(t *testing.T) {
 // is free, or fails after authent_timeout.
 func TestPoolQueues(t *testing.T) {
 	cmd, log := helper(t, "normal")
-	p, err := NewPool(cmd, 1, 300*time.Millisecond, false)
+	// Waiting longer than authent_timeout: no process is involved.
+	short, err := NewPool(cmd, 1, 100*time.Millisecond, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	<-short.idle // as if a login were being checked
+	if _, err := short.Check("bob", "good pass", ""); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("all busy for authent_timeout: %v", err)
+	}
+
+	p, err := NewPool(cmd, 1, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	queued := make(chan struct{}, 1)
 	p.onQueue = func() { queued <- struct{}{} }
-
-	busy := <-p.idle // as if a login were being checked
-	if _, err := p.Check("bob", "good pass", ""); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("all busy for authent_timeout: %v", err)
-	}
-	<-queued
+	busy := <-p.idle
 	done := make(chan error, 1)
 	go func() {
 		r, err := p.Check("bob", "good pass", "")
