@@ -339,7 +339,12 @@ func Build(file string, num int, key string, r Recipient) ([]byte, time.Time, er
 		}
 	}
 	add("From", FromHeader(r.From, r.Host))
-	add("To", r.To)
+	add("To", strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return -1 // no header injection through a strange login name
+		}
+		return c
+	}, r.To))
 	add("Subject", "Bulletin "+strconv.Itoa(num))
 	add("Date", date.Format(time.RFC1123Z))
 	idKey := key
