@@ -17,8 +17,9 @@
 //   - 12
 //     shop.example.org 3
 //
-// Removing it makes the user receive every bulletin present again; editing
-// a number sets where they are. A directory that exists and holds no
+// Removing it makes the user receive every bulletin present again (with
+// DPOP's hide_old_bulls true: none of them, the file is written with the
+// newest numbers); editing a number sets where they are. A directory that exists and holds no
 // bulletin resets the user's number for it to 0 at their next login, so
 // numbering can start again at 1 (DMail resets every user when DPOP starts
 // with an empty directory; imapd does it user by user, so empty the
@@ -92,6 +93,10 @@ type Recipient struct {
 	To       string // the To header's address, e.g. alice@example.org
 	From     string // bulletin_from
 	Host     string // for Message-ID and the From address: host_domain or the host name
+	// HideOld is DPOP's hide_old_bulls: a user without a state file yet
+	// (new, or new to imapd) is set at the newest bulletin of each
+	// directory instead of receiving the ones already there.
+	HideOld bool
 }
 
 // Logf receives what is worth logging (skipped files, failures).
@@ -115,6 +120,20 @@ func Deliver(dirs []Dir, r Recipient, appendMsg func(msg []byte, date time.Time)
 	state, err := readState(statePath)
 	if err != nil {
 		return 0, fmt.Errorf("bulletins: %w", err)
+	}
+	if state == nil {
+		state = map[string]int{}
+		if r.HideOld {
+			for _, d := range dirs {
+				if files, _, err := list(d.Path); err == nil && len(files) > 0 {
+					state[d.Key] = files[len(files)-1].num
+				}
+			}
+			if err := writeState(statePath, state); err != nil {
+				return 0, fmt.Errorf("bulletins: %w", err)
+			}
+			return 0, nil
+		}
 	}
 	n := 0
 	for _, d := range dirs {
@@ -197,13 +216,13 @@ func parseName(name string) (int, bool) {
 	return n, err == nil && n > 0
 }
 
-// readState reads the user's numbers; a missing file is no number yet.
-// Lines that do not parse are ignored.
+// readState reads the user's numbers; nil (no error) when the file does
+// not exist yet. Lines that do not parse are ignored.
 func readState(path string) (map[string]int, error) {
 	state := map[string]int{}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return state, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err

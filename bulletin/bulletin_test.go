@@ -269,3 +269,23 @@ func TestConcurrentLoginsDeliverOnce(t *testing.T) {
 		t.Errorf("subjects %q", got)
 	}
 }
+
+// hide_old_bulls: a user without a state file starts at the newest
+// bulletin; later ones come as usual.
+func TestHideOld(t *testing.T) {
+	s := newSite(t)
+	s.put("1.txt", "one\n")
+	s.put("4.txt", "four\n")
+	r := recipient(s.drop)
+	r.HideOld = true
+	if n, err := Deliver(Dirs(s.dir, ""), r, appender(s.drop), func(string, ...any) {}); n != 0 || err != nil {
+		t.Fatalf("new user: %d %v", n, err)
+	}
+	if s.state() != "* 4\n" {
+		t.Errorf("state %q", s.state())
+	}
+	s.put("5.txt", "five\n")
+	if n, _ := Deliver(Dirs(s.dir, ""), r, appender(s.drop), func(string, ...any) {}); n != 1 {
+		t.Errorf("a new bulletin: %d", n)
+	}
+}

@@ -2,9 +2,11 @@ package session
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"imapd/bulletin"
+	"imapd/config"
 	"imapd/mailbox"
 	"imapd/relay"
 )
@@ -58,7 +60,8 @@ func (s *Session) deliverBulletins() {
 	if domain == "" {
 		domain = host
 	}
-	r := bulletin.Recipient{DropFile: s.acct.DropFile, To: s.acct.User + "@" + domain, From: cfg.BulletinFrom, Host: host}
+	r := bulletin.Recipient{DropFile: s.acct.DropFile, To: s.acct.User + "@" + domain, From: cfg.BulletinFrom, Host: host,
+		HideOld: hideOldBulletins(cfg)}
 	n, err := bulletin.Deliver(dirs, r, func(msg []byte, _ time.Time) error {
 		m := mailbox.NewMessage{Body: bytes.NewReader(msg), Size: int64(len(msg)), Sender: "postmaster@" + host}
 		_, _, err := s.appendTo(inbox, []mailbox.NewMessage{m})
@@ -72,4 +75,17 @@ func (s *Session) deliverBulletins() {
 	if err != nil {
 		s.deps.Log.Errorf("%s: %v", s.who(), err)
 	}
+}
+
+// hideOldBulletins is DPOP's hide_old_bulls (a setting of the other
+// servers, kept in Config.Others): new users do not get the bulletins
+// already there.
+func hideOldBulletins(cfg *config.Config) bool {
+	for i := len(cfg.Others) - 1; i >= 0; i-- {
+		if e := cfg.Others[i]; e.Name == "hide_old_bulls" {
+			v := strings.ToLower(strings.TrimSpace(e.Value))
+			return v == "true" || v == "yes" || v == "on" || v == "1"
+		}
+	}
+	return false
 }
