@@ -126,7 +126,7 @@ var registry = []def{
 			"as a message in their INBOX; the last number received is kept in <drop file>.bul. An absolute path. See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinPath }),
 	hostSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: Implemented,
-		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen binds to " +
+		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen and imapdsvc bind to " +
 			"when -listen gives only a port (e.g. -listen :143), and, when it is an IP address, the local address " +
 			"IP-based virtual domains are chosen by when the connection's own is not known (a pipe, not a socket). " +
 			"See configuration.md."},

@@ -171,3 +171,24 @@ func TestSettingStatusString(t *testing.T) {
 		}
 	}
 }
+
+func TestListenAddr(t *testing.T) {
+	for _, c := range []struct{ flag, dpop, want string }{
+		{":143", "", ":143"},
+		{"143", "", ":143"},
+		{":143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "::1", "[::1]:143"},
+		{"127.0.0.1:143", "10.0.0.5", "127.0.0.1:143"},
+		{"[::1]:143", "10.0.0.5", "[::1]:143"},
+		{"mail.example:143", "10.0.0.5", "mail.example:143"},
+		{"nonsense", "10.0.0.5", "nonsense"},
+		{"", "10.0.0.5", ""},
+	} {
+		cfg := Defaults()
+		cfg.DpopHost = c.dpop
+		if got := cfg.ListenAddr(c.flag); got != c.want {
+			t.Errorf("ListenAddr(%q) with dpop_host %q = %q, want %q", c.flag, c.dpop, got, c.want)
+		}
+	}
+}

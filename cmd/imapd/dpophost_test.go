@@ -8,24 +8,6 @@ import (
 	"time"
 )
 
-func TestBindAddr(t *testing.T) {
-	for _, c := range []struct{ flag, dpop, want string }{
-		{":143", "", ":143"},
-		{"143", "", ":143"},
-		{":143", "10.0.0.5", "10.0.0.5:143"},
-		{"143", "10.0.0.5", "10.0.0.5:143"},
-		{"143", "::1", "[::1]:143"},
-		{"127.0.0.1:143", "10.0.0.5", "127.0.0.1:143"},
-		{"[::1]:143", "10.0.0.5", "[::1]:143"},
-		{"mail.example:143", "10.0.0.5", "mail.example:143"},
-		{"nonsense", "10.0.0.5", "nonsense"},
-	} {
-		if got := bindAddr(c.flag, c.dpop); got != c.want {
-			t.Errorf("bindAddr(%q, %q) = %q, want %q", c.flag, c.dpop, got, c.want)
-		}
-	}
-}
-
 // -listen with only a port binds to dpop_host.
 func TestListenDpopHost(t *testing.T) {
 	dir := tempDir(t)

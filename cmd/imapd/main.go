@@ -37,7 +37,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -308,7 +307,7 @@ func (a *app) listen(addr string) int {
 	})
 	kids := newChildren(log)
 	stopped := onSignals(srv, log, false, kids.shutdown)
-	addr = bindAddr(addr, cfg.DpopHost)
+	addr = cfg.ListenAddr(addr)
 	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
@@ -327,23 +326,6 @@ func (a *app) listen(addr string) int {
 		return 1
 	}
 	return <-stopped
-}
-
-// bindAddr is the address -listen binds to: flag as given when it names a
-// host, else dpop_host (when set) with the flag's port. A flag that is only
-// a port ("143" or ":143") without dpop_host means every address.
-func bindAddr(flag, dpopHost string) string {
-	host, port, err := net.SplitHostPort(flag)
-	if err != nil {
-		if strings.Trim(flag, "0123456789") != "" {
-			return flag // net.Listen tells what is wrong with it
-		}
-		host, port = "", flag
-	}
-	if host == "" && dpopHost != "" {
-		host = dpopHost
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // onSignals shuts srv down on SIGTERM or an interrupt (and SIGHUP when
