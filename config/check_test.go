@@ -41,7 +41,7 @@ func TestWriteCheck(t *testing.T) {
 		"#   site.conf:1: #include deeper.conf (imapd_include_level 1)",
 		"# settings, with the value in effect:",
 		"allow_dds false (default)",
-		"auth_nocache false (default; parsed only, not acted on yet)",
+		"auth_nocache false (default)",
 		"drop_path /var/spool/mail (dmail.conf:2)",
 		"hash_spool 0 (default)",
 		"host_domain example.com",

@@ -93,9 +93,9 @@ type Config struct {
 	ImapdAuthentProcess string        // imapd_authent_process (overrides AuthentProcess for imapd)
 	AuthentTimeout      time.Duration // authent_timeout, seconds; default 10s
 	AuthentDomain       bool          // authent_domain; default false
-	AuthentNumber       int           // authent_number; default 2 (parsed, imapd uses one process)
-	AuthentCache        int           // authent_cache; default 1000 (parsed only)
-	AuthNoCache         bool          // auth_nocache; default false (parsed only)
+	AuthentNumber       int           // authent_number; default 2 (the -listen pool)
+	AuthentCache        int           // authent_cache; default 1000 (the -listen cache)
+	AuthNoCache         bool          // auth_nocache; default false
 	LowercaseUsername   bool          // lowercase_username; default false
 	LowercasePassword   bool          // lowercase_password; default false
 	ValidUsers          []string      // valid_users, repeatable, '*' wildcards; empty = everyone

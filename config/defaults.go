@@ -1,8 +1,10 @@
 package config
 
 import (
+	"net"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,6 +45,25 @@ func (c *Config) AuthProcess() string {
 		return c.ImapdAuthentProcess
 	}
 	return c.AuthentProcess
+}
+
+// ListenAddr is the address a daemon (imapd -listen, imapdsvc -listen)
+// binds to for its flag: the flag as given when it names a host, else
+// dpop_host (when set) with the flag's port. A flag that is only a port
+// ("143" or ":143") without dpop_host means every address. A flag that is
+// neither is returned as it is (net.Listen says what is wrong with it).
+func (c *Config) ListenAddr(flag string) string {
+	host, port, err := net.SplitHostPort(flag)
+	if err != nil {
+		if flag == "" || strings.Trim(flag, "0123456789") != "" {
+			return flag
+		}
+		host, port = "", flag
+	}
+	if host == "" && c.DpopHost != "" {
+		host = c.DpopHost
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Where returns "file:line" of the line that last set the setting name, or ""

@@ -85,13 +85,14 @@ var registry = []def{
 			"Only meaningful without external authentication (the authentication module returns the drop file path itself). " +
 			"One line per domain."},
 		func(c *Config) *map[string]string { return &c.AltDropPath }),
-	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: ParsedOnly,
-		Description: "Do not cache the answers of the external authentication process. " +
-			"imapd runs one short session per connection and keeps no cache."},
+	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: Implemented,
+		Description: "Do not cache the answers of the external authentication process: every login asks it " +
+			"(see authent_cache and authentication.md)."},
 		func(c *Config) *bool { return &c.AuthNoCache }),
-	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: ParsedOnly,
-		Description: "Number of external authentication answers DPOP and DSMTP keep in their cache. " +
-			"imapd keeps no cache."},
+	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: Implemented,
+		Description: "Number of successful external authentication answers a -listen daemon keeps for 60 seconds " +
+			"(found by a salted hash of user, password and client IP; failures are never kept). " +
+			"0 turns the cache off. See authentication.md."},
 		0, 1<<31-1, func(c *Config) *int { return &c.AuthentCache }),
 	boolSetting(Setting{Name: "authent_domain", Default: "false", Status: Implemented,
 		Description: "External authentication only: send user@domain instead of user to the authentication process, " +
@@ -103,9 +104,10 @@ var registry = []def{
 			"nt_user against the Windows user database, external by asking the process named by " +
 			"imapd_authent_process or authent_process."},
 		[]string{"unix_user", "nt_user", "external"}, func(c *Config) *string { return &c.AuthentMethod }),
-	intSetting(Setting{Name: "authent_number", Default: "2", Status: ParsedOnly,
-		Description: "Number of external authentication processes DPOP and DSMTP run at once. " +
-			"imapd starts at most one per connection."},
+	intSetting(Setting{Name: "authent_number", Default: "2", Status: Implemented,
+		Description: "Number of external authentication processes a -listen daemon keeps running and shares " +
+			"between its sessions; logins wait in line (at most authent_timeout) when all are busy. " +
+			"A one-connection imapd (inetd) runs one. See authentication.md."},
 		1, 1<<31-1, func(c *Config) *int { return &c.AuthentNumber }),
 	textSetting(Setting{Name: "authent_process", Syntax: "<command line>", Status: Implemented,
 		Description: "The external authentication program (with its arguments) used when authent_method is external. " +
@@ -114,15 +116,20 @@ var registry = []def{
 	secondsSetting(Setting{Name: "authent_timeout", Default: "10", Status: Implemented,
 		Description: "Seconds to wait for the external authentication process to answer before the login fails."},
 		1, func(c *Config) *time.Duration { return &c.AuthentTimeout }),
-	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: ParsedOnly,
-		Description: "The From text of bulletin messages."},
+	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: Implemented,
+		Description: "The From of bulletin messages: an address used as it is, or a name shown for postmaster@<first host_domain>. " +
+			"See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinFrom }),
-	textSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: ParsedOnly,
-		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number). " +
-			"A user receives each bulletin they have not seen yet as a message in their INBOX."},
+	absPathSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: Implemented,
+		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number), and <domain>/nnn.txt " +
+			"for the users of one virtual domain. At login a user receives each bulletin they have not received yet " +
+			"as a message in their INBOX; the last number received is kept in <drop file>.bul. An absolute path. See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinPath }),
-	wordSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: ParsedOnly,
-		Description: "The TCP/IP address of the host DPOP and imapd run on."},
+	hostSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: Implemented,
+		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen and imapdsvc bind to " +
+			"when -listen gives only a port (e.g. -listen :143), and, when it is an IP address, the local address " +
+			"IP-based virtual domains are chosen by when the connection's own is not known (a pipe, not a socket). " +
+			"See configuration.md."},
 		func(c *Config) *string { return &c.DpopHost }),
 	textSetting(Setting{Name: "drop_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of the users' drop files (their INBOX). Compulsory. " +
@@ -134,12 +141,14 @@ var registry = []def{
 	textSetting(Setting{Name: "dwatch_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of DWatch, the DMail process watcher: its .wat files and the servers' .pid files."},
 		func(c *Config) *string { return &c.DwatchPath }),
-	boolSetting(Setting{Name: "forward_user", Default: "false", Status: ParsedOnly,
-		Description: "Anti-relaying: DSMTP relays mail for a client only shortly after a DPOP or imapd login from its address. " +
-			"When true, imapd records each login for DSMTP."},
+	boolSetting(Setting{Name: "forward_user", Default: "false", Status: Implemented,
+		Description: "Anti-relaying (POP-before-SMTP): the SMTP server relays mail for a client only shortly after a login from its address. " +
+			"When true, imapd records each login with the right password (time, client IP, user) in <work_path>/forward.dat, " +
+			"which an MTA's relay check reads with imapd -relay-check IP. See relay.md."},
 		func(c *Config) *bool { return &c.ForwardUser }),
-	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: ParsedOnly,
-		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last)."},
+	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: Implemented,
+		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last; " +
+			"older ones are ignored and pruned). 0 records nothing."},
 		0, func(c *Config) *time.Duration { return &c.ForwardWindow }),
 	intEnumSetting(Setting{Name: "hash_spool", Syntax: "0|1|2", Default: "0", Status: Implemented,
 		Description: "Spread drop files over directories under drop_path: 0 = none, 1 = one level of " +
@@ -244,10 +253,12 @@ var registry = []def{
 		Description: "Client addresses users may connect from, with * as wildcard (e.g. 10.1.*). " +
 			"Repeatable, and a line may hold a comma separated list. None: any address."},
 		func(c *Config) *[]string { return &c.UserIPAddress }),
-	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: ParsedOnly,
-		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module, " +
-			"or a default limit in kbytes. Users of both DPOP and imapd effectively get the quota twice, and a copy " +
-			"that starts under the quota may end slightly over it."}),
+	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: Implemented,
+		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module " +
+			"(quota=<kbytes> in its info field; else drop_max), or a default limit in kbytes. Usage is the drop file plus " +
+			"every file of the user's folders. APPEND, COPY and MOVE are refused with NO [OVERQUOTA] when the user is at or " +
+			"over the limit; one that starts under it may end slightly over. Users of both DPOP and imapd effectively get " +
+			"the quota twice. See quota.md."}),
 	wordListSetting(Setting{Name: "valid_users", Syntax: "<user pattern>", Status: Implemented,
 		Description: "Users allowed to log in, with * as wildcard. One line per pattern. None: every user."},
 		func(c *Config) *[]string { return &c.ValidUsers }),
@@ -340,6 +351,58 @@ func wordSetting(s Setting, get func(*Config) *string) def {
 			w, extra := splitWord(v)
 			*get(p.c) = w
 			p.extra(extra)
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+// hostSetting is one IP address or DNS host name (no port).
+func hostSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			w, extra := splitWord(v)
+			if !validHost(w) {
+				return &valueError{w, "is not an IP address or host name"}
+			}
+			*get(p.c) = w
+			p.extra(extra)
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// absPathSetting takes the rest of the line as an absolute path.
+func absPathSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			p.checkComment(v)
+			if !filepath.IsAbs(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, `\\`) {
+				return &valueError{v, "is not an absolute path"}
+			}
+			*get(p.c) = v
 			return nil
 		},
 		show: func(c *Config) []string { return showString(*get(c)) },

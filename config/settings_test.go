@@ -45,9 +45,7 @@ func TestRegistry(t *testing.T) {
 // TestRegistryStatus pins which settings are not acted on yet.
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
-		"auth_nocache", "authent_cache", "authent_number", "bulletin_from", "bulletin_path",
-		"dpop_host", "forward_user", "forward_window", "lock_id",
-		"user_quota",
+		"lock_id",
 	}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.
 	manual := []string{
@@ -121,7 +119,7 @@ func TestRegistryCoversConfig(t *testing.T) {
 	values := map[string]string{
 		"authent_method": "external", "log_level": "debug", "hash_spool": "2", "user_quota": "77",
 		"vdomain": "v.example * v", "alt_drop_path": "d.example /p", "vdomain_passwd": "d.example /p",
-		"maildir_althome": "d.example /p", "user_ip_address": "10.*",
+		"maildir_althome": "d.example /p", "user_ip_address": "10.*", "dpop_host": "10.0.0.5",
 		"imapd_tls_min_version": "1.3",
 	}
 	base := Defaults()
@@ -171,6 +169,27 @@ func TestSettingStatusString(t *testing.T) {
 		OtherServer: "other server", 9: "status(9)"} {
 		if s.String() != want {
 			t.Errorf("%d: %q", int(s), s.String())
+		}
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, c := range []struct{ flag, dpop, want string }{
+		{":143", "", ":143"},
+		{"143", "", ":143"},
+		{":143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "::1", "[::1]:143"},
+		{"127.0.0.1:143", "10.0.0.5", "127.0.0.1:143"},
+		{"[::1]:143", "10.0.0.5", "[::1]:143"},
+		{"mail.example:143", "10.0.0.5", "mail.example:143"},
+		{"nonsense", "10.0.0.5", "nonsense"},
+		{"", "10.0.0.5", ""},
+	} {
+		cfg := Defaults()
+		cfg.DpopHost = c.dpop
+		if got := cfg.ListenAddr(c.flag); got != c.want {
+			t.Errorf("ListenAddr(%q) with dpop_host %q = %q, want %q", c.flag, c.dpop, got, c.want)
 		}
 	}
 }

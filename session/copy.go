@@ -65,6 +65,9 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 		return nil, err
 	}
 	bits, kws, err := parseFlags(options.Flags)
+	if err == nil {
+		err = s.overQuota("APPEND")
+	}
 	if err != nil {
 		io.Copy(io.Discard, r)
 		return nil, err
@@ -74,6 +77,7 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 		Sender: s.acct.User + "@" + s.deps.Hostname,
 	}
 	uidValidity, uids, err := s.appendTo(path, []mailbox.NewMessage{msg})
+	s.quotaWrote(path)
 	if err != nil {
 		io.Copy(io.Discard, r)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -187,6 +191,10 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 	if len(idx) == 0 {
 		return nil, nil
 	}
+	if err := s.overQuota(what); err != nil {
+		return nil, err
+	}
+	defer s.quotaWrote(path)
 	if path == sel.path {
 		if sel.mbox.ReadOnly() {
 			return nil, no(imap.ResponseCodeCannot, "%s refused: mailbox is open read-only", what)

@@ -28,6 +28,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"imapd/account"
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
 	"imapd/mailbox"
@@ -64,6 +65,11 @@ type Deps struct {
 	// NewStore gives the storage format of a user who logged in (mbox
 	// drop files, or maildir). The session imports no format package.
 	NewStore func(*account.Account) mailbox.Store
+	// Auth, when set, checks every session's passwords (a -listen daemon's
+	// pool of external authenticators, see auth.NewShared); sessions never
+	// close it. nil: each session makes its own (auth.New) and closes it
+	// after LOGIN.
+	Auth auth.Authenticator
 }
 
 // Caps is the capability set advertised: only what the storage honours.

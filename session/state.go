@@ -31,6 +31,7 @@ type Session struct {
 	authn   auth.Authenticator
 	tree    *folders.Tree
 	storage mailbox.Store // the user's storage format, set at login
+	quota   *quotaState   // nil: no quota
 
 	sel       *selected
 	endReason string // why the session ended, for the log

@@ -6,6 +6,7 @@
 //	                              a daemon serving many connections (-listen-tls:
 //	                              implicit TLS, port 993; either or both)
 //	imapd [-i FILE] -check        print the configuration and its problems
+//	imapd [-i FILE] -relay-check IP   exit 0 when IP logged in within forward_window
 //	imapd -version
 //
 // The configuration is -i, else $DMAIL_CONF, else /etc/dmail.conf
@@ -68,7 +69,7 @@ func main() {
 func run(args []string) int {
 	fs := flag.NewFlagSet("imapd", flag.ContinueOnError)
 	cfgFlag := fs.String("i", "", "configuration `file` (default $DMAIL_CONF, else "+defaultConfig()+")")
-	listen := fs.String("listen", "", "serve many connections on `addr` (host:port) instead of one on stdin/stdout")
+	listen := fs.String("listen", "", "serve many connections on `addr` (host:port, or :port / port for dpop_host, else every address) instead of one on stdin/stdout")
 	listenTLS := fs.String("listen-tls", "", "serve many connections with implicit TLS (port 993) on `addr`, as well as or instead of -listen")
 	tlsFlag := fs.Bool("tls", false, "the client on stdin/stdout speaks TLS from the start (inetd on port 993)")
 	check := fs.Bool("check", false, "print the configuration in effect and its problems; exit 1 on errors")
@@ -76,6 +77,7 @@ func run(args []string) int {
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
 	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
 	convertFlag := fs.String("convert", "", "copy `user`'s drop file and folders into maildirs (use_maildir), keeping UIDs and flags; see docs/maildir.md")
+	relayFlag := fs.String("relay-check", "", "exit 0 when `ip` logged in less than forward_window seconds ago (POP-before-SMTP), else 1")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -120,6 +122,8 @@ func run(args []string) int {
 		return a.where(*whereFlag, os.Stdout)
 	case *convertFlag != "":
 		return a.convert(*convertFlag, os.Stdout)
+	case *relayFlag != "":
+		return a.relayCheck(*relayFlag, os.Stdout, os.Stderr)
 	case *listen != "" || *listenTLS != "":
 		return a.listen(*listen, *listenTLS)
 	}
@@ -333,6 +337,8 @@ func (a *app) listen(addr, tlsAddr string) int {
 		fmt.Fprintf(os.Stderr, "imapd: -listen-tls needs a usable imapd_tls_cert (see imapd -check)\n")
 		return 1
 	}
+	authn := &sharedAuth{log: log}
+	defer authn.close()
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			cfg, problems, err := a.load()
@@ -341,7 +347,9 @@ func (a *app) listen(addr, tlsAddr string) int {
 				return session.Deps{}, err
 			}
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
-			return a.deps(cfg, log), nil
+			d := a.deps(cfg, log)
+			d.Auth = authn.get(cfg)
+			return d, nil
 		},
 		NewSession: newSession,
 		Log:        log,
@@ -350,6 +358,12 @@ func (a *app) listen(addr, tlsAddr string) int {
 	kids := newChildren(log)
 	stopped := onSignals(srv, log, func() { a.reloadTLS(tlsSrv, log) }, kids.shutdown)
 	var lns []*spawnListener
+	if addr != "" {
+		addr = cfg.ListenAddr(addr)
+	}
+	if tlsAddr != "" {
+		tlsAddr = cfg.ListenAddr(tlsAddr)
+	}
 	for _, l := range []struct {
 		addr string
 		tls  *server.TLS

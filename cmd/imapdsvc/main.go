@@ -287,10 +287,11 @@ func start(o options, extra sink) (*app, error) {
 		a.log.Close()
 		return nil, fmt.Errorf("imapd program %s: %w", o.imapd, err)
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	addr := cfg.ListenAddr(o.listen) // -listen :143 binds to dpop_host when set
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		a.log.Close()
-		return nil, fmt.Errorf("listen on %s: %w", o.listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	a.ln = ln
 	if o.tls != "" {
