@@ -135,6 +135,13 @@ type Config struct {
 	ForwardUser       bool          // forward_user; default false
 	ForwardWindow     time.Duration // forward_window, seconds; default 900s
 
+	// Limits (docs/security.md).
+	ImapdMaxConnections      int           // imapd_max_connections; -listen only; default 500; 0 = no cap
+	ImapdMaxConnectionsPerIP int           // imapd_max_connections_per_ip; -listen only; default 50; 0 = no cap
+	ImapdLoginDelay          time.Duration // imapd_login_delay, seconds; default 2s; 0 = no delay
+	ImapdLoginDelayMax       time.Duration // imapd_login_delay_max, seconds; default 30s
+	ImapdMaxLoginFailures    int           // imapd_max_login_failures; default 5; 0 = never cut
+
 	// Logging and housekeeping.
 	LogPath    string // log_path; default work_path, else the directory of the config file (set by Load)
 	LogLevel   string // log_level: "error", "info" or "debug"; default "info"

@@ -27,6 +27,13 @@ func Defaults() *Config {
 		ForwardWindow:         900 * time.Second,
 		LogLevel:              "info",
 		where:                 make([]origin, len(registry)),
+
+		// Limits (docs/security.md).
+		ImapdMaxConnections:      500,
+		ImapdMaxConnectionsPerIP: 50,
+		ImapdLoginDelay:          2 * time.Second,
+		ImapdLoginDelayMax:       30 * time.Second,
+		ImapdMaxLoginFailures:    5,
 	}
 	if runtime.GOOS == "windows" {
 		c.AuthentMethod = "nt_user"

@@ -60,6 +60,9 @@ func TestRegistryStatus(t *testing.T) {
 		"imapd_include_level", "imapd_become_user", "imapd_enable_new_hashing", "imapd_strip_domain", "maildir_suffix",
 		"allow_dds", "alt_drop_path", "auth_nocache", "authent_cache", "authent_number", "dwatch_path",
 		"use_flock", "work_path",
+		// Limits (docs/security.md).
+		"imapd_login_delay", "imapd_login_delay_max", "imapd_max_connections", "imapd_max_connections_per_ip",
+		"imapd_max_login_failures",
 	}
 	var gotParsed, gotAll []string
 	for _, s := range Settings() {

@@ -35,6 +35,8 @@ type conn struct {
 	idle    time.Duration
 	authed  bool
 
+	loginLimits // pre-login deadline, failed logins (throttle.go)
+
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
 
@@ -54,7 +56,7 @@ type conn struct {
 
 var _ session.Conn = (*conn)(nil)
 
-func newConn(raw net.Conn, opts *Options) *conn {
+func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 	preAuth := opts.PreAuthTimeout
 	if preAuth <= 0 {
 		preAuth = DefaultPreAuthTimeout
@@ -70,6 +72,7 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		done:    make(chan struct{}),
 	}
 	c.guard = &guard{read: c.readTimed, reply: c.out.reply}
+	c.initLimits(opts, logins)
 	return c
 }
 
@@ -94,6 +97,7 @@ func (c *conn) setDeps(d session.Deps, idle time.Duration) {
 	c.tmu.Lock()
 	c.idle = idle
 	c.tmu.Unlock()
+	c.configure(d.Config)
 	c.mu.Lock()
 	c.host = host
 	if d.Log != nil {
@@ -108,13 +112,19 @@ func (c *conn) logger() *logging.Logger {
 	return c.log
 }
 
-func (c *conn) limit() time.Duration {
+// limit is how long the next read may wait: the idle limit, and before
+// login no longer than the pre-login deadline (absolute says that is what
+// limits it).
+func (c *conn) limit() (limit time.Duration, absolute bool) {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
 	if c.authed {
-		return c.idle
+		return c.idle, false
 	}
-	return c.preAuth
+	if left := c.preAuthLeft(); left < c.preAuth {
+		return max(left, time.Nanosecond), true
+	}
+	return c.preAuth, false
 }
 
 // Read reads client data; after our idle limit without any it says
@@ -123,9 +133,13 @@ func (c *conn) limit() time.Duration {
 func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
 
 // readTimed reads what the client sends, ending the session with
-// "* BYE Autologout" when the idle limit passes.
+// "* BYE Autologout" when the idle limit or the pre-login deadline passes,
+// or with ByeLoginFailures after too many failed logins.
 func (c *conn) readTimed(p []byte) (int, error) {
-	limit := c.limit()
+	if c.cutNow() {
+		return 0, c.end(ByeLoginFailures)
+	}
+	limit, absolute := c.limit()
 	n, err := c.in.read(p, limit)
 	if err == errIdle {
 		select {
@@ -133,11 +147,12 @@ func (c *conn) readTimed(p []byte) (int, error) {
 			return 0, errClosed
 		default:
 		}
+		if absolute {
+			c.logger().Infof("autologout: no login within %v, client %s", c.deadline, c.RemoteAddr())
+			return 0, c.end("* BYE Autologout; no login in time")
+		}
 		c.logger().Infof("autologout: idle for %v, client %s", limit, c.RemoteAddr())
-		c.raw.SetWriteDeadline(time.Now().Add(byeWait))
-		c.out.insertAndClose("* BYE Autologout; idle for too long")
-		c.Close()
-		return 0, errClosed
+		return 0, c.end("* BYE Autologout; idle for too long")
 	}
 	if err != nil {
 		select {
@@ -147,6 +162,15 @@ func (c *conn) readTimed(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// end says the BYE line, if it can go between two responses, and closes the
+// connection; it returns the error the read ends with.
+func (c *conn) end(bye string) error {
+	c.raw.SetWriteDeadline(time.Now().Add(byeWait))
+	c.out.insertAndClose(bye)
+	c.Close()
+	return errClosed
 }
 
 // Write passes go-imap's output through the rewriter.

@@ -78,6 +78,18 @@ type Options struct {
 	// IdleTimeout is the idle limit after login; 0 means the session's
 	// Config.ImapdTimeout, or DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// PreAuthDeadline is the most time from connect to login, however
+	// busy the client keeps the connection; 0 means
+	// DefaultPreAuthDeadline.
+	PreAuthDeadline time.Duration
+	// Login throttling (throttle.go): the delay after the first failed
+	// login, its most, and the failures after which a connection is cut.
+	// 0 means the session's Config (imapd_login_delay,
+	// imapd_login_delay_max, imapd_max_login_failures), or the defaults
+	// without one; negative means none.
+	LoginDelay       time.Duration
+	LoginDelayMax    time.Duration
+	MaxLoginFailures int
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -90,6 +102,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	live      sync.WaitGroup // connections whose session is not closed yet
+	logins    *loginTable    // failed logins per client address, for every connection
 }
 
 // NewServer returns a Server; NewDeps and NewSession must be set.
@@ -98,6 +111,7 @@ func NewServer(opts Options) *Server {
 		opts:      opts,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+		logins:    newLoginTable(),
 	}
 	caps := opts.Caps
 	if caps == nil {
@@ -212,7 +226,7 @@ func (s *Server) track(raw net.Conn) (*conn, bool) {
 	if s.stopping {
 		return nil, false
 	}
-	c := newConn(raw, &s.opts)
+	c := newConn(raw, &s.opts, s.logins)
 	s.conns[c] = struct{}{}
 	s.live.Add(1)
 	c.onDone = func() {
@@ -282,8 +296,11 @@ func (g *guarded) Close() error {
 	return g.Session.Close()
 }
 
+// Login sees every login attempt of the connection: LOGIN, and
+// AUTHENTICATE PLAIN (go-imap calls Login for it when the session has no
+// SASL of its own), so both are throttled alike.
 func (g *guarded) Login(username, password string) error {
-	err := g.Session.Login(username, password)
+	err := g.c.login(username, func() error { return g.Session.Login(username, password) })
 	if err == nil {
 		g.c.Authenticated()
 	}

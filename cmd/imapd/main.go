@@ -304,7 +304,8 @@ func (a *app) listen(addr string) int {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
 		return 1
 	}
-	ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids}
+	limits := server.NewLimiter(log, cfg.ImapdMaxConnections, cfg.ImapdMaxConnectionsPerIP)
+	ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids, limits: limits}
 	log.Infof("imapd %s listening on %s", version, ln.Addr())
 	fmt.Fprintf(os.Stderr, "imapd: listening on %s\n", ln.Addr())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, server.ErrServerClosed) {

@@ -14,6 +14,7 @@ import (
 	"imapd/config"
 	"imapd/logging"
 	"imapd/platform"
+	"imapd/server"
 )
 
 // needsOwnProcess reports whether a -listen daemon must serve a connection
@@ -30,14 +31,19 @@ func needsOwnProcess(cfg *config.Config) bool {
 	return m == "unix_user" || m == "external" || m == ""
 }
 
-// spawnListener hands each accepted connection that needsOwnProcess to a
-// child `imapd -i FILE` (inetd mode, the connection as its stdin and
-// stdout) and gives the others to the server.
+// spawnListener admits each accepted connection through the caps
+// (imapd_max_connections, imapd_max_connections_per_ip: a refused one is
+// told "* BYE Too many connections" and closed before anything else
+// happens), then hands it to a child `imapd -i FILE` (inetd mode, the
+// connection as its stdin and stdout) when it needsOwnProcess, else to the
+// server. A connection's place is given back when its child exits, or
+// when the server closes it.
 type spawnListener struct {
 	net.Listener
-	a    *app
-	log  *logging.Logger
-	kids *children
+	a      *app
+	log    *logging.Logger
+	kids   *children
+	limits *server.Limiter
 }
 
 func (l *spawnListener) Accept() (net.Conn, error) {
@@ -46,11 +52,20 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, _, err := l.a.load()
-		if err != nil || !needsOwnProcess(cfg) {
-			return c, nil // the server tells the client about a bad configuration
+		release, ok := l.limits.Admit(c)
+		if !ok {
+			continue
 		}
-		if err := l.kids.spawn(c, l.a.path); err != nil {
+		// The configuration is read for every connection: the caps of
+		// the next ones follow it.
+		cfg, _, err := l.a.load()
+		if err == nil {
+			l.limits.SetLimits(cfg.ImapdMaxConnections, cfg.ImapdMaxConnectionsPerIP)
+		}
+		if err != nil || !needsOwnProcess(cfg) {
+			return server.ReleaseOnClose(c, release), nil // the server tells the client about a bad configuration
+		}
+		if err := l.kids.spawn(c, l.a.path, release); err != nil {
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
 			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
 			c.Close()
@@ -72,9 +87,16 @@ func newChildren(log *logging.Logger) *children {
 }
 
 // spawn starts this program in inetd mode on c; c is closed here (the
-// child has its own descriptor).
-func (k *children) spawn(c net.Conn, conf string) error {
+// child has its own descriptor). release is called when the child has
+// exited, or at once if it could not start.
+func (k *children) spawn(c net.Conn, conf string, release func()) error {
 	defer c.Close()
+	started := false
+	defer func() {
+		if !started {
+			release()
+		}
+	}()
 	fc, ok := c.(interface{ File() (*os.File, error) })
 	if !ok {
 		return fmt.Errorf("connection %T has no descriptor to pass on", c)
@@ -99,11 +121,13 @@ func (k *children) spawn(c net.Conn, conf string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", exe, err)
 	}
+	started = true
 	k.procs[cmd.Process] = struct{}{}
 	k.wg.Add(1)
 	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), cmd.Process.Pid)
 	go func() {
 		cmd.Wait()
+		release()
 		k.mu.Lock()
 		delete(k.procs, cmd.Process)
 		k.mu.Unlock()
