@@ -260,6 +260,7 @@ func (c *conn) Bye(text string) {
 
 // byeShutdown says goodbye for a server shutdown.
 func (c *conn) byeShutdown() {
+	c.stopPausing()
 	c.mu.Lock()
 	if !c.ready {
 		c.shutdown = true

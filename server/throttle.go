@@ -160,10 +160,14 @@ type loginLimits struct {
 	maxFailures int
 	failures    int
 	cut         bool // too many failures: BYE at the next read
+
+	quit     chan struct{} // closed on shutdown: a pause ends
+	quitOnce sync.Once
 }
 
 func (l *loginLimits) initLimits(opts *Options, table *loginTable) {
 	l.start = time.Now()
+	l.quit = make(chan struct{})
 	l.deadline = opts.PreAuthDeadline
 	if l.deadline <= 0 {
 		l.deadline = DefaultPreAuthDeadline
@@ -197,6 +201,13 @@ func (l *loginLimits) configure(cfg *config.Config) {
 	l.lmu.Unlock()
 }
 
+// stopPausing ends a pause now and makes later ones return at once: the
+// server is shutting down, and a session in a pause (AUTHENTICATE holds
+// go-imap's writer meanwhile) would keep the BYE from being written.
+func (l *loginLimits) stopPausing() {
+	l.quitOnce.Do(func() { close(l.quit) })
+}
+
 // preAuthLeft is the time left before the pre-login deadline.
 func (l *loginLimits) preAuthLeft() time.Duration {
 	return l.deadline - time.Since(l.start)
@@ -209,9 +220,9 @@ func (l *loginLimits) cutNow() bool {
 	return l.cut
 }
 
-// pause waits d, or less: until the connection is closed or the pre-login
-// deadline passes (the next read then ends the connection). It blocks only
-// the connection's own goroutine.
+// pause waits d, or less: until the connection is closed, the server shuts
+// down or the pre-login deadline passes (the next read then ends the
+// connection). It blocks only the connection's own goroutine.
 func (c *conn) pause(d time.Duration) {
 	if left := c.preAuthLeft(); left < d {
 		d = left
@@ -224,6 +235,7 @@ func (c *conn) pause(d time.Duration) {
 	select {
 	case <-t.C:
 	case <-c.closed:
+	case <-c.quit:
 	}
 }
 
@@ -244,6 +256,8 @@ func (c *conn) login(username string, check func() error) error {
 	c.pause(c.table.wait(key, time.Now()))
 	select {
 	case <-c.closed:
+		return loginRefused
+	case <-c.quit:
 		return loginRefused
 	default:
 	}
