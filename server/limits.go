@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (l *Limiter) SetLimits(max, perIP int) {
 // calls do nothing). A connection over a cap is told ByeTooMany, closed,
 // logged (rate-limited) and ok is false.
 func (l *Limiter) Admit(c net.Conn) (release func(), ok bool) {
-	key := ClientKey(c.RemoteAddr())
+	key, ip := ClientKey(c.RemoteAddr()), ClientIP(c.RemoteAddr())
 	l.mu.Lock()
 	why := ""
 	switch {
@@ -76,9 +77,12 @@ func (l *Limiter) Admit(c net.Conn) (release func(), ok bool) {
 		why = "the server has " + itoa(l.total) + " (imapd_max_connections " + itoa(l.max) + ")"
 	case l.perIP > 0 && l.byAddr[key] >= l.perIP:
 		why = "the address has " + itoa(l.byAddr[key]) + " (imapd_max_connections_per_ip " + itoa(l.perIP) + ")"
+		if strings.Contains(key, "/") {
+			why = "its " + key + " has " + itoa(l.byAddr[key]) + " (imapd_max_connections_per_ip " + itoa(l.perIP) + ")"
+		}
 	}
 	if why != "" {
-		l.refusedLocked(key, why, time.Now())
+		l.refusedLocked(ip, why, time.Now())
 		l.mu.Unlock()
 		c.SetWriteDeadline(time.Now().Add(refusalWrite))
 		io.WriteString(c, ByeTooMany+"\r\n")
@@ -106,7 +110,7 @@ func (l *Limiter) release(key string) {
 // docs/security.md, stable for log watchers):
 //
 //	connection refused: client=<ip> too many connections: <why>[; <n> more refused, not logged]
-func (l *Limiter) refusedLocked(key, why string, now time.Time) {
+func (l *Limiter) refusedLocked(ip, why string, now time.Time) {
 	if now.Sub(l.logStart) >= refusalLogEvery {
 		l.logStart, l.logged = now, 0
 	}
@@ -120,7 +124,7 @@ func (l *Limiter) refusedLocked(key, why string, now time.Time) {
 		more = "; " + itoa(l.suppressed) + " more refused, not logged"
 		l.suppressed = 0
 	}
-	l.log.Infof("connection refused: client=%s too many connections: %s%s", key, why, more)
+	l.log.Infof("connection refused: client=%s too many connections: %s%s", ip, why, more)
 }
 
 // ReleaseOnClose returns c with a Close that also calls release (once): for
@@ -146,31 +150,50 @@ func (r *releasingConn) Close() error {
 // whole /64, so single IPv6 addresses cost an attacker nothing), the
 // address text otherwise (pipes: one key).
 func ClientKey(a net.Addr) string {
-	if a == nil {
-		return ""
+	ip, ok := clientIP(a)
+	if !ok {
+		return addrText(a)
 	}
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
+}
+
+// ClientIP is the client's IP address as the log shows it (client=...),
+// the address text when it has none.
+func ClientIP(a net.Addr) string {
+	if ip, ok := clientIP(a); ok {
+		return ip.String()
+	}
+	return addrText(a)
+}
+
+func clientIP(a net.Addr) (netip.Addr, bool) {
 	var ip netip.Addr
 	switch t := a.(type) {
+	case nil:
+		return ip, false
 	case *net.TCPAddr:
 		ip, _ = netip.AddrFromSlice(t.IP)
 	default:
 		ap, err := netip.ParseAddrPort(a.String())
 		if err != nil {
-			return a.String()
+			return ip, false
 		}
 		ip = ap.Addr()
 	}
-	ip = ip.Unmap()
-	if !ip.IsValid() {
-		return a.String()
+	ip = ip.Unmap().WithZone("")
+	return ip, ip.IsValid()
+}
+
+func addrText(a net.Addr) string {
+	if a == nil {
+		return ""
 	}
-	if ip.Is6() {
-		p, err := ip.Prefix(64)
-		if err == nil {
-			return p.String()
-		}
-	}
-	return ip.String()
+	return a.String()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

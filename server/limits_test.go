@@ -98,6 +98,10 @@ func TestClientKey(t *testing.T) {
 			t.Errorf("ClientKey(%v) = %q, want %q", addr, got, want)
 		}
 	}
+	v6 := &net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:3:4:5:6"), Port: 4000}
+	if got := ClientIP(v6); got != "2001:db8:1:2:3:4:5:6" {
+		t.Errorf("ClientIP(%v) = %q", v6, got)
+	}
 }
 
 // Refusals are logged at most refusalLogBurst times a period; the next

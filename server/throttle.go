@@ -249,7 +249,7 @@ func (c *conn) pause(d time.Duration) {
 //	login failure: client=<ip> user="<name>" failures=<n on this connection> address_failures=<n from the address>
 //	login failures: client=<ip> user="<name>" too many (<n>), disconnecting
 func (c *conn) login(username string, check func() error) error {
-	key := ClientKey(c.RemoteAddr())
+	key, ip := ClientKey(c.RemoteAddr()), ClientIP(c.RemoteAddr())
 	if c.cutNow() {
 		return loginRefused
 	}
@@ -277,9 +277,9 @@ func (c *conn) login(username string, check func() error) error {
 	c.lmu.Unlock()
 	ipN, d := c.table.fail(key, time.Now(), n, func(k int) time.Duration { return LoginDelay(k, delay, delayMax) })
 	log := c.logger()
-	log.Infof("login failure: client=%s user=%q failures=%d address_failures=%d", key, username, n, ipN)
+	log.Infof("login failure: client=%s user=%q failures=%d address_failures=%d", ip, username, n, ipN)
 	if cut {
-		log.Infof("login failures: client=%s user=%q too many (%d), disconnecting", key, username, n)
+		log.Infof("login failures: client=%s user=%q too many (%d), disconnecting", ip, username, n)
 	}
 	c.pause(d)
 	return err
