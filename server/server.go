@@ -16,6 +16,14 @@
 //     too long" and the connection closes the way a LOGOUT does, so the
 //     session's Close runs (flags are written). Pipes, which have no
 //     deadlines, are read by a goroutine that can be given up on.
+//   - Limits (limits.go, throttle.go, docs/security.md): the 3 minutes
+//     before login count from connect, not from the last byte ("* BYE
+//     Autologout; no login in time"); failed logins (LOGIN and
+//     AUTHENTICATE PLAIN both reach the session's Login) earn a doubling
+//     delay per connection and per client address, and after
+//     imapd_max_login_failures "* BYE Too many login failures"; a Limiter
+//     caps a daemon's connections overall and per address ("* BYE Too
+//     many connections") before anything else is done with them.
 //
 // All of that is done on the byte stream go-imap writes (output.go): it
 // tracks response lines and literals, so bytes inside a literal are never

@@ -17,6 +17,9 @@
 // mode, the connection as its stdin and stdout; see spawn.go), so one
 // user's session can never act as another; otherwise it serves sessions in
 // goroutines. Its SIGTERM reaches the children (they save and say BYE).
+// Either way a daemon admits connections through one server.Limiter
+// (imapd_max_connections, imapd_max_connections_per_ip) before it starts
+// anything for them.
 //
 // Exit codes: 0 after a session or a graceful shutdown, 1 when the
 // configuration cannot be used or the shutdown had to be forced, 2 on bad
