@@ -114,7 +114,7 @@ func (c *conn) logger() *logging.Logger {
 
 // limit is how long the next read may wait: the idle limit, and before
 // login no longer than the pre-login deadline (absolute says that is what
-// limits it).
+// limits it; 0 then means it has passed).
 func (c *conn) limit() (limit time.Duration, absolute bool) {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
@@ -122,7 +122,7 @@ func (c *conn) limit() (limit time.Duration, absolute bool) {
 		return c.idle, false
 	}
 	if left := c.preAuthLeft(); left < c.preAuth {
-		return max(left, time.Nanosecond), true
+		return max(left, 0), true
 	}
 	return c.preAuth, false
 }
@@ -140,7 +140,10 @@ func (c *conn) readTimed(p []byte) (int, error) {
 		return 0, c.end(ByeLoginFailures)
 	}
 	limit, absolute := c.limit()
-	n, err := c.in.read(p, limit)
+	n, err := 0, errIdle
+	if limit > 0 || !absolute {
+		n, err = c.in.read(p, limit)
+	}
 	if err == errIdle {
 		select {
 		case <-c.closed:
