@@ -173,7 +173,8 @@ var registry = []def{
 			"0: no delay. See security.md."},
 		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelay }),
 	secondsSetting(Setting{Name: "imapd_login_delay_max", Default: "30", Status: Implemented,
-		Description: "The longest delay after a failed login (see imapd_login_delay)."},
+		Description: "The longest delay after a failed login (see imapd_login_delay). 0: no limit but the " +
+			"3 minutes a connection has to log in."},
 		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelayMax }),
 	textSetting(Setting{Name: "imapd_mailbox_name", Syntax: "<directory name>", Status: Implemented,
 		Description: "By default a user's folders live in <drop file>.mbx/ next to the drop file. When set, the folders of " +
