@@ -307,11 +307,14 @@ func TestLoginFailuresSharedPerAddress(t *testing.T) {
 	a.command("a2", "LOGIN alice y")
 	b.command("b1", "AUTHENTICATE PLAIN "+plain("bob", "z"))
 	other.command("c1", "LOGIN carol w")
+	other.command("c2", "LOGIN "+strings.Repeat("x", 1000)+" w")
 	b.login() // a success still works after the failures
 	log := e.logBuf.String()
 	for _, want := range []string{
 		` login failure: client=127.0.0.1 user="bob" failures=1 address_failures=3` + "\n",
 		` login failure: client=127.0.0.2 user="carol" failures=1 address_failures=1` + "\n",
+		// A long name is cut.
+		` login failure: client=127.0.0.2 user="` + strings.Repeat("x", maxLoggedUser) + `..." failures=2 address_failures=2` + "\n",
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)

@@ -253,6 +253,9 @@ func (c *conn) login(username string, check func() error) error {
 	if c.cutNow() {
 		return loginRefused
 	}
+	if len(username) > maxLoggedUser {
+		username = username[:maxLoggedUser] + "..."
+	}
 	c.pause(c.table.wait(key, time.Now()))
 	select {
 	case <-c.closed:
@@ -284,6 +287,10 @@ func (c *conn) login(username string, check func() error) error {
 	c.pause(d)
 	return err
 }
+
+// maxLoggedUser bounds the user name in the failure lines: a client can
+// send kilobytes of it, and every failure is logged.
+const maxLoggedUser = 64
 
 // loginRefused answers an attempt on a connection being cut.
 var loginRefused = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "LOGIN failed"}
