@@ -98,6 +98,10 @@ type Options struct {
 	LoginDelay       time.Duration
 	LoginDelayMax    time.Duration
 	MaxLoginFailures int
+	// LoginFailed, if set, is called after each failed login with the
+	// client's address, before the delay (a session process tells its
+	// daemon; see LoginFailures). It runs in the connection's goroutine.
+	LoginFailed func(client net.Addr)
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -169,6 +173,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 	}()
 	return s.imap.Serve(&listener{Listener: ln, s: s})
+}
+
+// SeedLoginFailures gives client's address the failures and owed wait
+// another process knows of (see LoginFailures).
+func (s *Server) SeedLoginFailures(client net.Addr, failures int, wait time.Duration) {
+	s.logins.seed(ClientKey(client), time.Now(), failures, wait)
 }
 
 // ListenAndServe listens on the TCP address addr and calls Serve.

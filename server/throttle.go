@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -122,6 +123,61 @@ func (t *loginTable) fail(key string, now time.Time, connFailures int, delay fun
 	return e.failures, d
 }
 
+// owed returns the address's failure count and the wait it owes now.
+func (t *loginTable) owed(key string, now time.Time) (failures int, wait time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.get(key, now)
+	if e == nil {
+		return 0, 0
+	}
+	return e.failures, max(e.until.Sub(now), 0)
+}
+
+// seed takes an address's count and owed wait from another process's
+// table (a daemon's, for the session process it starts).
+func (t *loginTable) seed(key string, now time.Time, failures int, wait time.Duration) {
+	if failures <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.get(key, now)
+	if e == nil {
+		t.makeRoom(now)
+		e = &loginEntry{}
+		t.entries[key] = e
+	}
+	e.failures = max(e.failures, failures)
+	e.last = now
+	if u := now.Add(max(wait, 0)); u.After(e.until) {
+		e.until = u
+	}
+}
+
+// LoginFailures is a table of failed logins per client address, like the
+// one a Server keeps for its own connections (bounded, forgetting). A
+// -listen daemon that starts a session process per connection keeps one
+// for them: each process reports its failures to the daemon
+// (Options.LoginFailed) and is told at start what its client's address
+// owes (Server.SeedLoginFailures), so the delays grow across connections
+// there too.
+type LoginFailures struct{ t *loginTable }
+
+// NewLoginFailures returns an empty table.
+func NewLoginFailures() *LoginFailures { return &LoginFailures{t: newLoginTable()} }
+
+// Owed returns the failures of client's address and the wait it owes now.
+func (f *LoginFailures) Owed(client net.Addr) (failures int, wait time.Duration) {
+	return f.t.owed(ClientKey(client), time.Now())
+}
+
+// Fail records a failed login from client's address, earning the delay of
+// the schedule (LoginDelay with first and max).
+func (f *LoginFailures) Fail(client net.Addr, first, max time.Duration) {
+	f.t.fail(ClientKey(client), time.Now(), 0, func(n int) time.Duration { return LoginDelay(n, first, max) })
+}
+
 // makeRoom drops stale entries, then the oldest one, until one more fits.
 func (t *loginTable) makeRoom(now time.Time) {
 	if len(t.entries) < t.size {
@@ -163,6 +219,8 @@ type loginLimits struct {
 
 	quit     chan struct{} // closed on shutdown: a pause ends
 	quitOnce sync.Once
+
+	onFailure func(net.Addr) // Options.LoginFailed
 }
 
 func (l *loginLimits) initLimits(opts *Options, table *loginTable) {
@@ -177,6 +235,7 @@ func (l *loginLimits) initLimits(opts *Options, table *loginTable) {
 		l.table = newLoginTable()
 	}
 	l.optDelay, l.optDelayMax, l.optMaxFailures = opts.LoginDelay, opts.LoginDelayMax, opts.MaxLoginFailures
+	l.onFailure = opts.LoginFailed
 	l.configure(nil)
 }
 
@@ -279,6 +338,9 @@ func (c *conn) login(username string, check func() error) error {
 	c.cut = c.cut || cut
 	c.lmu.Unlock()
 	ipN, d := c.table.fail(key, time.Now(), n, func(k int) time.Duration { return LoginDelay(k, delay, delayMax) })
+	if c.onFailure != nil {
+		c.onFailure(c.RemoteAddr())
+	}
 	log := c.logger()
 	log.Infof("login failure: client=%s user=%q failures=%d address_failures=%d", ip, username, n, ipN)
 	if cut {

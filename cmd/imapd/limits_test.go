@@ -94,3 +94,45 @@ func TestListenConnectionCaps(t *testing.T) {
 		})
 	}
 }
+
+// A daemon starting a session process per connection counts the failed
+// logins of an address across its processes, as it does across goroutine
+// sessions: a new connection does not start afresh.
+func TestListenLoginFailuresAcrossProcesses(t *testing.T) {
+	if !platform.Privileged() || runtime.GOOS == "windows" {
+		t.Skip("session processes need root")
+	}
+	dir := tempDir(t)
+	addr := startListen(t, writeConfig(t, dir, "imapd_become_user true", "imapd_login_delay 0"))
+	greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready\r\n"
+	login := func(c net.Conn, r *bufio.Reader, tag string) {
+		t.Helper()
+		io.WriteString(c, tag+" LOGIN nobody wrong\r\n")
+		line, err := r.ReadString('\n')
+		if !strings.HasPrefix(line, tag+" NO ") {
+			t.Fatalf("LOGIN: %q (%v)", line, err)
+		}
+	}
+	for i, tags := range [][]string{{"a1", "a2"}, {"b1"}} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(limit))
+		r := bufio.NewReader(c)
+		expectLine(t, r, greeting)
+		for _, tag := range tags {
+			login(c, r, tag)
+		}
+		if i == 0 {
+			io.WriteString(c, "a3 LOGOUT\r\n")
+			io.ReadAll(r)
+		}
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "imapd.log"))
+	want := ` INFO login failure: client=127.0.0.1 user="nobody" failures=1 address_failures=3` + "\n"
+	if err != nil || !strings.Contains(string(log), want) {
+		t.Errorf("imapd.log (%v) lacks %q:\n%s", err, want, log)
+	}
+}

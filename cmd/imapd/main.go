@@ -19,7 +19,8 @@
 // goroutines. Its SIGTERM reaches the children (they save and say BYE).
 // Either way a daemon admits connections through one server.Limiter
 // (imapd_max_connections, imapd_max_connections_per_ip) before it starts
-// anything for them.
+// anything for them, and counts failed logins per client address across
+// all its sessions (session processes report theirs: report.go).
 //
 // Exit codes: 0 after a session or a graceful shutdown, 1 when the
 // configuration cannot be used or the shutdown had to be forced, 2 on bad
@@ -218,6 +219,8 @@ func (a *app) inetd() int {
 	if sameFile(os.Stderr, os.Stdin) || sameFile(os.Stderr, os.Stdout) {
 		stderr = io.Discard
 	}
+	// First: descriptors 3 and 4 are checked before anything can reuse them.
+	reports, owedFailures, owedWait := openLoginReport(a.setuid)
 	conn, err := server.StdioConn()
 	if err != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", err)
@@ -249,9 +252,11 @@ func (a *app) inetd() int {
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
 			return a.deps(cfg, log), nil
 		},
-		NewSession: newSession,
-		Log:        log,
+		NewSession:  newSession,
+		Log:         log,
+		LoginFailed: reports.failedFunc(),
 	})
+	srv.SeedLoginFailures(conn.RemoteAddr(), owedFailures, owedWait)
 	stopped := onSignals(srv, log, true)
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeConn(conn) }()

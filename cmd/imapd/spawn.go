@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"imapd/config"
 	"imapd/logging"
@@ -65,7 +66,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 		if err != nil || !needsOwnProcess(cfg) {
 			return server.ReleaseOnClose(c, release), nil // the server tells the client about a bad configuration
 		}
-		if err := l.kids.spawn(c, l.a.path, release); err != nil {
+		if err := l.kids.spawn(c, l.a.path, release, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax); err != nil {
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
 			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
 			c.Close()
@@ -76,6 +77,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 // children are the session processes of a -listen daemon.
 type children struct {
 	log      *logging.Logger
+	logins   *server.LoginFailures // of all the children (report.go)
 	mu       sync.Mutex
 	stopping bool
 	procs    map[*os.Process]struct{}
@@ -83,13 +85,15 @@ type children struct {
 }
 
 func newChildren(log *logging.Logger) *children {
-	return &children{log: log, procs: map[*os.Process]struct{}{}}
+	return &children{log: log, procs: map[*os.Process]struct{}{}, logins: server.NewLoginFailures()}
 }
 
 // spawn starts this program in inetd mode on c; c is closed here (the
 // child has its own descriptor). release is called when the child has
-// exited, or at once if it could not start.
-func (k *children) spawn(c net.Conn, conf string, release func()) error {
+// exited, or at once if it could not start. The child reports its failed
+// logins to k.logins, whose delays follow loginDelay and loginDelayMax
+// (report.go).
+func (k *children) spawn(c net.Conn, conf string, release func(), loginDelay, loginDelayMax time.Duration) error {
 	defer c.Close()
 	started := false
 	defer func() {
@@ -113,6 +117,11 @@ func (k *children) spawn(c net.Conn, conf string, release func()) error {
 	cmd := exec.Command(exe, "-i", conf)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
 	setChildAttrs(cmd)
+	reports, err := k.shareLogins(cmd, c.RemoteAddr(), loginDelay, loginDelayMax)
+	if err != nil {
+		return err
+	}
+	defer func() { reports(started) }()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.stopping {
