@@ -100,8 +100,10 @@ type Options struct {
 	MaxLoginFailures int
 	// LoginFailed, if set, is called after each failed login with the
 	// client's address, before the delay (a session process tells its
-	// daemon; see LoginFailures). It runs in the connection's goroutine.
-	LoginFailed func(client net.Addr)
+	// daemon; see LoginFailures). It returns the address's failures and
+	// the delay earned as it knows them (0, 0 if it does not): the larger
+	// count and delay apply. It runs in the connection's goroutine.
+	LoginFailed func(client net.Addr) (failures int, delay time.Duration)
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.

@@ -159,9 +159,9 @@ func (t *loginTable) seed(key string, now time.Time, failures int, wait time.Dur
 // one a Server keeps for its own connections (bounded, forgetting). A
 // -listen daemon that starts a session process per connection keeps one
 // for them: each process reports its failures to the daemon
-// (Options.LoginFailed) and is told at start what its client's address
-// owes (Server.SeedLoginFailures), so the delays grow across connections
-// there too.
+// (Options.LoginFailed), learning the address's count in return, and is
+// told at start what its client's address owes (Server.SeedLoginFailures),
+// so the delays grow across connections there too.
 type LoginFailures struct{ t *loginTable }
 
 // NewLoginFailures returns an empty table.
@@ -173,9 +173,10 @@ func (f *LoginFailures) Owed(client net.Addr) (failures int, wait time.Duration)
 }
 
 // Fail records a failed login from client's address, earning the delay of
-// the schedule (LoginDelay with first and max).
-func (f *LoginFailures) Fail(client net.Addr, first, max time.Duration) {
-	f.t.fail(ClientKey(client), time.Now(), 0, func(n int) time.Duration { return LoginDelay(n, first, max) })
+// the schedule (LoginDelay with first and max); it returns the address's
+// failures and that delay.
+func (f *LoginFailures) Fail(client net.Addr, first, max time.Duration) (failures int, delay time.Duration) {
+	return f.t.fail(ClientKey(client), time.Now(), 0, func(n int) time.Duration { return LoginDelay(n, first, max) })
 }
 
 // makeRoom drops stale entries, then the oldest one, until one more fits.
@@ -220,7 +221,7 @@ type loginLimits struct {
 	quit     chan struct{} // closed on shutdown: a pause ends
 	quitOnce sync.Once
 
-	onFailure func(net.Addr) // Options.LoginFailed
+	onFailure func(net.Addr) (int, time.Duration) // Options.LoginFailed
 }
 
 func (l *loginLimits) initLimits(opts *Options, table *loginTable) {
@@ -339,7 +340,10 @@ func (c *conn) login(username string, check func() error) error {
 	c.lmu.Unlock()
 	ipN, d := c.table.fail(key, time.Now(), n, func(k int) time.Duration { return LoginDelay(k, delay, delayMax) })
 	if c.onFailure != nil {
-		c.onFailure(c.RemoteAddr())
+		if n2, d2 := c.onFailure(c.RemoteAddr()); n2 > ipN || d2 > d {
+			ipN, d = max(ipN, n2), max(d, d2)
+			c.table.seed(key, time.Now(), ipN, d)
+		}
 	}
 	log := c.logger()
 	log.Infof("login failure: client=%s user=%q failures=%d address_failures=%d", ip, username, n, ipN)

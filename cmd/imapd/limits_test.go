@@ -97,7 +97,8 @@ func TestListenConnectionCaps(t *testing.T) {
 
 // A daemon starting a session process per connection counts the failed
 // logins of an address across its processes, as it does across goroutine
-// sessions: a new connection does not start afresh.
+// sessions: processes running side by side share the count, and a new
+// connection does not start afresh.
 func TestListenLoginFailuresAcrossProcesses(t *testing.T) {
 	if !platform.Privileged() || runtime.GOOS == "windows" {
 		t.Skip("session processes need root")
@@ -105,34 +106,44 @@ func TestListenLoginFailuresAcrossProcesses(t *testing.T) {
 	dir := tempDir(t)
 	addr := startListen(t, writeConfig(t, dir, "imapd_become_user true", "imapd_login_delay 0"))
 	greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready\r\n"
-	login := func(c net.Conn, r *bufio.Reader, tag string) {
-		t.Helper()
-		io.WriteString(c, tag+" LOGIN nobody wrong\r\n")
-		line, err := r.ReadString('\n')
-		if !strings.HasPrefix(line, tag+" NO ") {
-			t.Fatalf("LOGIN: %q (%v)", line, err)
-		}
+	type client struct {
+		c net.Conn
+		r *bufio.Reader
 	}
-	for i, tags := range [][]string{{"a1", "a2"}, {"b1"}} {
+	connect := func() client {
+		t.Helper()
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		t.Cleanup(func() { c.Close() })
 		c.SetDeadline(time.Now().Add(limit))
 		r := bufio.NewReader(c)
 		expectLine(t, r, greeting)
-		for _, tag := range tags {
-			login(c, r, tag)
-		}
-		if i == 0 {
-			io.WriteString(c, "a3 LOGOUT\r\n")
-			io.ReadAll(r)
+		return client{c, r}
+	}
+	fail := func(cl client, tag, user string) {
+		t.Helper()
+		io.WriteString(cl.c, tag+" LOGIN "+user+" wrong\r\n")
+		line, err := cl.r.ReadString('\n')
+		if !strings.HasPrefix(line, tag+" NO ") {
+			t.Fatalf("LOGIN: %q (%v)", line, err)
 		}
 	}
+	a, b := connect(), connect() // two processes, both started before any failure
+	fail(a, "a1", "nobody")
+	fail(a, "a2", "nobody")
+	fail(b, "b1", "root")
+	c := connect() // a third, started after them
+	fail(c, "c1", "daemon")
+
 	log, err := os.ReadFile(filepath.Join(dir, "imapd.log"))
-	want := ` INFO login failure: client=127.0.0.1 user="nobody" failures=1 address_failures=3` + "\n"
-	if err != nil || !strings.Contains(string(log), want) {
-		t.Errorf("imapd.log (%v) lacks %q:\n%s", err, want, log)
+	for _, want := range []string{
+		` INFO login failure: client=127.0.0.1 user="root" failures=1 address_failures=3` + "\n",
+		` INFO login failure: client=127.0.0.1 user="daemon" failures=1 address_failures=4` + "\n",
+	} {
+		if err != nil || !strings.Contains(string(log), want) {
+			t.Errorf("imapd.log (%v) lacks %q:\n%s", err, want, log)
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -21,8 +24,9 @@ import (
 // opening a new connection.
 //
 // The daemon sets envLoginReport to "<failures> <wait in ms>" and passes two
-// pipes as descriptors 3 (reports: one byte per failure) and 4 (one byte
-// back per report). A process started through the set-uid bit ignores
+// pipes as descriptors 3 (reports: one byte per failure) and 4 (answers: per
+// report, the address's failures and the delay earned in milliseconds, two
+// big-endian uint32). A process started through the set-uid bit ignores
 // them; so does one whose descriptors 3 and 4 are not pipes.
 const envLoginReport = "IMAPD_LOGIN_REPORT"
 
@@ -67,8 +71,11 @@ func (k *children) shareLogins(cmd *exec.Cmd, client net.Addr, first, max time.D
 				if _, err := reportR.Read(b); err != nil {
 					return // the process ended
 				}
-				k.logins.Fail(client, first, max)
-				if _, err := answerW.Write(b); err != nil {
+				n, d := k.logins.Fail(client, first, max)
+				var answer [8]byte
+				binary.BigEndian.PutUint32(answer[:4], uint32(min(n, math.MaxInt32)))
+				binary.BigEndian.PutUint32(answer[4:], uint32(min(d.Milliseconds(), math.MaxInt32)))
+				if _, err := answerW.Write(answer[:]); err != nil {
 					return
 				}
 			}
@@ -110,7 +117,7 @@ func openLoginReport(setuid bool) (rep *loginReporter, failures int, wait time.D
 }
 
 // failedFunc is the server's Options.LoginFailed: nil without a daemon.
-func (r *loginReporter) failedFunc() func(net.Addr) {
+func (r *loginReporter) failedFunc() func(net.Addr) (int, time.Duration) {
 	if r == nil {
 		return nil
 	}
@@ -118,28 +125,38 @@ func (r *loginReporter) failedFunc() func(net.Addr) {
 }
 
 // failed reports a failed login and waits (at most reportWait) until the
-// daemon has counted it.
-func (r *loginReporter) failed(net.Addr) {
+// daemon has counted it; it returns the daemon's count and delay.
+func (r *loginReporter) failed(net.Addr) (failures int, delay time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.broken {
-		return
+		return 0, 0
 	}
 	if _, err := r.report.Write([]byte{1}); err != nil {
 		r.broken = true
-		return
+		return 0, 0
 	}
-	got := make(chan error, 1)
+	type answer struct {
+		b   [8]byte
+		err error
+	}
+	got := make(chan answer, 1)
 	go func() {
-		_, err := r.answer.Read(make([]byte, 1))
-		got <- err
+		var a answer
+		_, a.err = io.ReadFull(r.answer, a.b[:])
+		got <- a
 	}()
 	t := time.NewTimer(reportWait)
 	defer t.Stop()
 	select {
-	case err := <-got:
-		r.broken = err != nil
+	case a := <-got:
+		if a.err != nil {
+			r.broken = true
+			return 0, 0
+		}
+		return int(binary.BigEndian.Uint32(a.b[:4])), time.Duration(binary.BigEndian.Uint32(a.b[4:])) * time.Millisecond
 	case <-t.C:
 		r.broken = true // the reader goroutine stays: this process serves one connection
+		return 0, 0
 	}
 }
