@@ -62,11 +62,25 @@ func TestLoginTable(t *testing.T) {
 	if w := tab.wait("a", t0.Add(500*time.Millisecond)); w != 1500*time.Millisecond {
 		t.Errorf("wait: %v, want 1.5s", w)
 	}
+	if n, w := tab.owed("a", t0.Add(500*time.Millisecond)); n != 2 || w != 1500*time.Millisecond {
+		t.Errorf("owed: %d, %v", n, w)
+	}
+
 	// A connection with more failures than its address (the address was
 	// forgotten meanwhile) pays for its own.
 	if _, d := tab.fail("b", t0, 4, sched); d != 8*time.Second {
 		t.Errorf("connection count: %v", d)
 	}
+	// What a daemon tells a session process is taken when it is more.
+	tab.seed("s", t0, 5, 4*time.Second)
+	if n, w := tab.owed("s", t0); n != 5 || w != 4*time.Second {
+		t.Errorf("owed after seed: %d, %v", n, w)
+	}
+	tab.seed("s", t0, 1, 0)
+	if n, w := tab.owed("s", t0); n != 5 || w != 4*time.Second {
+		t.Errorf("a smaller seed changed it: %d, %v", n, w)
+	}
+	delete(tab.entries, "s")
 	// Forgotten after loginForget without a failure.
 	later := t0.Add(loginForget)
 	if w := tab.wait("a", later); w != 0 {
