@@ -140,6 +140,12 @@ type Config struct {
 	ImapdTLSKey        string // imapd_tls_key: PEM private key; "" = in ImapdTLSCert
 	ImapdTLSMinVersion string // imapd_tls_min_version: "1.2" (default) or "1.3"
 	ImapdTLSRequired   bool   // imapd_tls_required; default false
+	// Limits (docs/security.md).
+	ImapdMaxConnections      int           // imapd_max_connections; -listen only; default 500; 0 = no cap
+	ImapdMaxConnectionsPerIP int           // imapd_max_connections_per_ip; -listen only; default 50; 0 = no cap
+	ImapdLoginDelay          time.Duration // imapd_login_delay, seconds; default 2s; 0 = no delay
+	ImapdLoginDelayMax       time.Duration // imapd_login_delay_max, seconds; default 30s
+	ImapdMaxLoginFailures    int           // imapd_max_login_failures; default 5; 0 = never cut
 
 	// Logging and housekeeping.
 	LogPath    string // log_path; default work_path, else the directory of the config file (set by Load)

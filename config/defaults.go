@@ -30,6 +30,13 @@ func Defaults() *Config {
 		LogLevel:              "info",
 		ImapdTLSMinVersion:    "1.2",
 		where:                 make([]origin, len(registry)),
+
+		// Limits (docs/security.md).
+		ImapdMaxConnections:      500,
+		ImapdMaxConnectionsPerIP: 50,
+		ImapdLoginDelay:          2 * time.Second,
+		ImapdLoginDelayMax:       30 * time.Second,
+		ImapdMaxLoginFailures:    5,
 	}
 	if runtime.GOOS == "windows" {
 		c.AuthentMethod = "nt_user"

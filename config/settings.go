@@ -176,11 +176,34 @@ var registry = []def{
 			"itself, 2 also those in the included files, and so on. Takes effect from the line it is on, " +
 			"so put it at the start of dmail.conf."},
 		0, 1<<31-1, func(c *Config) *int { return &c.ImapdIncludeLevel }),
+	secondsSetting(Setting{Name: "imapd_login_delay", Default: "2", Status: Implemented,
+		Description: "Seconds a client waits after its first failed login (LOGIN or AUTHENTICATE) before it may try " +
+			"again; each further failure, on the connection or from the same address, doubles it up to " +
+			"imapd_login_delay_max. In -listen mode the failures of an address count across its connections. " +
+			"0: no delay. See security.md."},
+		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelay }),
+	secondsSetting(Setting{Name: "imapd_login_delay_max", Default: "30", Status: Implemented,
+		Description: "The longest delay after a failed login (see imapd_login_delay). 0: no limit but the " +
+			"3 minutes a connection has to log in."},
+		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelayMax }),
 	textSetting(Setting{Name: "imapd_mailbox_name", Syntax: "<directory name>", Status: Implemented,
 		Description: "By default a user's folders live in <drop file>.mbx/ next to the drop file. When set, the folders of " +
 			"users with a home directory (unix users, and virtual domain users of the system password file) live in " +
 			"this directory of their home instead, e.g. mail (as pine uses), or . for the home itself."},
 		func(c *Config) *string { return &c.ImapdMailboxName }),
+	intSetting(Setting{Name: "imapd_max_connections", Default: "500", Status: Implemented,
+		Description: "-listen: the most connections served at once (sessions in the daemon and session processes " +
+			"alike); one more is answered \"* BYE Too many connections\" and closed. 0: no cap. Under inetd, " +
+			"inetd's own limits apply instead. See security.md."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxConnections }),
+	intSetting(Setting{Name: "imapd_max_connections_per_ip", Default: "50", Status: Implemented,
+		Description: "-listen: the most connections served at once from one client address (an IPv6 /64 counts " +
+			"as one address). 0: no cap. See security.md."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxConnectionsPerIP }),
+	intSetting(Setting{Name: "imapd_max_login_failures", Default: "5", Status: Implemented,
+		Description: "Failed logins after which a connection is told \"* BYE Too many login failures\" and closed. " +
+			"0: never."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxLoginFailures }),
 	wordListSetting(Setting{Name: "imapd_strip_domain", Syntax: "<suffix>", Status: Implemented,
 		Description: "A text removed from the end of login names that end with it, e.g. test.com. One line per suffix."},
 		func(c *Config) *[]string { return &c.ImapdStripDomain }),

@@ -59,6 +59,9 @@ func TestRegistryStatus(t *testing.T) {
 		"allow_dds", "alt_drop_path", "auth_nocache", "authent_cache", "authent_number", "dwatch_path",
 		"use_flock", "work_path",
 		"imapd_tls_cert", "imapd_tls_key", "imapd_tls_min_version", "imapd_tls_required",
+		// Limits (docs/security.md).
+		"imapd_login_delay", "imapd_login_delay_max", "imapd_max_connections", "imapd_max_connections_per_ip",
+		"imapd_max_login_failures",
 	}
 	var gotParsed, gotAll []string
 	for _, s := range Settings() {

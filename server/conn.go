@@ -36,6 +36,8 @@ type conn struct {
 	idle    time.Duration
 	authed  bool
 
+	loginLimits // pre-login deadline, failed logins (throttle.go)
+
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
 
@@ -55,7 +57,7 @@ type conn struct {
 
 var _ session.Conn = (*conn)(nil)
 
-func newConn(raw net.Conn, opts *Options) *conn {
+func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 	preAuth := opts.PreAuthTimeout
 	if preAuth <= 0 {
 		preAuth = DefaultPreAuthTimeout
@@ -81,6 +83,7 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		canStartTLS: c.canStartTLS,
 		startTLS:    c.startTLS,
 	}
+	c.initLimits(opts, logins)
 	return c
 }
 
@@ -109,6 +112,7 @@ func (c *conn) setDeps(d session.Deps, idle time.Duration) {
 	c.idle = idle
 	c.tmu.Unlock()
 	c.guard.version = d.Version
+	c.configure(d.Config)
 	c.mu.Lock()
 	c.host = host
 	if d.Log != nil {
@@ -130,13 +134,19 @@ func (c *conn) isAuthed() bool {
 	return c.authed
 }
 
-func (c *conn) limit() time.Duration {
+// limit is how long the next read may wait: the idle limit, and before
+// login no longer than the pre-login deadline (absolute says that is what
+// limits it; 0 then means it has passed).
+func (c *conn) limit() (limit time.Duration, absolute bool) {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
 	if c.authed {
-		return c.idle
+		return c.idle, false
 	}
-	return c.preAuth
+	if left := c.preAuthLeft(); left < c.preAuth {
+		return max(left, 0), true
+	}
+	return c.preAuth, false
 }
 
 // Read reads client data; after our idle limit without any it says
@@ -145,21 +155,29 @@ func (c *conn) limit() time.Duration {
 func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
 
 // readTimed reads what the client sends, ending the session with
-// "* BYE Autologout" when the idle limit passes.
+// "* BYE Autologout" when the idle limit or the pre-login deadline passes,
+// or with ByeLoginFailures after too many failed logins.
 func (c *conn) readTimed(p []byte) (int, error) {
-	limit := c.limit()
-	n, err := c.reader().read(p, limit)
+	if c.cutNow() {
+		return 0, c.end(ByeLoginFailures)
+	}
+	limit, absolute := c.limit()
+	n, err := 0, errIdle
+	if limit > 0 || !absolute {
+		n, err = c.reader().read(p, limit)
+	}
 	if err == errIdle {
 		select {
 		case <-c.closed:
 			return 0, errClosed
 		default:
 		}
+		if absolute {
+			c.logger().Infof("autologout: no login within %v, client %s", c.deadline, c.RemoteAddr())
+			return 0, c.end("* BYE Autologout; no login in time")
+		}
 		c.logger().Infof("autologout: idle for %v, client %s", limit, c.RemoteAddr())
-		c.raw.SetWriteDeadline(time.Now().Add(byeWait))
-		c.out.insertAndClose("* BYE Autologout; idle for too long")
-		c.Close()
-		return 0, errClosed
+		return 0, c.end("* BYE Autologout; idle for too long")
 	}
 	if err != nil {
 		select {
@@ -169,6 +187,15 @@ func (c *conn) readTimed(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// end says the BYE line, if it can go between two responses, and closes the
+// connection; it returns the error the read ends with.
+func (c *conn) end(bye string) error {
+	c.raw.SetWriteDeadline(time.Now().Add(byeWait))
+	c.out.insertAndClose(bye)
+	c.Close()
+	return errClosed
 }
 
 // Write passes go-imap's output through the rewriter.
@@ -258,6 +285,7 @@ func (c *conn) Bye(text string) {
 
 // byeShutdown says goodbye for a server shutdown.
 func (c *conn) byeShutdown() {
+	c.stopPausing()
 	c.mu.Lock()
 	if !c.ready {
 		c.shutdown = true

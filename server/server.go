@@ -20,6 +20,14 @@
 //     guard and the output rewriter, which go on parsing clear IMAP bytes;
 //     capabilities adjusted per connection (STARTTLS, LOGINDISABLED), and
 //     logins refused before TLS when imapd_tls_required says so.
+//   - Limits (limits.go, throttle.go, docs/security.md): the 3 minutes
+//     before login count from connect, not from the last byte ("* BYE
+//     Autologout; no login in time"); failed logins (LOGIN and
+//     AUTHENTICATE PLAIN both reach the session's Login) earn a doubling
+//     delay per connection and per client address, and after
+//     imapd_max_login_failures "* BYE Too many login failures"; a Limiter
+//     caps a daemon's connections overall and per address ("* BYE Too
+//     many connections") before anything else is done with them.
 //
 // All of that is done on the byte stream go-imap writes (output.go): it
 // tracks response lines and literals, so bytes inside a literal are never
@@ -93,6 +101,24 @@ type Options struct {
 	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
 	// runs before the greeting, with or without TLS here.
 	TLS *TLS
+	// PreAuthDeadline is the most time from connect to login, however
+	// busy the client keeps the connection; 0 means
+	// DefaultPreAuthDeadline.
+	PreAuthDeadline time.Duration
+	// Login throttling (throttle.go): the delay after the first failed
+	// login, its most, and the failures after which a connection is cut.
+	// 0 means the session's Config (imapd_login_delay,
+	// imapd_login_delay_max, imapd_max_login_failures), or the defaults
+	// without one; negative means none.
+	LoginDelay       time.Duration
+	LoginDelayMax    time.Duration
+	MaxLoginFailures int
+	// LoginFailed, if set, is called after each failed login with the
+	// client's address, before the delay (a session process tells its
+	// daemon; see LoginFailures). It returns the address's failures and
+	// the delay earned as it knows them (0, 0 if it does not): the larger
+	// count and delay apply. It runs in the connection's goroutine.
+	LoginFailed func(client net.Addr) (failures int, delay time.Duration)
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -105,6 +131,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	live      sync.WaitGroup // connections whose session is not closed yet
+	logins    *loginTable    // failed logins per client address, for every connection
 }
 
 // NewServer returns a Server; NewDeps and NewSession must be set.
@@ -113,6 +140,7 @@ func NewServer(opts Options) *Server {
 		opts:      opts,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+		logins:    newLoginTable(),
 	}
 	caps := opts.Caps
 	if caps == nil {
@@ -162,6 +190,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 	}()
 	return s.imap.Serve(&listener{Listener: ln, s: s})
+}
+
+// SeedLoginFailures gives client's address the failures and owed wait
+// another process knows of (see LoginFailures).
+func (s *Server) SeedLoginFailures(client net.Addr, failures int, wait time.Duration) {
+	s.logins.seed(ClientKey(client), time.Now(), failures, wait)
 }
 
 // ListenAndServe listens on the TCP address addr and calls Serve.
@@ -227,7 +261,7 @@ func (s *Server) track(raw net.Conn) (*conn, bool) {
 	if s.stopping {
 		return nil, false
 	}
-	c := newConn(raw, &s.opts)
+	c := newConn(raw, &s.opts, s.logins)
 	s.conns[c] = struct{}{}
 	s.live.Add(1)
 	c.onDone = func() {
@@ -305,11 +339,14 @@ func (g *guarded) Close() error {
 	return g.Session.Close()
 }
 
+// Login sees every login attempt of the connection: LOGIN, and
+// AUTHENTICATE PLAIN (go-imap calls Login for it when the session has no
+// SASL of its own), so both are throttled alike.
 func (g *guarded) Login(username, password string) error {
 	if err := g.c.loginAllowed(); err != nil {
 		return err
 	}
-	err := g.Session.Login(username, password)
+	err := g.c.login(username, func() error { return g.Session.Login(username, password) })
 	if err == nil {
 		g.c.Authenticated()
 	}

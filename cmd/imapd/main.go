@@ -21,6 +21,10 @@
 // mode, the connection as its stdin and stdout; see spawn.go), so one
 // user's session can never act as another; otherwise it serves sessions in
 // goroutines. Its SIGTERM reaches the children (they save and say BYE).
+// Either way a daemon admits connections through one server.Limiter
+// (imapd_max_connections, imapd_max_connections_per_ip) before it starts
+// anything for them, and counts failed logins per client address across
+// all its sessions (session processes report theirs: report.go).
 //
 // Exit codes: 0 after a session or a graceful shutdown, 1 when the
 // configuration cannot be used or the shutdown had to be forced, 2 on bad
@@ -242,6 +246,8 @@ func (a *app) inetd(implicit bool) int {
 	if sameFile(os.Stderr, os.Stdin) || sameFile(os.Stderr, os.Stdout) {
 		stderr = io.Discard
 	}
+	// First: descriptors 3 and 4 are checked before anything can reuse them.
+	reports, owedFailures, owedWait := openLoginReport(a.setuid)
 	conn, err := server.StdioConn()
 	if err != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", err)
@@ -290,10 +296,12 @@ func (a *app) inetd(implicit bool) int {
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
 			return a.deps(cfg, log), nil
 		},
-		NewSession: newSession,
-		Log:        log,
-		TLS:        tlsSrv,
+		NewSession:  newSession,
+		Log:         log,
+		TLS:         tlsSrv,
+		LoginFailed: reports.failedFunc(),
 	})
+	srv.SeedLoginFailures(conn.RemoteAddr(), owedFailures, owedWait)
 	stopped := onSignals(srv, log, nil)
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeConn(conn) }()
@@ -364,6 +372,7 @@ func (a *app) listen(addr, tlsAddr string) int {
 	if tlsAddr != "" {
 		tlsAddr = cfg.ListenAddr(tlsAddr)
 	}
+	limits := server.NewLimiter(log, cfg.ImapdMaxConnections, cfg.ImapdMaxConnectionsPerIP)
 	for _, l := range []struct {
 		addr string
 		tls  *server.TLS
@@ -379,7 +388,7 @@ func (a *app) listen(addr, tlsAddr string) int {
 			}
 			return 1
 		}
-		ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids, tls: l.tls}
+		ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids, tls: l.tls, limits: limits}
 		lns = append(lns, ln)
 		what := "listening on"
 		if l.tls != nil {
