@@ -46,7 +46,7 @@ func TestRegistry(t *testing.T) {
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
 		"auth_nocache", "authent_cache", "authent_number", "bulletin_from", "bulletin_path",
-		"dpop_host", "forward_user", "forward_window", "lock_id",
+		"dpop_host", "forward_user", "forward_window",
 		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
 	}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"imapd/platform/unix"
@@ -137,12 +138,18 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 	wait := 10 * time.Millisecond
 	for {
 		held.mu.Lock()
-		l, h, err := unix.TryLock(fi)
+		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
 		if l != nil {
 			c.across = l
 			held.claims[c] = l
 		}
 		held.mu.Unlock()
+		if errors.Is(err, unix.ErrForeignLock) {
+			// Planted by another local user: it decides nothing. The
+			// session has the mailbox read-write, without a session lock
+			// (the mailbox file's own locks still guard every change).
+			return notices, true
+		}
 		if err != nil {
 			Warnf("%v", err)
 			return append(notices, noticeReadOnly), false
@@ -193,3 +200,9 @@ func SetuidStart() bool { return unix.SetuidStart() }
 // cannot have been written by whoever started us, nor be a secret; it
 // returns the path to read (links resolved).
 func TrustedConfig(path string) (string, error) { return unix.TrustedConfig(path) }
+
+// ProcessGone reports whether no process pid exists on this host (a
+// process of another user exists: kill answers EPERM).
+func ProcessGone(pid int) bool {
+	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}

@@ -86,3 +86,6 @@ func SetuidStart() bool { return false }
 
 // TrustedConfig: nothing to check on Windows.
 func TrustedConfig(path string) (string, error) { return path, nil }
+
+// ProcessGone reports whether no process pid runs on this host.
+func ProcessGone(pid int) bool { return windows.ProcessGone(pid) }

@@ -25,6 +25,7 @@ func (s *Session) mboxOptions(readOnly bool) mbox.Options {
 		ReadOnly: readOnly,
 		Hostname: s.deps.Hostname,
 		UseFlock: s.deps.Config.UseFlock,
+		LockID:   s.deps.Config.LockID,
 	}
 }
 

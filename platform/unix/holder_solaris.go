@@ -1,0 +1,20 @@
+package unix
+
+import (
+	"os"
+
+	"imapd/platform/filelock"
+)
+
+// verifyHolder: on Solaris and illumos the lock is an fcntl lock, and
+// F_GETLK names the process holding it.
+func verifyHolder(f *os.File, pid int) Verdict {
+	held, holder := filelock.Probe(f)
+	switch {
+	case !held:
+		return DoesNotHold
+	case holder == pid:
+		return Holds
+	}
+	return DoesNotHold
+}
