@@ -135,7 +135,8 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 	watchLetGo()
 	start := time.Now()
 	signalled, warned := false, map[int]bool{}
-	wait := 10 * time.Millisecond
+	var lastSignal time.Time
+	wait := 5 * time.Millisecond
 	for {
 		held.mu.Lock()
 		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
@@ -157,10 +158,11 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		if l != nil {
 			return notices, true
 		}
-		// Signalled at every try, not once as UW does: a holder serving
-		// several sessions looks for the lock we marked, and a mark made
-		// within its clock tick would go unseen.
-		if h.PID > 0 {
+		// Signalled again and again (every resignal), not once as UW does:
+		// a holder serving several sessions looks for the lock we marked,
+		// and a mark made within its clock tick would go unseen.
+		if h.PID > 0 && time.Since(lastSignal) >= resignal {
+			lastSignal = time.Now()
 			if err := unix.SignalLetGo(h); err != nil {
 				if !warned[h.PID] {
 					Warnf("session lock of %s: %v", fi.Name(), err)
@@ -177,9 +179,17 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		}
 		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
 		<-t.C
-		wait = min(2*wait, 250*time.Millisecond)
+		wait = min(2*wait, maxPoll)
 	}
 }
+
+// maxPoll is the longest pause between two tries of the session lock: a
+// lock given up is taken within that time. resignal is how often the
+// holder is asked again.
+const (
+	maxPoll  = 20 * time.Millisecond
+	resignal = 250 * time.Millisecond
+)
 
 func releaseAcross(c *Claim) {
 	held.mu.Lock()
