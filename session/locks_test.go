@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"imapd/mailbox/mbox"
 )
@@ -23,7 +24,7 @@ func TestHelperHoldLock(t *testing.T) {
 		os.Exit(1)
 	}
 	fmt.Println("locked")
-	select {}
+	time.Sleep(time.Hour) // until killed (select {} would be a deadlock the runtime ends)
 }
 
 // TestSelectAfterLockHolderKilled: a process killed (SIGKILL) while it

@@ -79,7 +79,7 @@ func holdLock(path string) {
 		os.Exit(1)
 	}
 	fmt.Println("locked")
-	select {}
+	time.Sleep(time.Hour) // until killed (select {} would be a deadlock the runtime ends)
 }
 
 // holder starts a process holding path's locks; kill ends it with SIGKILL.

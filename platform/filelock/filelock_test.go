@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"imapd/internal/testdir"
 )
 
 // A child process (this test binary) holding the lock until it is killed.
@@ -26,7 +28,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Stdout.WriteString("locked\n")
-		select {}
+		time.Sleep(time.Hour) // until killed (select {} would be a deadlock the runtime ends)
 	}
 	os.Exit(m.Run())
 }
@@ -78,7 +80,7 @@ func try(t *testing.T, f *os.File, m Mode) bool {
 // TestAcrossProcesses: a lock held by another process excludes ours until
 // that process dies (SIGKILL: the system releases it).
 func TestAcrossProcesses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
+	path := filepath.Join(testdir.New(t), "f")
 	f := open(t, path)
 	kill := holder(t, path, "exclusive")
 	if try(t, f, Shared) || try(t, f, Exclusive) {
@@ -101,7 +103,7 @@ func TestAcrossProcesses(t *testing.T) {
 
 // TestSharedAcrossProcesses: readers share, a writer waits for them.
 func TestSharedAcrossProcesses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
+	path := filepath.Join(testdir.New(t), "f")
 	f := open(t, path)
 	holder(t, path, "shared")
 	if Advisory && !try(t, f, Shared) {
@@ -116,7 +118,7 @@ func TestSharedAcrossProcesses(t *testing.T) {
 // TestInProcess: two open files of one file exclude each other in one
 // process too, on every system (fcntl included).
 func TestInProcess(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
+	path := filepath.Join(testdir.New(t), "f")
 	a, b := open(t, path), open(t, path)
 	if !try(t, a, Exclusive) {
 		t.Fatal("first lock")
