@@ -86,7 +86,8 @@ func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
 	// our lock; then the locked file is not the named one and we go again.
 	for round := 0; round < 20; round++ {
 		if lfi, err := os.Lstat(name); err == nil && !trustedLock(lfi, owner) {
-			if err := foreignLock(name, lfi, owner, warn); err != nil {
+			uid, _ := ownerOf(lfi)
+			if err := foreignLock(name, lfi, uid, owner, "owned by uid", warn); err != nil {
 				return nil, Holder{}, err
 			}
 			continue
@@ -105,6 +106,19 @@ func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
 			return nil, Holder{}, fmt.Errorf("lock %s: %w", name, err)
 		}
 		if !ok {
+			// The file is trusted, but who holds it? A lock file left by
+			// a crashed session is mode 0666: another user could lock it.
+			if uid, known := untrustedHolder(f, owner); known {
+				lfi, serr := f.Stat()
+				f.Close()
+				if serr != nil {
+					return nil, Holder{}, fmt.Errorf("session lock %s: %w", name, serr)
+				}
+				if err := foreignLock(name, lfi, uid, owner, "locked by a process of uid", warn); err != nil {
+					return nil, Holder{}, err
+				}
+				continue
+			}
 			h := holderOf(f)
 			// Mark it wanted: a holder serving several sessions learns
 			// which lock to give up. Needs only write access.
@@ -144,25 +158,46 @@ func ownerOf(fi os.FileInfo) (uint32, bool) {
 // trustedLock: a lock file owned by the mailbox's owner, root or us.
 func trustedLock(fi os.FileInfo, mailboxOwner uint32) bool {
 	uid, ok := ownerOf(fi)
-	return !ok || uid == 0 || uid == mailboxOwner || int(uid) == os.Geteuid()
+	return !ok || trustedUID(uid, mailboxOwner)
 }
 
-// foreignLock removes the untrusted lock file name (what fi describes)
-// when we may, and tells warn; nil means "look again".
-func foreignLock(name string, fi os.FileInfo, mailboxOwner uint32, warn func(string)) error {
-	uid, _ := ownerOf(fi)
+// trustedUID: the mailbox's owner, root or us.
+func trustedUID(uid, mailboxOwner uint32) bool {
+	return uid == 0 || uid == mailboxOwner || int(uid) == os.Geteuid()
+}
+
+// untrustedHolder reports the uid of the process holding the lock f when
+// the OS names it (Linux) and it is not trusted (trustedUID); every
+// holder must be untrusted.
+func untrustedHolder(f *os.File, mailboxOwner uint32) (uid uint32, ok bool) {
+	uids := holderUIDs(f)
+	if len(uids) == 0 {
+		return 0, false
+	}
+	for _, u := range uids {
+		if trustedUID(u, mailboxOwner) {
+			return 0, false
+		}
+	}
+	return uids[0], true
+}
+
+// foreignLock removes the untrusted lock file name (what fi describes;
+// why: "owned by uid" or "locked by a process of uid", of uid) when we may,
+// and tells warn; nil means "look again".
+func foreignLock(name string, fi os.FileInfo, uid, mailboxOwner uint32, why string, warn func(string)) error {
 	if lfi, err := os.Lstat(name); err != nil || !os.SameFile(lfi, fi) {
 		return nil // gone or replaced meanwhile
 	}
 	err := os.Remove(name)
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		if warn != nil {
-			warn(fmt.Sprintf("removed session lock %s: owned by uid %d, not by the mailbox's owner (uid %d) nor root", name, uid, mailboxOwner))
+			warn(fmt.Sprintf("removed session lock %s: %s %d, not by the mailbox's owner (uid %d) nor root", name, why, uid, mailboxOwner))
 		}
 		return nil
 	}
 	if warn != nil {
-		warn(fmt.Sprintf("ignored session lock %s: owned by uid %d, not by the mailbox's owner (uid %d) nor root, and cannot be removed (%v); the session goes on without a session lock", name, uid, mailboxOwner, err))
+		warn(fmt.Sprintf("ignored session lock %s: %s %d, not by the mailbox's owner (uid %d) nor root, and cannot be removed (%v); the session goes on without a session lock", name, why, uid, mailboxOwner, err))
 	}
 	return fmt.Errorf("session lock %s: %w", name, ErrForeignLock)
 }

@@ -52,13 +52,22 @@ func TestMain(m *testing.M) {
 }
 
 // plantLock starts a process of the attacker's uid holding an exclusive
-// flock on the session lock name of the mailbox fi describes (flock(1)
-// creates the file, so it is the attacker's), until the test ends.
-func plantLock(t *testing.T, fi os.FileInfo) string {
+// flock on the session lock name of the mailbox fi describes until the
+// test ends. flock(1) creates the file, so it is the attacker's, unless
+// leftOwner >= 0: then a file of that owner, mode 0666, is there first (as
+// a crashed session leaves it).
+func plantLock(t *testing.T, fi os.FileInfo, leftOwner ...int) string {
 	t.Helper()
 	name, _ := LockName(fi)
 	os.Remove(name)
 	t.Cleanup(func() { os.Remove(name) })
+	if len(leftOwner) > 0 {
+		if err := os.WriteFile(name, []byte("999999"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(name, 0o666)
+		os.Chown(name, leftOwner[0], leftOwner[0])
+	}
 	cmd := exec.Command("flock", "-x", name, "-c", "echo locked; exec sleep 600")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: attackerUID, Gid: attackerUID}}
 	out, err := cmd.StdoutPipe()
@@ -102,6 +111,33 @@ func TestForeignLockRemoved(t *testing.T) {
 		t.Fatal(err)
 	} else if uid, _ := ownerOf(lfi); uid != 0 {
 		t.Errorf("lock file owned by %d, want ours", uid)
+	}
+}
+
+// TestForeignHolderRemoved: a lock file of the mailbox's owner left by a
+// crashed session (mode 0666, as UW makes it) that another user opened and
+// holds locked decides nothing either: the OS names the holder (Linux),
+// whose uid is not trusted; the file is removed and the lock taken.
+func TestForeignHolderRemoved(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: files of other users")
+	}
+	p, _ := mailbox(t)
+	os.Chown(p, victimUID, victimUID)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := plantLock(t, fi, victimUID)
+	var warned []string
+	l, _, err := TryLock(fi, func(m string) { warned = append(warned, m) })
+	if err != nil || l == nil {
+		t.Fatalf("TryLock over a lock held by another user: %v %v", l, err)
+	}
+	defer l.Unlock()
+	want := fmt.Sprintf("removed session lock %s: locked by a process of uid %d, not by the mailbox's owner (uid %d)", name, attackerUID, victimUID)
+	if len(warned) != 1 || !strings.HasPrefix(warned[0], want) {
+		t.Errorf("warnings %q, want %q...", warned, want)
 	}
 }
 
