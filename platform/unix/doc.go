@@ -42,7 +42,10 @@
 //     file is removed when we may (we run as root) and ignored otherwise
 //     (TryLock: ErrForeignLock, the session goes on read-write without a
 //     session lock; the mailbox file's own locks still guard every
-//     change); either way it is logged. Held ignores it too.
+//     change); either way it is logged. Held ignores it too. On Linux,
+//     where /proc/locks names the process holding the lock, a trusted file
+//     locked only by processes of other uids is treated the same way (a
+//     crashed session's file is mode 0666: anybody may lock it).
 //
 // The files with code are built on unix only; this one has no constraint,
 // so the package exists everywhere.
