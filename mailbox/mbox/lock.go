@@ -188,8 +188,8 @@ var hitchSeq atomic.Uint64
 // our own (UW's "hitching post": <lock>.<time>.<pid>.<seq>.<host>) which
 // is then hard-linked to name: the lock never exists empty or half
 // written. link(2) fails when name exists, on NFS too (where O_EXCL was
-// not always atomic). Where the file system has no hard links, the lock is
-// made with O_EXCL and written at once.
+// not always atomic). Where link fails otherwise (a file system without
+// hard links), the lock is made with O_EXCL and written at once.
 func makeDot(name, host string, content []byte) (os.FileInfo, error) {
 	hitch := fmt.Sprintf("%s.%d.%d.%d.%s", name, time.Now().Unix(), os.Getpid(), hitchSeq.Add(1), safeName(host))
 	if err := writeNew(hitch, content); err != nil {
@@ -208,22 +208,12 @@ func makeDot(name, host string, content []byte) (os.FileInfo, error) {
 	if lerr == nil || errors.Is(lerr, fs.ErrExist) {
 		return nil, fs.ErrExist
 	}
-	var le *os.LinkError
-	if errors.As(lerr, &le) && isNoLink(le.Err) {
-		if err := writeNew(name, content); err != nil {
-			return nil, err
-		}
-		return os.Lstat(name)
+	// No hard links here (FAT, some network file systems; each says so
+	// with its own error): O_EXCL, then the content.
+	if err := writeNew(name, content); err != nil {
+		return nil, err
 	}
-	return nil, lerr
-}
-
-// isNoLink: the file system cannot make hard links (FAT, some network
-// file systems).
-func isNoLink(err error) bool {
-	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) ||
-		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS) ||
-		errors.Is(err, syscall.EXDEV)
+	return os.Lstat(name)
 }
 
 // writeNew creates name (O_EXCL, mode 0666 whatever the umask, best
