@@ -1,4 +1,4 @@
-//go:build linux || solaris || illumos || openbsd || dragonfly || aix
+//go:build linux || solaris || illumos || openbsd || dragonfly
 
 package folders
 

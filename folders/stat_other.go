@@ -1,4 +1,4 @@
-//go:build !(linux || solaris || illumos || openbsd || dragonfly || aix || darwin || freebsd || netbsd || ios || windows)
+//go:build !(linux || solaris || illumos || openbsd || dragonfly || darwin || freebsd || netbsd || ios || windows)
 
 package folders
 

@@ -19,8 +19,8 @@
 //   - a holder in another process gets SIGUSR2 ("* NO Trying to get mailbox
 //     lock from process <pid>"); this process relays SIGUSR2 to the letGo
 //     of the claim it concerns;
-//   - the new session polls (UW: once a second; here at most every 250 ms)
-//     for LetGoTimeout (UW: 15 s). When the holder did not let go, or
+//   - the new session polls (UW: once a second; here at most every 20 ms,
+//     asking again every 250 ms) for LetGoTimeout (UW: 15 s). When the holder did not let go, or
 //     cannot be signalled, it gets the mailbox read-only with "* NO Mailbox
 //     is open by another process, access is readonly".
 //

@@ -135,15 +135,22 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 	watchLetGo()
 	start := time.Now()
 	signalled, warned := false, map[int]bool{}
-	wait := 10 * time.Millisecond
+	var lastSignal time.Time
+	wait := 5 * time.Millisecond
 	for {
 		held.mu.Lock()
-		l, h, err := unix.TryLock(fi)
+		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
 		if l != nil {
 			c.across = l
 			held.claims[c] = l
 		}
 		held.mu.Unlock()
+		if errors.Is(err, unix.ErrForeignLock) {
+			// Planted by another local user: it decides nothing. The
+			// session has the mailbox read-write, without a session lock
+			// (the mailbox file's own locks still guard every change).
+			return notices, true
+		}
 		if err != nil {
 			Warnf("%v", err)
 			return append(notices, noticeReadOnly), false
@@ -151,10 +158,11 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		if l != nil {
 			return notices, true
 		}
-		// Signalled at every try, not once as UW does: a holder serving
-		// several sessions looks for the lock we marked, and a mark made
-		// within its clock tick would go unseen.
-		if h.PID > 0 {
+		// Signalled again and again (every resignal), not once as UW does:
+		// a holder serving several sessions looks for the lock we marked,
+		// and a mark made within its clock tick would go unseen.
+		if h.PID > 0 && time.Since(lastSignal) >= resignal {
+			lastSignal = time.Now()
 			if err := unix.SignalLetGo(h); err != nil {
 				if !warned[h.PID] {
 					Warnf("session lock of %s: %v", fi.Name(), err)
@@ -171,9 +179,17 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		}
 		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
 		<-t.C
-		wait = min(2*wait, 250*time.Millisecond)
+		wait = min(2*wait, maxPoll)
 	}
 }
+
+// maxPoll is the longest pause between two tries of the session lock: a
+// lock given up is taken within that time. resignal is how often the
+// holder is asked again.
+const (
+	maxPoll  = 20 * time.Millisecond
+	resignal = 250 * time.Millisecond
+)
 
 func releaseAcross(c *Claim) {
 	held.mu.Lock()
@@ -207,4 +223,10 @@ func FileOwner(path string) (uid, gid int, ok bool) {
 		return 0, 0, false
 	}
 	return int(st.Uid), int(st.Gid), true
+}
+
+// ProcessGone reports whether no process pid exists on this host (a
+// process of another user exists: kill answers EPERM).
+func ProcessGone(pid int) bool {
+	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

@@ -89,3 +89,6 @@ func TrustedConfig(path string) (string, error) { return path, nil }
 
 // FileOwner: files have no numeric owner on Windows.
 func FileOwner(string) (uid, gid int, ok bool) { return 0, 0, false }
+
+// ProcessGone reports whether no process pid runs on this host.
+func ProcessGone(pid int) bool { return windows.ProcessGone(pid) }

@@ -8,8 +8,9 @@
 //   - A new keyword gives "* FLAGS" from Poll and "* OK [PERMANENTFLAGS]"
 //     just before the tagged reply (go-imap has no writer for the latter;
 //     during IDLE it follows DONE).
-//   - CLOSE of a read-only mailbox is silent; EXPUNGE of one answers OK
-//     with "* NO Expunge ignored on readonly mailbox".
+//   - CLOSE of a read-only mailbox is silent (OK, nothing removed);
+//     EXPUNGE of one answers "NO [READ-ONLY] Expunge ignored on readonly
+//     mailbox" (UW answered OK after an untagged NO with that text).
 //   - STATUS of the selected mailbox tells what the client was told; new
 //     mail follows as EXISTS. STATUS DELETED / DELETED-STORAGE (not offered)
 //     are BAD.
