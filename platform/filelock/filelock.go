@@ -31,7 +31,9 @@ package filelock
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -72,3 +74,26 @@ func LockBefore(f *os.File, m Mode, deadline time.Time) error {
 
 // maxPoll is the longest pause between two tries of LockBefore.
 const maxPoll = 10 * time.Millisecond
+
+// LockPath takes an exclusive lock on the lock file at path (created with
+// perm when missing; its content is never used), for records that several
+// imapd processes rewrite (the forward_user file, a user's bulletin state).
+// It waits at most wait, then fails with an error wrapping ErrTimeout.
+// unlock lets go of it.
+func LockPath(path string, perm os.FileMode, wait time.Duration) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, perm)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := LockBefore(f, Exclusive, time.Now().Add(wait)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			Unlock(f)
+			f.Close()
+		})
+	}, nil
+}
