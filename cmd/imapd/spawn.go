@@ -8,10 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 
 	"imapd/config"
+	"imapd/internal/spawn"
 	"imapd/logging"
 	"imapd/platform"
 )
@@ -32,7 +31,7 @@ func needsOwnProcess(cfg *config.Config) bool {
 
 // spawnListener hands each accepted connection that needsOwnProcess to a
 // child `imapd -i FILE` (inetd mode, the connection as its stdin and
-// stdout) and gives the others to the server.
+// stdout, through internal/spawn) and gives the others to the server.
 type spawnListener struct {
 	net.Listener
 	a    *app
@@ -51,6 +50,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 			return c, nil // the server tells the client about a bad configuration
 		}
 		if err := l.kids.spawn(c, l.a.path); err != nil {
+			// c is still ours: say why and close it.
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
 			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
 			c.Close()
@@ -60,82 +60,41 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 
 // children are the session processes of a -listen daemon.
 type children struct {
-	log      *logging.Logger
-	mu       sync.Mutex
-	stopping bool
-	procs    map[*os.Process]struct{}
-	wg       sync.WaitGroup
+	log *logging.Logger
+	g   spawn.Group
 }
 
 func newChildren(log *logging.Logger) *children {
-	return &children{log: log, procs: map[*os.Process]struct{}{}}
+	k := &children{log: log}
+	k.g.Term = true // a session says BYE and saves on SIGTERM
+	k.g.Log = log
+	return k
 }
 
-// spawn starts this program in inetd mode on c; c is closed here (the
-// child has its own descriptor).
+// spawn starts this program in inetd mode on c. On success the child owns
+// c; on failure c is left to the caller.
 func (k *children) spawn(c net.Conn, conf string) error {
-	defer c.Close()
-	fc, ok := c.(interface{ File() (*os.File, error) })
-	if !ok {
-		return fmt.Errorf("connection %T has no descriptor to pass on", c)
-	}
-	f, err := fc.File()
-	if err != nil {
-		return fmt.Errorf("descriptor of the connection: %w", err)
-	}
-	defer f.Close()
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find this program: %w", err)
 	}
 	cmd := exec.Command(exe, "-i", conf)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
-	setChildAttrs(cmd)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.stopping {
-		return fmt.Errorf("shutting down")
-	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stderr = os.Stderr
+	ch, err := k.g.Start(c, cmd)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", exe, err)
 	}
-	k.procs[cmd.Process] = struct{}{}
-	k.wg.Add(1)
-	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), cmd.Process.Pid)
-	go func() {
-		cmd.Wait()
-		k.mu.Lock()
-		delete(k.procs, cmd.Process)
-		k.mu.Unlock()
-		k.wg.Done()
-	}()
+	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), ch.Cmd.Process.Pid)
 	return nil
 }
 
 // shutdown sends SIGTERM to every child (each says BYE after saving) and
-// waits for them; when ctx ends first the rest are killed.
+// waits for them; when ctx ends first, the rest have their connections cut
+// and, if that is not enough, are killed (see spawn.Group.Shutdown).
 func (k *children) shutdown(ctx context.Context) error {
-	k.mu.Lock()
-	k.stopping = true
-	for p := range k.procs {
-		p.Signal(syscall.SIGTERM)
+	st := k.g.Shutdown(ctx)
+	if st.Cut > 0 || st.Killed > 0 {
+		return fmt.Errorf("%d session processes cut, %d killed: %w", st.Cut, st.Killed, context.Cause(ctx))
 	}
-	k.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		k.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		k.mu.Lock()
-		for p := range k.procs {
-			p.Kill()
-		}
-		k.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
+	return nil
 }

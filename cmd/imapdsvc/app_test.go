@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imapd/internal/spawn"
 )
 
 // writeConf writes a dmail.conf with log_path and dwatch_path in dir.
@@ -35,7 +37,7 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf, logDir, dwatch := writeConf(t, tempDir(t))
-	o := options{config: conf, listen: "127.0.0.1:0", imapd: exe, max: 10, grace: time.Minute, relay: !canPassSocket}
+	o := options{config: conf, listen: "127.0.0.1:0", imapd: exe, max: 10, grace: time.Minute, relay: !spawn.CanPassSocket}
 	a, err := start(o, nil)
 	if err != nil {
 		t.Fatal(err)

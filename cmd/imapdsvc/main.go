@@ -95,6 +95,7 @@ import (
 	"time"
 
 	"imapd/config"
+	"imapd/internal/spawn"
 	"imapd/logging"
 	"imapd/platform"
 )
@@ -169,7 +170,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.StringVar(&o.imapd, "imapd", "", "imapd `program` (default imapd next to imapdsvc)")
 	fs.IntVar(&o.max, "max", 100, "most concurrent sessions")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long a stop waits for running sessions")
-	fs.BoolVar(&o.relay, "relay", !canPassSocket, "relay bytes through pipes instead of giving imapd the socket")
+	fs.BoolVar(&o.relay, "relay", !spawn.CanPassSocket, "relay bytes through pipes instead of giving imapd the socket")
 	fs.BoolVar(&o.svc, "service", false, "run as a Windows service (install puts it in the service's command line)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: imapdsvc [flags] [install|remove|start|stop|debug]")
@@ -189,7 +190,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	if o.max < 1 {
 		return o, "", fmt.Errorf("-max %d: must be at least 1", o.max)
 	}
-	if !o.relay && !canPassSocket {
+	if !o.relay && !spawn.CanPassSocket {
 		return o, "", fmt.Errorf("-relay=false: on %s a socket cannot be passed to imapd", runtime.GOOS)
 	}
 	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"imapd/internal/imaptest"
+	"imapd/internal/spawn"
 	"imapd/logging"
 )
 
@@ -148,7 +149,7 @@ func dial(t *testing.T, addr string) *client {
 }
 
 func modes() []bool {
-	if canPassSocket {
+	if spawn.CanPassSocket {
 		return []bool{true, false}
 	}
 	return []bool{true}
@@ -285,7 +286,7 @@ func TestParseArgs(t *testing.T) {
 		t.Fatalf("parseArgs(): %q, %v", verb, err)
 	}
 	exe, _ := os.Executable()
-	if o.listen != ":143" || o.max != 100 || o.config != os.Getenv("DMAIL_CONF") || o.relay != !canPassSocket ||
+	if o.listen != ":143" || o.max != 100 || o.config != os.Getenv("DMAIL_CONF") || o.relay != !spawn.CanPassSocket ||
 		filepath.Dir(o.imapd) != filepath.Dir(exe) || strings.TrimSuffix(filepath.Base(o.imapd), ".exe") != "imapd" {
 		t.Errorf("defaults: %+v", o)
 	}

@@ -4,7 +4,14 @@ package spawn
 
 import (
 	"strconv"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-func pgid() string { return strconv.Itoa(syscall.Getpgrp()) }
+func pgid() string {
+	id, err := unix.Getpgid(0)
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return strconv.Itoa(id)
+}

@@ -36,9 +36,9 @@ const (
 	// DefaultCutWait is how long a child may run after its connection was
 	// cut before it is killed.
 	DefaultCutWait = 5 * time.Second
-	// flushWait bounds the wait for a relayed child's last output once it
+	// FlushWait bounds the wait for a relayed child's last output once it
 	// has exited (something it started may hold its stdout open).
-	flushWait = 5 * time.Second
+	FlushWait = 5 * time.Second
 )
 
 // ErrClosed is Start's error once Shutdown has begun.
@@ -91,7 +91,7 @@ func (g *Group) Start(conn net.Conn, cmd *exec.Cmd) (*Child, error) {
 	ch := &Child{Conn: conn, Cmd: cmd, done: make(chan struct{})}
 	setProcAttr(cmd)
 	if cmd.WaitDelay == 0 {
-		cmd.WaitDelay = flushWait
+		cmd.WaitDelay = FlushWait
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -194,7 +194,7 @@ func (ch *Child) startRelay() (func() error, error) {
 		// The child has exited: what it wrote last is in the pipe; the
 		// copy ends at end of file (bounded, in case something inherited
 		// the child's stdout).
-		t := time.NewTimer(flushWait)
+		t := time.NewTimer(FlushWait)
 		select {
 		case <-downDone:
 		case <-t.C:

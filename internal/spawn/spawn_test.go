@@ -42,6 +42,9 @@ func child(mode string) {
 	w := bufio.NewWriter(os.Stdout)
 	terms := make(chan os.Signal, 1)
 	signal.Notify(terms, syscall.SIGTERM)
+	if mode == "stubborn" {
+		signal.Ignore(syscall.SIGPIPE) // writing to the cut socket must not end it
+	}
 	lines := make(chan string)
 	go func() {
 		r := bufio.NewReader(os.Stdin)
