@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,9 +306,33 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("service args: %q", got)
 	}
 
-	for _, bad := range [][]string{{"-max", "0"}, {"start", "stop"}, {"-nosuch"}} {
+	// Flags after the verb, or on both sides of it, as administrators
+	// type them.
+	for _, args := range [][]string{
+		{"debug", "-i", "x.conf", "-max", "5"},
+		{"-i", "x.conf", "debug", "-max", "5"},
+		{"-max=5", "debug", "-i=x.conf"},
+	} {
+		o, verb, err = parseArgs(args, &out)
+		if err != nil || verb != "debug" {
+			t.Errorf("parseArgs(%q): %q, %v", args, verb, err)
+			continue
+		}
+		if filepath.Base(o.config) != "x.conf" || o.max != 5 {
+			t.Errorf("parseArgs(%q): -i %q -max %d", args, o.config, o.max)
+		}
+	}
+
+	for _, bad := range [][]string{{"-max", "0"}, {"start", "stop"}, {"-nosuch"}, {"debug", "-nosuch"}, {"debug", "-i", "x.conf", "stop"}, {"debug", "-max"}} {
 		if _, _, err := parseArgs(bad, &out); err == nil {
 			t.Errorf("parseArgs(%q) accepted", bad)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		// The verb is reached (and refused off Windows), not a usage error.
+		out.Reset()
+		if code := run([]string{"remove", "-i", "x.conf"}, &out); code != 1 || !strings.Contains(out.String(), "Windows services exist on Windows only") {
+			t.Errorf("remove -i x.conf: exit %d, %q", code, out.String())
 		}
 	}
 	if code := run([]string{"frobnicate"}, &out); code != 2 {
