@@ -125,7 +125,7 @@ func identify(path string) (os.FileInfo, string, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return nil, "", fmt.Errorf("mailbox %s is a symbolic link (refused)", path)
 	}
-	if n, ok := links(fi); ok && n > 1 && fi.Mode().IsRegular() {
+	if n, ok := Links(fi); ok && n > 1 && fi.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("mailbox %s has %d hard links (refused)", path, n)
 	}
 	if id, ok := fileID(fi); ok {

@@ -25,8 +25,13 @@ func SubscriptionFile() string { return unix.SubscriptionFile }
 func DefaultConfigPath() string { return unix.DefaultConfigPath }
 
 func fileID(fi os.FileInfo) (string, bool) { return unix.FileID(fi) }
-func links(fi os.FileInfo) (uint64, bool)  { return unix.Links(fi) }
 func alreadyUser(uid int) bool             { return os.Getuid() == uid && os.Geteuid() == uid }
+
+// Links is the number of hard links of a file (ok false when unknown).
+func Links(fi os.FileInfo) (uint64, bool) { return unix.Links(fi) }
+
+// Atime is the file's last access time (ok false when unknown).
+func Atime(fi os.FileInfo) (time.Time, bool) { return unix.Atime(fi) }
 
 // Privileged reports whether the process runs as root (and so can become
 // a user).
