@@ -26,10 +26,18 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
+
+	"imapd/platform"
 )
+
+// CanPassSocket says whether a socket can be a child's standard input
+// here: Go cannot do it on Windows (TCPConn.File is not supported), and
+// there a Group relays.
+const CanPassSocket = runtime.GOOS != "windows"
 
 // Defaults of a Group's bounds.
 const (
@@ -65,6 +73,30 @@ type Group struct {
 	wg       sync.WaitGroup
 }
 
+// socketFile duplicates the connection's socket for the child.
+func socketFile(c net.Conn) (*os.File, error) {
+	f, ok := c.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, fmt.Errorf("%T has no file descriptor", c)
+	}
+	return f.File()
+}
+
+// shutdownSocket shuts the socket down in both directions, for the child
+// too: its next read sees end of file.
+func shutdownSocket(c net.Conn) {
+	type halfCloser interface {
+		CloseRead() error
+		CloseWrite() error
+	}
+	if h, ok := c.(halfCloser); ok {
+		h.CloseRead()
+		h.CloseWrite()
+	} else {
+		c.Close()
+	}
+}
+
 // Child is one running child and its connection.
 type Child struct {
 	Conn net.Conn
@@ -89,7 +121,7 @@ type Stats struct {
 // ended. When it fails conn is left open for the caller to answer on.
 func (g *Group) Start(conn net.Conn, cmd *exec.Cmd) (*Child, error) {
 	ch := &Child{Conn: conn, Cmd: cmd, done: make(chan struct{})}
-	setProcAttr(cmd)
+	platform.OwnProcessGroup(cmd)
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = FlushWait
 	}
