@@ -846,3 +846,24 @@ func TestUnixAccessProblem(t *testing.T) {
 	c.OK("SELECT INBOX")
 	c.OK("LOGOUT")
 }
+
+// TestUnixDropFileNotWritable: a user who may read but not write their
+// drop file gets it read-only, and SELECT says so ([READ-ONLY], as for a
+// mailbox another session holds): session/select.go decides both.
+func TestUnixDropFileNotWritable(t *testing.T) {
+	uxNeedRoot(t)
+	e := uxNewEnv(t)
+	u := uxAddUser(t, e, uxRun(t, "", "mkpasswd", "-m", "sha512crypt", "pw-ro"))
+	uxWriteOwned(t, e.drop(u), uxSampleMail(), u)
+	must(t, os.Chmod(e.drop(u), 0o400))
+	srv := uxStartInetd(t, e.Conf)
+	c := uxDial(t, srv.Addr)
+	uxLogin(c, u.Name, "pw-ro")
+	r := c.OK("SELECT INBOX")
+	r.TaggedHas(t, "OK [READ-ONLY]")
+	r.Has(t, "* 3 EXISTS")
+	if r := c.Command(`STORE 1 +FLAGS (\Flagged)`); r.Status == "OK" {
+		t.Errorf("STORE in a read-only drop file: %s", r.Tagged)
+	}
+	c.OK("LOGOUT")
+}
