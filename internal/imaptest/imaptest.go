@@ -2,8 +2,8 @@
 // that talks to a server (package server, session, cmd/imapdsvc, e2e) and
 // asserts on the exact bytes it sends uses a Conn.
 //
-// A Conn wraps a connection (Dial for TCP, New for anything else: a pipe,
-// a test's own net.Conn). It writes lines as given and reads responses: a
+// A Conn wraps a connection (Dial for TCP, Pipes for a child's stdin and
+// stdout, New for any other net.Conn). It writes lines as given and reads responses: a
 // response is one line, or a line ending in a literal {n} (or ~{n}) plus
 // the literal's n bytes and the rest of the response, up to the final CRLF.
 // Responses are returned exactly as received except for that final CRLF;
@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -73,6 +74,44 @@ func New(t testing.TB, nc net.Conn) *Conn {
 	t.Cleanup(func() { nc.Close() })
 	return &Conn{t: t, nc: nc, r: bufio.NewReader(nc)}
 }
+
+// Pipes wraps the two pipes of a server on stdin/stdout (inetd mode): r
+// reads what the server writes, w writes what it reads. Both are closed
+// when the test ends.
+func Pipes(t testing.TB, r, w *os.File) *Conn {
+	return New(t, &pipeConn{r: r, w: w})
+}
+
+// pipeConn is a net.Conn made of two pipes; its deadlines are the pipes'
+// (where the OS cannot set one, the read is not bounded).
+type pipeConn struct {
+	r, w *os.File
+}
+
+// pipeAddr is the address of either end of a pipeConn.
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+func (p *pipeConn) Read(b []byte) (int, error)  { return p.r.Read(b) }
+func (p *pipeConn) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p *pipeConn) Close() error {
+	err := p.w.Close()
+	if e := p.r.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+func (p *pipeConn) LocalAddr() net.Addr  { return pipeAddr{} }
+func (p *pipeConn) RemoteAddr() net.Addr { return pipeAddr{} }
+func (p *pipeConn) SetDeadline(t time.Time) error {
+	p.r.SetReadDeadline(t)
+	p.w.SetWriteDeadline(t)
+	return nil
+}
+func (p *pipeConn) SetReadDeadline(t time.Time) error  { return p.r.SetReadDeadline(t) }
+func (p *pipeConn) SetWriteDeadline(t time.Time) error { return p.w.SetWriteDeadline(t) }
 
 // NetConn is the underlying connection (its addresses, Close, raw writes).
 func (c *Conn) NetConn() net.Conn { return c.nc }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -180,4 +181,37 @@ func TestFailures(t *testing.T) {
 	if !strings.Contains(msg, `want "* NO something else"`) {
 		t.Errorf("Expect mismatch: %q", msg)
 	}
+}
+
+// Pipes: a "server" goroutine on two os.Pipe pairs, as an inetd-mode
+// imapd sees its stdin and stdout.
+func TestPipes(t *testing.T) {
+	toServer, fromClient, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	toClient, fromServer, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer fromServer.Close()
+		defer toServer.Close()
+		fromServer.WriteString("* OK pipes\r\n")
+		r := bufio.NewReader(toServer)
+		line, _ := r.ReadString('\n')
+		tag, _, _ := strings.Cut(line, " ")
+		fromServer.WriteString("* BYE bye\r\n" + tag + " OK LOGOUT completed\r\n")
+	}()
+	c := Pipes(t, toClient, fromClient)
+	c.Expect("* OK pipes")
+	r := c.OK("LOGOUT")
+	r.Exactly(t, "* BYE bye")
+	c.ExpectEOF()
+	if a := c.NetConn().RemoteAddr(); a.Network() != "pipe" {
+		t.Errorf("remote address %v", a)
+	}
+	<-done
 }
