@@ -234,16 +234,8 @@ func servePipe(t *testing.T, srv *Server) (*client, <-chan error) {
 	go func() {
 		served <- srv.ServeConn(newPipeConn(toServer, fromServer, nil, nil))
 	}()
-	return imaptest.New(t, &fileConn{pipeConn: newPipeConn(toClient, fromClient, nil, nil), r: toClient}), served
+	return imaptest.Pipes(t, toClient, fromClient), served
 }
-
-// fileConn gives the test client read deadlines on its pipe.
-type fileConn struct {
-	*pipeConn
-	r *os.File
-}
-
-func (f *fileConn) SetReadDeadline(t time.Time) error { return f.r.SetReadDeadline(t) }
 
 func waitServed(t *testing.T, served <-chan error) error {
 	t.Helper()

@@ -76,7 +76,7 @@ func TestStdioPipe(t *testing.T) {
 	}
 	toServer.Close()
 	fromServer.Close()
-	c := imaptest.New(t, &fileConn{pipeConn: newPipeConn(toClient, fromClient, nil, nil), r: toClient})
+	c := imaptest.Pipes(t, toClient, fromClient)
 	shortSession(t, c, "pipe/stdin")
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("helper: %v", err)
