@@ -272,14 +272,13 @@ type client struct {
 // without the tag, Status).
 type result struct{ *imaptest.Result }
 
-func (c *client) send(line string)                 { c.t.Helper(); c.Send(line) }
-func (c *client) sendRaw(b string)                 { c.t.Helper(); c.SendRaw(b) }
-func (c *client) readResponse() string             { c.t.Helper(); return c.Response() }
-func (c *client) tryReadResponse() (string, error) { return c.TryResponse() }
-func (c *client) tag() string                      { return c.NextTag() }
-func (c *client) collect(tag string) *result       { c.t.Helper(); return &result{c.Collect(tag)} }
-func (c *client) waitFor(line string) []string     { c.t.Helper(); return c.WaitFor(line) }
-func (c *client) readEOF() []string                { c.t.Helper(); return c.ReadToEOF() }
+func (c *client) send(line string)             { c.t.Helper(); c.Send(line) }
+func (c *client) sendRaw(b string)             { c.t.Helper(); c.SendRaw(b) }
+func (c *client) readResponse() string         { c.t.Helper(); return c.Response() }
+func (c *client) tag() string                  { return c.NextTag() }
+func (c *client) collect(tag string) *result   { c.t.Helper(); return &result{c.Collect(tag)} }
+func (c *client) waitFor(line string) []string { c.t.Helper(); return c.WaitFor(line) }
+func (c *client) readEOF() []string            { c.t.Helper(); return c.ReadToEOF() }
 func (c *client) cmd(format string, args ...any) *result {
 	c.t.Helper()
 	return &result{c.Command(format, args...)}
@@ -295,10 +294,6 @@ func (c *client) no(format string, args ...any) *result {
 func (c *client) bad(format string, args ...any) *result {
 	c.t.Helper()
 	return &result{c.BAD(format, args...)}
-}
-func (c *client) expect(status, format string, args ...any) *result {
-	c.t.Helper()
-	return &result{c.Want(status, format, args...)}
 }
 
 // refused sends a command that must fail (NO or BAD, as go-imap answers
