@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"imapd/platform"
 )
 
 // Kind is what a mailbox name refers to.
@@ -539,7 +541,7 @@ func CheckFile(path string) error {
 	if fi.IsDir() {
 		return newError(imap.ResponseCodeCannot, nil, "Mailbox %s holds folders, not messages", path)
 	}
-	if n, ok := links(fi); ok && n > 1 {
+	if n, ok := platform.Links(fi); ok && n > 1 {
 		return newError(imap.ResponseCodeNoPerm, nil, "Mailbox %s has %d hard links (refused)", path, n)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,8 +27,17 @@ func SubscriptionFile() string { return unix.SubscriptionFile }
 func DefaultConfigPath() string { return unix.DefaultConfigPath }
 
 func fileID(fi os.FileInfo) (string, bool) { return unix.FileID(fi) }
-func links(fi os.FileInfo) (uint64, bool)  { return unix.Links(fi) }
 func alreadyUser(uid int) bool             { return os.Getuid() == uid && os.Geteuid() == uid }
+
+// StdinSocketAddrs: on unix a socket on stdin is found by net.FileConn
+// (server.StdioConn); this finds nothing.
+func StdinSocketAddrs() (local, remote net.Addr) { return nil, nil }
+
+// Links is the number of hard links of a file (ok false when unknown).
+func Links(fi os.FileInfo) (uint64, bool) { return unix.Links(fi) }
+
+// Atime is the file's last access time (ok false when unknown).
+func Atime(fi os.FileInfo) (time.Time, bool) { return unix.Atime(fi) }
 
 // Privileged reports whether the process runs as root (and so can become
 // a user).

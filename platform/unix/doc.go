@@ -2,7 +2,7 @@
 // platform:
 //
 //   - default paths and the .mailboxlist subscription file name;
-//   - file identity by device and inode (FileID, Links);
+//   - file identity by device and inode (FileID, Links), access times (Atime);
 //   - UW's session lock /tmp/.<dev hex>.<ino hex> and its "kiss of death"
 //     (TryLock, SessionLock, Held, SignalLetGo, NotifyLetGo), byte
 //     compatible with UW imapd so both respect each other on one spool;
