@@ -1,0 +1,172 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+// Hostile input against the guard, over real sockets (review of the guard):
+// every case ends with "zz NOOP", which must get exactly its OK, and no
+// line the client hid inside another command ("x1 ...") may ever run.
+
+// settled sends "zz NOOP" and checks the answers since the last check:
+// no SERVERBUG, no BYE, nothing tagged x*, and zz's OK last.
+func settled(t *testing.T, c *client, what string, resps []string) {
+	t.Helper()
+	c.send("zz NOOP")
+	resps = append(resps, c.until("zz ")...)
+	for _, r := range resps {
+		if strings.HasPrefix(r, "x") || strings.Contains(r, "SERVERBUG") || strings.HasPrefix(r, "* BYE") {
+			t.Errorf("%s: %q", what, resps)
+			return
+		}
+	}
+	if last := resps[len(resps)-1]; last != "zz OK NOOP completed\r\n" {
+		t.Errorf("%s: %q", what, resps)
+	}
+}
+
+// A bare CR inside a line: go-imap's DiscardLine stops at it, so the rest
+// of the line ran as a second command the guard never judged.
+func TestAttackBareCR(t *testing.T) {
+	_, addr := guardEnv(t)
+	for _, in := range []string{
+		"a1 NOOP x\rx1 CREATE injected\r\n",
+		"a1 NOOP x\rx1 CREATE &,,,-\r\n",
+		"a1 NOOP x\r\r\n",
+		"a1 LOGIN a b\rx1 SELECT INBOX\r\n",
+	} {
+		c := loggedIn(t, addr)
+		c.raw(in, 0)
+		settled(t, c, fmt.Sprintf("%q", in), c.until("a1 "))
+	}
+	c := dial(t, addr)
+	c.expect(greeting)
+	c.raw("a1 NOOP x\rx1 LOGIN alice pw\r\n", 0)
+	settled(t, c, "before login", c.until("a1 "))
+}
+
+// Spacing go-imap does not accept in the tag or command name: it dropped
+// the connection without answering the command.
+func TestAttackCommandSpacing(t *testing.T) {
+	_, addr := guardEnv(t)
+	for _, in := range []string{"a1  NOOP", " a1 NOOP", "a]1 NOOP", "a1 UID  FETCH 1 FLAGS", "a1 UID FETCH  1 FLAGS"} {
+		c := loggedIn(t, addr)
+		c.raw(in+"\r\n", 0)
+		resps := c.until("")
+		if !strings.Contains(resps[0], " BAD ") {
+			t.Errorf("%q: %q", in, resps)
+		}
+		settled(t, c, fmt.Sprintf("%q", in), nil)
+	}
+}
+
+// Literal markers go-imap reads as literals but the guard did not: a
+// trailing space ("{n} ", go-imap issue 540), more than 18 digits, leading
+// zeros. The literal's bytes then ran as commands after go-imap refused it.
+func TestAttackLiteralMarkers(t *testing.T) {
+	_, addr := guardEnv(t)
+	msg := strings.Repeat("x1 CREATE injected\r\n", 100) // > smallAppendLimit
+	for _, tc := range []struct{ in, invited string }{
+		{fmt.Sprintf("a1 APPEND INBOX {%d+} \r\n%s\r\n", len(msg), msg), ""},
+		{"a1 APPEND INBOX {1000000000000000000}\r\n", ""},
+		{"a1 APPEND INBOX {99999999999999999999}\r\n", ""},
+		{"a1 SELECT {0000000000000000000005+}\r\nINBOX\r\n", ""},
+		{"a1 SELECT {5} \r\n", "INBOX\r\n"},
+		{"a1 SEARCH HEADER {1} \r\n", "x 0\r\n"},
+	} {
+		c := loggedIn(t, addr)
+		c.raw(tc.in, 0)
+		if tc.invited != "" {
+			c.expect("+ Ready for literal data\r\n")
+			c.raw(tc.invited, 0)
+		}
+		settled(t, c, fmt.Sprintf("%.60q", tc.in), c.until("a1 "))
+	}
+
+	// A refused non-synchronizing literal too big to skip in practice: the
+	// guard skips it, so nothing after it may run while it lasts.
+	c := loggedIn(t, addr)
+	c.raw("a1 APPEND INBOX {99999999999999999999+}\r\nx1 CREATE injected\r\nx2 NOOP\r\n", 0)
+	c.c.(*net.TCPConn).CloseWrite()
+	rest, _ := io.ReadAll(c.r)
+	if strings.Contains(string(rest), "\nx") || strings.Contains(string(rest), "SERVERBUG") {
+		t.Errorf("huge non-synchronizing literal: %q", rest)
+	}
+}
+
+// An empty literal ({0}, {0+}) in a command other than APPEND: the guard
+// took the empty piece for the end of the command and read the client's
+// next line into it (a hang: the client waits for the answer).
+func TestAttackEmptyLiteral(t *testing.T) {
+	_, addr := guardEnv(t)
+	c := dial(t, addr)
+	c.expect(greeting)
+	c.raw("a1 LOGIN alice {0}\r\n", 0)
+	c.expect("+ Ready for literal data\r\n")
+	c.raw("\r\n", 0)
+	settled(t, c, "LOGIN alice {0}", c.until("a1 "))
+	c.raw("a2 LOGIN {0+}\r\n pw\r\n", 0)
+	settled(t, c, "LOGIN {0+} pw", c.until("a2 "))
+	c.raw("a3 LOGIN {5+}\r\nalice {2+}\r\npw\r\n", 0)
+	resps := c.until("a3 ")
+	if !strings.HasPrefix(resps[len(resps)-1], "a3 OK ") {
+		t.Errorf("LOGIN after empty literals: %q", resps)
+	}
+	c.raw("a4 SEARCH SUBJECT {0}\r\n", 0)
+	c.expect("+ Ready for literal data\r\n")
+	c.raw("\r\n", 0)
+	settled(t, c, "SEARCH SUBJECT {0}", c.until("a4 "))
+}
+
+// Continuation lines (IDLE's DONE, AUTHENTICATE's responses) longer than
+// go-imap's 4 KiB read buffer: go-imap answered after the first 4 KiB and
+// the rest ran as a command (and AUTHENTICATE said SERVERBUG).
+func TestAttackLongContinuation(t *testing.T) {
+	_, addr := guardEnv(t)
+	c := loggedIn(t, addr)
+	c.raw("a1 IDLE\r\n", 0)
+	c.expect("+ idling\r\n")
+	c.raw(strings.Repeat("D", 4096)+"x1 CREATE injected\r\n", 0)
+	settled(t, c, "IDLE", c.until("a1 "))
+
+	c = dial(t, addr)
+	c.expect(greeting)
+	c.raw("a1 AUTHENTICATE PLAIN\r\n", 0)
+	c.expect("+ =\r\n")
+	c.raw(strings.Repeat("A", 4096)+"x1 LOGIN alice pw\r\n", 0)
+	settled(t, c, "AUTHENTICATE", c.until("a1 "))
+}
+
+// SEARCH arguments go-imap turns into SERVERBUG: an unknown key, a bad
+// date, a sequence set past the tokens the guard keeps.
+func TestAttackSearchServerBug(t *testing.T) {
+	_, addr := guardEnv(t)
+	c := loggedIn(t, addr)
+	for _, in := range []string{
+		"SEARCH FOO",
+		"SEARCH YOUNGER 5",
+		"SEARCH SINCE foo",
+		"SEARCH NOT (SENTON 31-Feb-2020)",
+		"SEARCH ALL CHARSET UTF-8",
+		"SEARCH RETURN () ALL RETURN",
+		"SEARCH " + strings.Repeat("ALL ", 300) + "0",
+	} {
+		resps := c.command("a1", in)
+		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 BAD ") {
+			t.Errorf("%.40q: %q", in, resps)
+		}
+	}
+	for _, in := range []string{
+		"SEARCH RETURN (ALL) CHARSET UTF-8 OR SINCE 1-Jan-2020 (NOT SEEN) UID 1:*",
+		"UID SEARCH CHARSET US-ASCII HEADER SINCE 1-Jan-2020",
+	} {
+		resps := c.command("a2", in)
+		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a2 OK ") {
+			t.Errorf("%.60q: %q", in, resps)
+		}
+	}
+}
