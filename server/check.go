@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -125,6 +126,20 @@ func (g *guard) final(c *command) verdict {
 			// Nothing can match a name that is not modified UTF-7 (every
 			// name we list is): answer as go-imap would for no match.
 			return verdict{reply: "OK " + c.name + " completed"}
+		}
+	case "AUTHENTICATE":
+		// go-imap decodes the initial response (all the rest of the line)
+		// as base64 and answers an error with SERVERBUG.
+		if len(c.toks) > 1 {
+			t := c.toks[1]
+			ok := c.ntoks-c.head == 2 && t.kind == tokAtom
+			if ok && t.val != "=" {
+				_, err := base64.StdEncoding.DecodeString(t.val)
+				ok = err == nil
+			}
+			if !ok {
+				return verdict{reply: "BAD [CLIENTBUG] Malformed SASL initial response"}
+			}
 		}
 	case "SEARCH", "UID SEARCH":
 		if c.ntoks-c.head > len(c.toks) {

@@ -170,3 +170,22 @@ func TestAttackSearchServerBug(t *testing.T) {
 		}
 	}
 }
+
+// AUTHENTICATE's initial response: go-imap said SERVERBUG when it was not
+// base64.
+func TestAttackAuthenticateInitialResponse(t *testing.T) {
+	_, addr := guardEnv(t)
+	c := dial(t, addr)
+	c.expect(greeting)
+	for _, in := range []string{"PLAIN !!!!", "PLAIN AGFsaWNl AHB3", `PLAIN "AGFsaWNlAHB3"`, "PLAIN {12+}\r\nAGFsaWNlAHB3"} {
+		resps := c.command("a1", "AUTHENTICATE "+in)
+		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 BAD ") {
+			t.Errorf("%q: %q", in, resps)
+		}
+	}
+	settled(t, c, "AUTHENTICATE", nil)
+	resps := c.command("a2", "AUTHENTICATE PLAIN AGFsaWNlAHB3")
+	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a2 OK ") {
+		t.Errorf("AUTHENTICATE with an initial response: %q", resps)
+	}
+}
