@@ -285,8 +285,11 @@ func (m *Mailbox) sync() (int, error) {
 		l.order = append(l.order, base)
 		changed = true
 	}
-	if changed && !m.ro {
-		if err := l.write(m.dir); err != nil {
+	if changed {
+		// Read-only too: the UIDs this view shows (EXAMINE, STATUS) must
+		// be the ones the next read-write open finds, not numbered anew.
+		// Only a list that cannot be written (no permission) is left.
+		if err := l.write(m.dir); err != nil && !m.ro {
 			return 0, err
 		}
 	}
