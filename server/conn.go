@@ -73,7 +73,7 @@ func newConn(raw net.Conn, opts *Options) *conn {
 	c.initTLS(raw, opts.TLS)
 	c.guard = &guard{
 		read:        c.readTimed,
-		reply:       c.out.reply,
+		reply:       c.reply,
 		authed:      c.isAuthed,
 		answered:    c.out.answered,
 		appendLimit: func() int64 { return DefaultAppendLimit },
@@ -169,6 +169,21 @@ func (c *conn) readTimed(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// reply writes a line of the guard's own (a refusal, an invitation). Its
+// write is bounded like a read: go-imap clears its write deadline after
+// each response, and a client that never reads what the guard answers
+// would otherwise hold the connection for ever. On an error the
+// connection is closed (the guard's next read fails).
+func (c *conn) reply(line string) {
+	c.raw.SetWriteDeadline(time.Now().Add(c.limit()))
+	err := c.out.reply(line)
+	c.raw.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.logger().Infof("client %s does not read: %v", c.RemoteAddr(), err)
+		c.Close()
+	}
 }
 
 // Write passes go-imap's output through the rewriter.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Hostile input against the guard, over real sockets (review of the guard):
@@ -188,4 +189,32 @@ func TestAttackAuthenticateInitialResponse(t *testing.T) {
 	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a2 OK ") {
 		t.Errorf("AUTHENTICATE with an initial response: %q", resps)
 	}
+}
+
+// A client that sends commands the guard answers itself (refusals) and never
+// reads the answers: once the socket's buffers are full the guard's write
+// blocked for ever (go-imap clears its write deadline after each response,
+// and the read timeouts do not apply to a write), holding the connection
+// before login. The guard's own writes are bounded like reads now.
+func TestAttackUnreadReplies(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options()
+	opts.PreAuthTimeout = 200 * time.Millisecond
+	_, addr, _ := serveTCP(t, opts)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4096)
+	flood := strings.Repeat("a1 LOGIN {5000}\r\n", 1<<12)
+	go func() {
+		for {
+			conn.SetWriteDeadline(time.Now().Add(clientLimit))
+			if _, err := io.WriteString(conn, flood); err != nil {
+				return
+			}
+		}
+	}()
+	e.waitClosed(t) // the session ends: the server gave up on this client
 }
