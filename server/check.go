@@ -81,6 +81,12 @@ func (g *guard) early(c *command) (verdict, bool) {
 	case state == notAuthenticated && authed:
 		return verdict{reply: "BAD [CLIENTBUG] Already logged in"}, true
 	}
+	if c.bad != "" {
+		// Known from the pieces read so far: refused before any literal
+		// is invited or any of it reaches go-imap (APPEND's message is
+		// handed over before final runs).
+		return verdict{reply: "BAD [CLIENTBUG] " + c.bad}, true
+	}
 	switch {
 	case c.text > maxLine:
 		return verdict{reply: "BAD Command line too long"}, true
@@ -103,9 +109,6 @@ func (g *guard) unknown(text string) verdict {
 func (g *guard) final(c *command) verdict {
 	if v, refused := g.early(c); refused {
 		return v
-	}
-	if c.bad != "" {
-		return verdict{reply: "BAD [CLIENTBUG] " + c.bad}
 	}
 	if c.depth != 0 {
 		return verdict{reply: "BAD [CLIENTBUG] Unbalanced parentheses"}

@@ -218,3 +218,23 @@ func TestAttackUnreadReplies(t *testing.T) {
 	}()
 	e.waitClosed(t) // the session ends: the server gave up on this client
 }
+
+// A lexical error in the arguments before APPEND's message (here the
+// spacing go-imap drops the connection for) was only judged after the
+// whole command, but APPEND's message is handed over before that.
+func TestAttackAppendHeaderLexicalError(t *testing.T) {
+	_, addr := guardEnv(t)
+	for _, in := range []string{
+		"a1  APPEND INBOX {5+}\r\nhello\r\n",
+		"a1  APPEND {1+}\r\nx {5+}\r\nhello\r\n",
+		"a1 APPEND INBOX\rx1 {5+}\r\nhello\r\n",
+	} {
+		c := loggedIn(t, addr)
+		c.raw(in, 0)
+		resps := c.until("a1 ")
+		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 BAD ") {
+			t.Errorf("%q: %q", in, resps)
+		}
+		settled(t, c, fmt.Sprintf("%q", in), resps)
+	}
+}
