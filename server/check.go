@@ -130,6 +130,14 @@ func (g *guard) final(c *command) verdict {
 			// name we list is): answer as go-imap would for no match.
 			return verdict{reply: "OK " + c.name + " completed"}
 		}
+	case "APPEND":
+		// Not handed over with its message (appendMessage): the message
+		// literal is missing. go-imap would answer a bad date before that
+		// with SERVERBUG.
+		if text := appendHeader(c); text != "" {
+			return verdict{reply: text}
+		}
+		return verdict{reply: "BAD [CLIENTBUG] Missing message literal"}
 	case "AUTHENTICATE":
 		// go-imap decodes the initial response (all the rest of the line)
 		// as base64 and answers an error with SERVERBUG.

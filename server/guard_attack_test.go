@@ -238,3 +238,17 @@ func TestAttackAppendHeaderLexicalError(t *testing.T) {
 		settled(t, c, fmt.Sprintf("%q", in), resps)
 	}
 }
+
+// APPEND without a message literal reached go-imap unchecked: a bad date
+// then said SERVERBUG.
+func TestAttackAppendWithoutMessage(t *testing.T) {
+	_, addr := guardEnv(t)
+	c := loggedIn(t, addr)
+	for _, in := range []string{`APPEND INBOX "v"`, "APPEND {5+}\r\nINBOX \"k\"", "APPEND INBOX", "APPEND INBOX (\\Seen)"} {
+		resps := c.command("a1", in)
+		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 BAD ") {
+			t.Errorf("%q: %q", in, resps)
+		}
+	}
+	settled(t, c, "APPEND", nil)
+}
