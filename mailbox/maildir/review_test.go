@@ -1,6 +1,10 @@
 package maildir
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -36,4 +40,54 @@ func TestReviewReadOnlyUIDsKept(t *testing.T) {
 	if got := uidOf(t, rw, "2000.B.host"); got != seen {
 		t.Errorf("2000.B.host was UID %d read-only, is UID %d read-write (UID %d is now 1000.A.host)", seen, got, uidOf(t, rw, "1000.A.host"))
 	}
+}
+
+// Other sessions (Checkpoint) and mail readers rename files in cur/ to
+// change flags without the uid list lock. A directory read concurrent with
+// a rename may see neither name: the sync took the message as removed,
+// dropped it from the list, and the next sync numbered it again (its UID
+// changed; UIDNEXT grew with no delivery).
+func TestReviewRenameDuringScanKeepsUID(t *testing.T) {
+	dir := newDir(t)
+	base := func(i int) string { return fmt.Sprintf("17000%05d.M1P1Q%d.host-with-a-rather-long-name.example", i, i) }
+	for i := range 2000 {
+		if err := os.WriteFile(filepath.Join(dir, "cur", base(i)+infoSep+"2,"), []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := m.UIDNext()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for k := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := filepath.Join(dir, "cur", base(k*100)+infoSep+"2,")
+			b := filepath.Join(dir, "cur", base(k*100)+infoSep+"2,S")
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				os.Rename(a, b)
+				a, b = b, a
+			}
+		}()
+	}
+	for i := 0; i < 40 && !t.Failed(); i++ {
+		o, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.UIDNext() != next {
+			t.Errorf("open %d: UIDNEXT %d, was %d: a renamed message was numbered again", i, o.UIDNext(), next)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
