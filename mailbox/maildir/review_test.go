@@ -91,3 +91,24 @@ func TestReviewRenameDuringScanKeepsUID(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A file whose name holds a space (or another blank) was numbered and
+// written to the uid list, whose lines are split on blanks: every later
+// open failed with "bad line" - the whole maildir unusable for one odd
+// file name (a user's copy, a deliverer with a blank in its host name).
+func TestReviewBlankInFileName(t *testing.T) {
+	dir := newDir(t)
+	deliver(t, dir, "1700000000.M1P1.my host", "Subject: odd\n\nx\n")
+	deliver(t, dir, "1700000001.M1P1.tab\there", "Subject: odd\n\nx\n")
+	deliver(t, dir, "1700000002.M1P1.cr\rhere", "Subject: odd\n\nx\n")
+	deliver(t, dir, "1700000003.M1P1.host", "Subject: fine\n\nx\n")
+	for i := range 2 {
+		m, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if m.Len() == 0 {
+			t.Errorf("open %d: the ordinary message is missing", i)
+		}
+	}
+}
