@@ -252,3 +252,24 @@ func TestAttackAppendWithoutMessage(t *testing.T) {
 	}
 	settled(t, c, "APPEND", nil)
 }
+
+// Odd bytes that already worked: kept as a regression guard.
+func TestAttackOddBytes(t *testing.T) {
+	_, addr := guardEnv(t)
+	for _, in := range []string{
+		"a1 NOOP\n",
+		"a1 NOOP\x00\r\n",
+		"a1 LOGIN \"a\x00b\" c\r\n",
+		"a1 SELECT {-5+}\r\n",
+		"a1 SELECT ~{5+}\r\nINBOX\r\n",
+		"a1 SELECT {0+}\r\n\r\n",
+		"a1 LOGIN {5+}\r\nal\r\nc {1+}\r\n\n\r\n",
+		"a1 SELECT \"INBOX\r\n",
+		"a1 FETCH 1 (FLAGS)\r\na2 NOOP\r\na3 SEARCH ALL\r\n",
+		"a1 ID (\"name\" {5+}\r\nx\r\ny\r \"version\" NIL)\r\n",
+	} {
+		c := loggedIn(t, addr)
+		c.raw(in, 0)
+		settled(t, c, fmt.Sprintf("%q", in), nil)
+	}
+}
