@@ -273,3 +273,55 @@ func TestAttackOddBytes(t *testing.T) {
 		settled(t, c, fmt.Sprintf("%q", in), nil)
 	}
 }
+
+// FuzzGuardSettles: after any input without literals or commands that
+// change the conversation (IDLE, AUTHENTICATE, LOGOUT, STARTTLS), a "zz
+// NOOP" gets exactly its OK: no desync, no dropped connection, no SERVERBUG.
+func FuzzGuardSettles(f *testing.F) {
+	for _, seed := range []string{
+		"a1 NOOP x\rx1 CREATE injected\r\n",
+		"a1  NOOP\r\n",
+		"a]1 NOOP\r\n",
+		"a1 SEARCH FOO\r\n",
+		"a1 APPEND INBOX \"v\"\r\n",
+		"a1 FETCH 1:* (FLAGS)\r\na2 STORE 1 +FLAGS (\\Seen)\r\n",
+		"a1 LIST \"\" \"&,,,-\"\r\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, input string) {
+		up := strings.ToUpper(input)
+		for _, s := range []string{"{", "IDLE", "AUTHENTICATE", "LOGOUT", "STARTTLS", "ZZ"} {
+			if strings.Contains(up, s) {
+				t.Skip()
+			}
+		}
+		e := newEnv(t)
+		done := make(chan struct{})
+		t.Cleanup(func() { close(done) })
+		go func() {
+			for {
+				select {
+				case <-e.conns:
+				case <-e.closed:
+				case <-done:
+					return
+				}
+			}
+		}()
+		cli, server := net.Pipe()
+		go NewServer(e.options()).ServeConn(server)
+		c := newClient(t, cli)
+		c.expect(greeting)
+		go io.WriteString(cli, "l1 LOGIN alice pw\r\n"+input+"\r\nzz NOOP\r\n")
+		resps := c.until("zz ")
+		for _, r := range resps {
+			if strings.Contains(r, "SERVERBUG") || strings.HasPrefix(r, "* BYE") {
+				t.Fatalf("%q: %q", input, resps)
+			}
+		}
+		if last := resps[len(resps)-1]; last != "zz OK NOOP completed\r\n" {
+			t.Fatalf("%q: %q", input, resps)
+		}
+	})
+}
