@@ -403,7 +403,19 @@ func (t *Tree) Delete(name string) error {
 	}
 	if t.maildir && p.kind == MessageFolder {
 		// A maildir's messages are files in it: deleting the folder
-		// deletes them, as deleting a folder file does.
+		// deletes them, as deleting a folder file does. A maildir made by
+		// another tool may hold child maildirs (Dovecot LAYOUT=fs, mbsync
+		// Verbatim), which are not listed here: never remove those.
+		entries, err := readDir(r, p.rel)
+		if err != nil {
+			return sysError("Can't delete "+n.full, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !maildirOwn(e.Name()) {
+				return newError(imap.ResponseCodeHasChildren, nil,
+					"Can't delete %s: its directory holds another folder (%s)", n.full, e.Name())
+			}
+		}
 		if err := r.RemoveAll(filepath.FromSlash(p.rel)); err != nil {
 			return sysError("Can't delete "+n.full, err)
 		}
