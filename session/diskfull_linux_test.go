@@ -207,6 +207,7 @@ func TestDiskAlmostFull(t *testing.T) {
 			c.logout()
 			e.waitClosed(1)
 			text := e.read(inbox)
+			t.Logf("INBOX changed: %v", text != before[inbox])
 			if text != before[inbox] {
 				// Written: then whole, with every keyword on every message.
 				if n := len(splitMbox(text)); n != len(splitMbox(before[inbox])) {
