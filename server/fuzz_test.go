@@ -70,6 +70,7 @@ var knownGuardFailures = map[string]string{
 	"issue8-append-baddate-nonsync": "#1: APPEND refused for a bad date answers SERVERBUG and runs its {N+} literal as commands",
 	"issue8-append-toobig-nonsync":  "#1: APPEND over APPENDLIMIT runs its {N+} literal as commands",
 	"issue8-search-not-selected":    "#3: SEARCH NOT NOT ... costs tens of MB (recursive parse)",
+	"issue8-search-not-prelogin":    "#3: SEARCH NOT NOT ... before login costs tens of MB",
 	"issue8-search-or-prelogin":     "#3: SEARCH OR ALL ... before login costs tens of MB",
 	"issue8-search-parens-deep":     "#6: over-deep SEARCH parentheses answer SERVERBUG",
 }
