@@ -84,8 +84,8 @@ func TestSoak(t *testing.T) {
 		}
 		p = s.runTrial()
 	}
-	t.Logf("soak: %d trials passed (%d kills during APPEND, %d journals left by a kill, %d damaged, %d planted, %d stale dot-locks removed)",
-		trials, s.stats.appendKills, s.stats.journals, s.stats.damaged, s.stats.planted, s.stats.staleLocks)
+	t.Logf("soak: %d trials passed (%d kills during a big APPEND, %d with a journal on disk, %d journals left by a kill, %d damaged, %d planted, %d stale dot-locks removed)",
+		trials, s.stats.appendKills, s.stats.journalKills, s.stats.journals, s.stats.damaged, s.stats.planted, s.stats.staleLocks)
 }
 
 // The folders: INBOX, two plain folders, and one that RENAME moves between
@@ -115,7 +115,7 @@ type soak struct {
 	validity map[string]uint32
 	// delivered: Message-IDs the appender delivered so far.
 	delivered []string
-	stats     struct{ appendKills, journals, damaged, planted, staleLocks int }
+	stats     struct{ appendKills, journalKills, journals, damaged, planted, staleLocks int }
 }
 
 // pending is the command the kill interrupted: the outcomes it allows.
@@ -320,7 +320,11 @@ func (s *soak) work(c *imapclient.Client) *pending {
 			if p.what == "APPEND big" {
 				s.stats.appendKills++
 			}
-			time.Sleep(time.Duration(s.rng.IntN(3000)) * time.Microsecond) // a random moment, not a synchronisation
+			if s.rng.IntN(2) == 0 {
+				time.Sleep(time.Duration(s.rng.IntN(3000)) * time.Microsecond) // a random moment, not a synchronisation
+			} else {
+				s.awaitJournal(done) // inside a journaled rewrite, if the command makes one
+			}
 			s.killServer()
 			<-done
 			return p
@@ -333,6 +337,27 @@ func (s *soak) work(c *imapclient.Client) *pending {
 		s.ledger = p.outcomes[len(p.outcomes)-1] // done
 		if p.renamed != "" {
 			s.rName = p.renamed
+		}
+	}
+}
+
+// awaitJournal returns as soon as a crash journal exists in the spool
+// (the server is in the middle of a rewrite), or when the command ends.
+func (s *soak) awaitJournal(done chan error) {
+	drop := s.site.DropFile("alice")
+	pattern := []string{filepath.Join(filepath.Dir(drop), ".imapd-journal.*"), filepath.Join(drop+".mbx", ".imapd-journal.*")}
+	for {
+		for _, p := range pattern {
+			if m, _ := filepath.Glob(p); len(m) > 0 {
+				s.stats.journalKills++
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err // for the caller
+			return
+		case <-time.After(20 * time.Microsecond): // polling for the journal, not a synchronisation
 		}
 	}
 }
