@@ -201,6 +201,10 @@ func TestDiskAlmostFull(t *testing.T) {
 			t.Logf("STORE: %s", r.Tagged)
 			r = c.cmd("CHECK")
 			t.Logf("CHECK: %s", r.Tagged)
+			unsaved := e.read(inbox) == before[inbox]
+			if said := strings.Contains(strings.Join(r.Untagged, "\n"), "* NO Unable to save flags now"); unsaved != said {
+				t.Errorf("flags unsaved on a full disk: %v; the client was told: %v (%q)", unsaved, said, r.Untagged)
+			}
 			if !strings.HasPrefix(r.Tagged, "OK") && !strings.HasPrefix(r.Tagged, "NO [OVERQUOTA]") {
 				t.Errorf("CHECK on a full disk: %q", r.Tagged)
 			}
