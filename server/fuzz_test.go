@@ -14,7 +14,8 @@ package server_test
 // client side is closed.
 //
 // Checks, for every input: no [SERVERBUG] response, no panic (go-imap
-// recovers them and logs "panic"), the session ends once the client is
+// recovers them and logs "panic"), no connection closed by the server
+// without a BYE, the session ends once the client is
 // gone, the heap does not grow far beyond the input's size while the
 // session runs, and every mailbox file left in the spool still parses.
 //
@@ -81,18 +82,21 @@ var knownGuardFailures = map[string]string{
 // fuzzer looks for other failures. Remove an entry once the guard handles
 // it; the list should end up empty.
 var knownGuardClasses = []struct {
-	why string
-	re  *regexp.Regexp
+	drop bool // a dropped connection, else a SERVERBUG answer
+	why  string
+	re   *regexp.Regexp
 }{
-	{"go-imap answers a bad number set with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*imap: bad number set value`)},
-	{"go-imap answers a mailbox name in invalid modified UTF-7 with SERVERBUG (issue 8 #6)", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*utf7: invalid UTF-7`)},
-	{"go-imap answers a list pattern or name that is not UTF-8 with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*invalid UTF-8`)},
+	{false, "go-imap answers a bad number set with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*imap: bad number set value`)},
+	{false, "go-imap answers a mailbox name in invalid modified UTF-7 with SERVERBUG (issue 8 #6)", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*utf7: invalid UTF-7`)},
+	{true, "go-imap drops the connection, without BYE, on a line it cannot read a tag from (empty line, \"* NOOP\", \"a\")", regexp.MustCompile(`go-imap: failed to read command`)},
+	{false, "go-imap answers a list pattern or name that is not UTF-8 with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*invalid UTF-8`)},
 }
 
-// knownGuardClass names the known guard defect a failing run shows, or "".
-func knownGuardClass(log string) string {
+// knownGuardClass names the known guard defect of the kind (drop: a
+// dropped connection, else SERVERBUG) a failing run's log shows, or "".
+func knownGuardClass(log string, drop bool) string {
 	for _, k := range knownGuardClasses {
-		if k.re.MatchString(log) {
+		if k.drop == drop && k.re.MatchString(log) {
 			return k.why
 		}
 	}
@@ -147,10 +151,16 @@ func FuzzSession(f *testing.F) {
 		input += "ZZ LOGOUT\r\n"
 		r := site.run(t, []byte(input))
 		if m := serverBugRE.Find(r.out); m != nil {
-			if why := knownGuardClass(r.log); why != "" {
+			if why := knownGuardClass(r.log, false); why != "" {
 				t.Skipf("known failure for the guard rewrite: %s", why)
 			}
 			t.Errorf("SERVERBUG response: %q", m)
+		}
+		if r.dropped && !bytes.Contains(r.out, []byte("\n* BYE ")) {
+			if why := knownGuardClass(r.log, true); why != "" {
+				t.Skipf("known failure for the guard rewrite: %s", why)
+			}
+			t.Errorf("connection dropped without a BYE")
 		}
 		if strings.Contains(r.log, "go-imap: panic") {
 			t.Errorf("panic in the session")
@@ -290,6 +300,7 @@ type runResult struct {
 	out        []byte // everything the server sent
 	log        string
 	heapGrowth int64 // peak heap and stacks during the run minus before it
+	dropped    bool  // the server closed the connection
 }
 
 // run serves one connection on s with input as the client's bytes.
@@ -346,12 +357,13 @@ func (s *fuzzSite) run(t *testing.T, input []byte) runResult {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	writing := wrote
-	ended := false
+	ended, dropped := false, false
 	for !ended {
 		select {
 		case c := <-chunks:
 			out.Write(c.b)
 			if c.err != nil {
+				dropped = true
 				ended = true
 				break
 			}
@@ -386,7 +398,7 @@ func (s *fuzzSite) run(t *testing.T, input []byte) runResult {
 		t.Fatalf("session did not end within %s of the client leaving\noutput:\n%s", endLimit, clip(out.Bytes()))
 	}
 	<-wrote
-	return runResult{out: responseLines(out.Bytes()), log: logBuf.String(), heapGrowth: peak}
+	return runResult{out: responseLines(out.Bytes()), log: logBuf.String(), heapGrowth: peak, dropped: dropped}
 }
 
 // memSample reads, without stopping the world, the bytes of heap objects
