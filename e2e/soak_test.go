@@ -27,7 +27,7 @@ import (
 // IMAPD_SOAK_TRIALS is set). Each trial starts the real imapd (-listen),
 // lets a real client (go-imap's) APPEND, COPY, MOVE, STORE, EXPUNGE and
 // RENAME in alice's INBOX and folders while a separate process delivers
-// into the drop file under dot-lock + flock (testdata/appender.py), and
+// into the drop file under dot-lock + flock (testdata/soak_appender.py), and
 // kills the server with SIGKILL in the middle of a random command. Then,
 // after a session has opened every mailbox again (journal recovery), an
 // independent reader (testdata/mbox_ids.py) checks every message by
@@ -263,7 +263,8 @@ func (s *soak) dial() *imapclient.Client {
 // runTrial: with the server up, an appender running and random commands,
 // a kill in the middle of one; it returns that one.
 func (s *soak) runTrial() *pending {
-	appender := exec.Command("python3", filepath.Join("testdata", "appender.py"), s.site.DropFile("alice"), fmt.Sprint(1+s.rng.IntN(8)), "smtp@example.com", fmt.Sprintf("Trial %d", s.trial))
+	tag := fmt.Sprintf("trial%d", s.trial)
+	appender := exec.Command("python3", filepath.Join("testdata", "soak_appender.py"), s.site.DropFile("alice"), fmt.Sprint(1+s.rng.IntN(8)), tag)
 	appOut := &strings.Builder{}
 	appender.Stdout, appender.Stderr = appOut, appOut
 	if err := appender.Start(); err != nil {
@@ -278,7 +279,7 @@ func (s *soak) runTrial() *pending {
 
 	// The appender may wait for a dot-lock the killed server left (issue 8
 	// #7 until the lock names its holder): remove a lock that is not the
-	// appender's, as the fixed lock breaking will.
+	// appender's (the server is dead), as the fixed lock breaking will.
 	lock := s.site.DropFile("alice") + ".lock"
 	for {
 		select {
@@ -289,14 +290,14 @@ func (s *soak) runTrial() *pending {
 			}
 			n, _ := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(appOut.String()), "delivered "))
 			for k := 1; k <= n; k++ {
-				s.delivered = append(s.delivered, fmt.Sprintf("<%d.%d@appender>", appender.Process.Pid, k))
+				s.delivered = append(s.delivered, fmt.Sprintf("<%s.%d@appender>", tag, k))
 			}
 			s.checkJournals()
 			return p
 		case <-time.After(50 * time.Millisecond):
-			b1, err1 := os.ReadFile(lock)
-			b2, err2 := os.ReadFile(lock)
-			if err1 == nil && err2 == nil && string(b1) == string(b2) && strings.TrimSpace(string(b1)) != fmt.Sprint(appender.Process.Pid) {
+			// The appender's lock always holds its PID (it is linked
+			// into place whole).
+			if b, err := os.ReadFile(lock); err == nil && strings.TrimSpace(string(b)) != fmt.Sprint(appender.Process.Pid) {
 				os.Remove(lock)
 				s.stats.staleLocks++
 			}
