@@ -89,6 +89,7 @@ var knownGuardClasses = []struct {
 	{false, "go-imap answers a bad number set with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*imap: bad number set value`)},
 	{false, "go-imap answers a mailbox name in invalid modified UTF-7 with SERVERBUG (issue 8 #6)", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*utf7: invalid UTF-7`)},
 	{true, "go-imap drops the connection, without BYE, on a line it cannot read a tag from (empty line, \"* NOOP\", \"a\")", regexp.MustCompile(`go-imap: failed to read command`)},
+	{false, "go-imap answers AUTHENTICATE with bad base64 (before login) with SERVERBUG", regexp.MustCompile(`go-imap: handling AUTHENTICATE command: illegal base64`)},
 	{false, "go-imap answers a list pattern or name that is not UTF-8 with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*invalid UTF-8`)},
 }
 
