@@ -277,9 +277,11 @@ func (s *soak) runTrial() *pending {
 	p := s.work(c)
 	c.Close()
 
-	// The appender may wait for a dot-lock the killed server left (issue 8
-	// #7 until the lock names its holder): remove a lock that is not the
-	// appender's (the server is dead), as the fixed lock breaking will.
+	// The appender (a stand-in MTA, which like procmail only breaks a
+	// dot-lock after minutes) may wait for a dot-lock the killed server
+	// left: remove a lock that is not the appender's (the server is dead).
+	// imapd itself breaks such a lock at once (it names a dead PID on this
+	// host); the restarted server's sessions rely on that.
 	lock := s.site.DropFile("alice") + ".lock"
 	for {
 		select {

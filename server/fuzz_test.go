@@ -65,33 +65,21 @@ const (
 )
 
 // knownGuardFailures are seed files that fail today because of the input
-// guard (server/guard.go, being rewritten for issue 8): their names say
-// which defect. Remove an entry once the guard handles it.
-var knownGuardFailures = map[string]string{
-	"issue8-append-baddate-nonsync": "#1: APPEND refused for a bad date answers SERVERBUG and runs its {N+} literal as commands",
-	"issue8-append-toobig-nonsync":  "#1: APPEND over APPENDLIMIT runs its {N+} literal as commands",
-	"issue8-search-not-selected":    "#3: SEARCH NOT NOT ... costs tens of MB (recursive parse)",
-	"issue8-search-not-prelogin":    "#3: SEARCH NOT NOT ... before login costs tens of MB",
-	"issue8-search-or-prelogin":     "#3: SEARCH OR ALL ... before login costs tens of MB",
-	"issue8-search-parens-deep":     "#6: over-deep SEARCH parentheses answer SERVERBUG",
-}
+// guard (server/guard.go): their names say which defect. The guard handles
+// every issue 8 input now; keep the list empty.
+var knownGuardFailures = map[string]string{}
 
-// knownGuardClasses are go-imap errors, seen in the server log, that make a
-// SERVERBUG answer today and that the guard rewrite (issue 8) is to turn
-// into BAD: inputs failing only for one of them are skipped, so that the
-// fuzzer looks for other failures. Remove an entry once the guard handles
-// it; the list should end up empty.
+// knownGuardClasses are go-imap errors, seen in the server log, that would
+// make a SERVERBUG answer or drop a connection and that the guard does not
+// yet keep from go-imap: inputs failing only for one of them are skipped,
+// so that the fuzzer looks for other failures. Empty now: the guard answers
+// all the classes the fuzzer found (bad number sets, invalid modified
+// UTF-7, lines without a tag, bad base64, non-UTF-8 names).
 var knownGuardClasses = []struct {
 	drop bool // a dropped connection, else a SERVERBUG answer
 	why  string
 	re   *regexp.Regexp
-}{
-	{false, "go-imap answers a bad number set with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*imap: bad number set value`)},
-	{false, "go-imap answers a mailbox name in invalid modified UTF-7 with SERVERBUG (issue 8 #6)", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*utf7: invalid UTF-7`)},
-	{true, "go-imap drops the connection, without BYE, on a line it cannot read a tag from (empty line, \"* NOOP\", \"a\")", regexp.MustCompile(`go-imap: failed to read command`)},
-	{false, "go-imap answers AUTHENTICATE with bad base64 (before login) with SERVERBUG", regexp.MustCompile(`go-imap: handling AUTHENTICATE command: illegal base64`)},
-	{false, "go-imap answers a list pattern or name that is not UTF-8 with SERVERBUG", regexp.MustCompile(`go-imap: handling [A-Z ]+ command: (?:in [\w-]+: )*invalid UTF-8`)},
-}
+}{}
 
 // knownGuardClass names the known guard defect of the kind (drop: a
 // dropped connection, else SERVERBUG) a failing run's log shows, or "".
