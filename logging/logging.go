@@ -109,10 +109,6 @@ func New(w io.Writer, level Level) *Logger {
 	return &Logger{level: level, pid: os.Getpid(), w: w, now: time.Now}
 }
 
-// filePerm is the mode of a new log file. Group-readable: the log holds
-// login names and client addresses.
-const filePerm = 0o640
-
 // Open returns a Logger appending to <dir>/<name>.log, rotated to
 // <name>.log.old when a line would take it past maxSize bytes (0: never).
 // It always returns a usable Logger: if the file cannot be opened the Logger

@@ -40,7 +40,6 @@ type server struct {
 	closing  bool
 	sessions map[*session]struct{}
 	wg       sync.WaitGroup
-	stats    ShutdownStats
 }
 
 // session is one connection and its imapd.

@@ -60,6 +60,9 @@ func TestLocks(t *testing.T) {
 		flockUnlock(f)
 		ok, err = flockTry(f, false) // a shared holder lets readers in
 		must(t, err)
+		if !ok {
+			t.Fatal("could not take a shared flock")
+		}
 		if _, err := Stat(path, ro); err != nil {
 			t.Fatalf("shared flock: %v", err)
 		}
