@@ -27,7 +27,7 @@ func TestGuard(t *testing.T) {
 	long := strings.Repeat("x", maxLine+10)
 	for _, tc := range []struct {
 		name, in, passed string
-		replies         []string
+		replies          []string
 	}{
 		{"plain", "a1 NOOP\r\na2 LOGOUT\r\n", "a1 NOOP\r\na2 LOGOUT\r\n", nil},
 		{"append literal passes", "a1 APPEND INBOX {5000}\r\n" + strings.Repeat("m", 5000) + "\r\na2 NOOP\r\n",
