@@ -3,10 +3,10 @@
 # line) when a tracked file points outside the checkout:
 #   - a path to a directory beside the checkout (the notes directory that
 #     some build machines keep next to it),
-#   - an absolute path of a build machine: /work/..., /root/..., a home
-#     directory with something below it (/home/NAME/..., /Users/NAME/...);
-#     "/home/NAME" alone, as in a passwd line, is an example, not a path
-#     we use,
+#   - an absolute path of a build machine: anything under /work or /root,
+#     or below a home directory (a user's directory under /home or /Users,
+#     and something in it); a home directory alone, as in a passwd line,
+#     is an example, not a path we use,
 #   - a symbolic link whose target is absolute or climbs out of the checkout,
 #   - a go.mod replace directive pointing at a directory,
 #   - a citation of a research note that is not in the repository (the
@@ -21,11 +21,11 @@ cd "$(dirname "$0")/.."
 bad=0
 report() { echo "selfcheck: $*" >&2; bad=1; }
 
-# Tracked text files that exist in the working tree.
+# Tracked (and untracked, not ignored) files that exist in the working tree.
 files=()
 while IFS= read -r -d '' f; do
   [ -f "$f" ] && ! [ -L "$f" ] && files+=("$f")
-done < <(git ls-files -z)
+done < <(git ls-files -z --cached --others --exclude-standard)
 
 # The bracketed letters keep these patterns from matching this file.
 patterns=(
@@ -38,7 +38,7 @@ patterns=(
 )
 for p in "${patterns[@]}"; do
   if hits=$(grep -nIE -- "$p" "${files[@]}"); then
-    while IFS= read -r line; do report "path outside the repository: $line"; done <<<"$hits"
+    while IFS= read -r line; do report "reference outside the repository: $line"; done <<<"$hits"
   fi
 done
 
@@ -58,7 +58,7 @@ while IFS= read -r -d '' f; do
       ;;
     esac
   fi
-done < <(git ls-files -z)
+done < <(git ls-files -z --cached --others --exclude-standard)
 
 if grep -nE '^[[:space:]]*(replace[[:space:]].*)?=>[[:space:]]*(\.|/)' go.mod >/dev/null 2>&1; then
   report "go.mod: a replace directive points at a directory: $(grep -nE '=>[[:space:]]*(\.|/)' go.mod)"
@@ -68,4 +68,4 @@ if [ "$bad" != 0 ]; then
   echo "selfcheck: FAIL: the repository must not refer to files outside it (see docs/formats.md and docs/compatibility.md for the facts the code relies on)" >&2
   exit 1
 fi
-echo "selfcheck: ${#files[@]} tracked files, no path leaves the repository"
+echo "selfcheck: ${#files[@]} files, no reference leaves the repository"
