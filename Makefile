@@ -18,7 +18,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/tools/staticcheck
 # The packages whose tests drive the system: real users (useradd), set-uid
 # servers, inetd, systemd, IMAP clients installed by scripts/test-deps.sh.
-INTEGRATION_PKGS := ./e2e/... ./internal/deploycheck/...
+INTEGRATION_PKGS := imapd/e2e imapd/internal/deploycheck
 
 .PHONY: all build demo test test-inner check fmt vet cross staticcheck selfcheck \
 	test-deps unit integration race bench clean release-snapshot release-check docs \
@@ -78,7 +78,7 @@ test-deps:
 # Every package but the integration ones. Tests that need root or a tool
 # that is not installed skip themselves and say why (go test -v shows it).
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '^imapd/e2e$$' -e '^imapd/internal/deploycheck$$')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -x $(patsubst %,-e %,$(INTEGRATION_PKGS)))
 
 integration:
 	@if [ "$$(id -u)" != 0 ]; then \
