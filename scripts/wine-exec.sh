@@ -14,7 +14,7 @@
 # (/tmp). On first use in a prefix it is created and the ProcessPrng shim is
 # put in its system32: Go >= 1.22 programs need ProcessPrng from
 # bcryptprimitives.dll, which Wine 8 lacks; scripts/processprng.c provides
-# it and is compiled here with mingw (again whenever the C file is newer).
+# it and is compiled here with mingw (again whenever the C file changes).
 # Several go test binaries start at once: the preparation runs under a lock.
 set -euo pipefail
 
@@ -27,7 +27,11 @@ export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
 die() { echo "wine-exec.sh: $*" >&2; exit 127; }
 
 find_wine() {
-  if [ -n "${WINE:-}" ]; then echo "$WINE"; return; fi
+  if [ -n "${WINE:-}" ]; then
+    [ -x "$WINE" ] || die "WINE=$WINE is not an executable"
+    echo "$WINE"
+    return
+  fi
   local c
   for c in /usr/lib/wine/wine64 "$(command -v wine64 || true)" "$(command -v wine || true)"; do
     if [ -n "$c" ] && [ -x "$c" ]; then echo "$c"; return; fi
@@ -37,8 +41,12 @@ find_wine() {
 wine=$(find_wine)
 shim_src=$here/processprng.c
 shim_dll=$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll
+# The checksum of the C file the DLL was built from: a changed file means a
+# new build (a fresh clone's files are all new, so times would not do).
+shim_stamp=$WINEPREFIX/.imapd-processprng.sha256
+shim_sum=$(sha256sum <"$shim_src" | cut -d' ' -f1)
 
-ready() { [ -f "$shim_dll" ] && ! [ "$shim_src" -nt "$shim_dll" ]; }
+ready() { [ -f "$shim_dll" ] && [ "$(cat "$shim_stamp" 2>/dev/null)" = "$shim_sum" ]; }
 
 prepare() {
   command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 ||
@@ -57,6 +65,7 @@ prepare() {
   x86_64-w64-mingw32-gcc -shared -O2 -o "$out" "$shim_src" -lbcrypt ||
     { rm -f "$out"; die "building the ProcessPrng shim from $shim_src failed"; }
   mv -f "$out" "$shim_dll"
+  echo "$shim_sum" >"$shim_stamp"
   exec 9>&-
 }
 
