@@ -52,7 +52,8 @@
 // then looks "user" up in that domain's own file); the internal name
 // prefix+vdomain_separator+user for other virtual-domain users, so that the
 // "bob" of two domains is never the same account to the authenticator
-// (dmail.md §4 PROPOSAL; a vdomain with an empty prefix gives the bare user).
+// (our decision: docs/compatibility.md; a vdomain with an empty prefix gives
+// the bare user).
 //
 // FileName, the drop file's name: EncodeName(user) for the main domain;
 // for a virtual-domain user EncodeName(prefix) + vdomain_separator +
@@ -84,7 +85,8 @@
 //
 // # hash_spool
 //
-// DMail's hashing algorithm is not documented (dmail.md §2.3). The rule below
+// DMail's hashing algorithm is not documented (docs/formats.md §8,
+// docs/compatibility.md). The rule below
 // reproduces the manual's only example, /shared/spool/mail/g/test for user
 // "test" with hash_spool 1, and the 4.4.3y/4.4.3z change notes: new hashing
 // (imapd_enable_new_hashing true, the default) hashes the ASCII-lower-cased

@@ -109,7 +109,7 @@ func (u *Unix) Check(user, pass, clientIP string) (*Result, error) {
 		if err != nil {
 			return nil, unavailable("%v", err)
 		}
-		if sp == nil || len(sp) < 2 {
+		if len(sp) < 2 {
 			_, _ = VerifyCrypt(dummyHash, pass)
 			return nil, rejected("no shadow entry for %q in %s", name, shadowFile)
 		}

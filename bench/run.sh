@@ -5,14 +5,13 @@
 #   bench/run.sh [COUNT [RUNS]]
 #
 # Environment (all optional):
-#   COUNT    messages in the generated mbox (default 2000; ~12 KB each)
+#   COUNT    messages in the mbox bench/genmbox writes (default 2000; ~10 KB each)
 #   RUNS     measured runs per server; the median is quoted (default 3)
 #   CONC     concurrent connections in the last step (default 20)
 #   SEED     seed of the generated mbox and of the random picks (default 1)
 #   SERVERS  comma list of imapd, imapd-inproc, dovecot (default imapd,imapd-inproc,dovecot)
 #   OUT      also write the Markdown table here
 #   JSON     write every measurement as JSON here
-#   GEN_MBOX the mbox generator (default ../shared/tools/gen_mbox.py)
 #   DRIVER_FLAGS extra flags for bench/driver (e.g. "-bodies 50 -copy 200")
 #
 # Needs root: Dovecot's mail processes switch to the user "nobody", and
@@ -28,7 +27,6 @@ RUNS=${RUNS:-${2:-3}}
 CONC=${CONC:-20}
 SEED=${SEED:-1}
 SERVERS=${SERVERS:-imapd,imapd-inproc,dovecot}
-GEN_MBOX=${GEN_MBOX:-$repo/../shared/tools/gen_mbox.py}
 GO=${GO:-go}
 
 if [ "$(id -u)" != 0 ]; then
@@ -47,21 +45,16 @@ case ",$SERVERS," in
 	;;
 *) DOVECOT=/usr/sbin/dovecot ;;
 esac
-if [ ! -f "$GEN_MBOX" ]; then
-	echo "bench/run.sh: no mbox generator at $GEN_MBOX (set GEN_MBOX)" >&2
-	exit 1
-fi
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/imapd-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # dovecot's auth and mail processes (users dovecot, nobody) walk down to their files
 mkdir -p "$tmp/bin" "$tmp/work"
 
-echo "bench/run.sh: building imapd, cryptauth, driver" >&2
-(cd "$repo" && CGO_ENABLED=0 "$GO" build -o "$tmp/bin/" ./cmd/imapd ./cmd/cryptauth ./bench/driver)
+echo "bench/run.sh: building imapd, cryptauth, driver, genmbox" >&2
+(cd "$repo" && CGO_ENABLED=0 "$GO" build -o "$tmp/bin/" ./cmd/imapd ./cmd/cryptauth ./bench/driver ./bench/genmbox)
 
 echo "bench/run.sh: generating $COUNT messages (seed $SEED)" >&2
-python3 "$GEN_MBOX" "$tmp/mail.mbox" "$COUNT" "$SEED" >&2
+"$tmp/bin/genmbox" -n "$COUNT" -seed "$SEED" -o "$tmp/mail.mbox"
 
 # shellcheck disable=SC2086 # DRIVER_FLAGS is a list of flags
 "$tmp/bin/driver" \

@@ -12,7 +12,7 @@ import (
 // TestFetchmail: fetchmail (a real POP-style IMAP client) downloads the
 // INBOX and deletes what it fetched; the drop file is left with only UW's
 // folder-internal-data message, which keeps UIDVALIDITY and the last UID
-// (uw-observed.md §6.3).
+// (docs/formats.md §3).
 func TestFetchmail(t *testing.T) {
 	fetchmail := clientTool(t, "fetchmail", "fetchmail")
 	site, host, port := demoServer(t)

@@ -1,8 +1,8 @@
 // Package logging owns imapd.log: one line per event with time, pid and
 // level, filtered by log_level and rotated at max_log_size.
 //
-// Line format (PROPOSAL from research/dmail.md §7, the legacy format is not
-// documented):
+// Line format (ours: the legacy format is not documented; docs/formats.md
+// §9):
 //
 //	2026-11-25 22:56:37 4242 INFO message
 //

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests drive for real: IMAP clients (mbsync, mutt,
-# fetchmail), inetd, crypt tools, systemd's socket activator, Wine for the
-# Windows tests. Debian packages only; a no-op when everything is there.
+# fetchmail), inetd, crypt tools, systemd's socket activator, Wine and the
+# mingw C compiler for the Windows tests (scripts/wine-exec.sh). Debian
+# packages only; a no-op when everything is there.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -14,6 +15,7 @@ have python3 || need+=(python3)
 have unzip || need+=(unzip)
 have rpm || need+=(rpm)
 have tmux || need+=(tmux)
+have flock || need+=(util-linux)
 [ -x /usr/sbin/inetd ] || need+=(openbsd-inetd)
 [ -x /usr/sbin/tcpd ] || need+=(tcpd)
 have systemd-socket-activate || need+=(systemd)
@@ -29,8 +31,9 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+  # Wait for another apt (a package manager run elsewhere) instead of failing.
+  apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 # openbsd-inetd's package starts a system inetd; the tests run their own.
 if have service && [ "$(id -u)" = 0 ]; then service openbsd-inetd stop >/dev/null 2>&1 || true; fi

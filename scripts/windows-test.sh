@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Windows tests, for `make test`: the real Windows APIs under Wine.
 #
-#   1. Wine ready (../shared/tools/wine-go.sh setup: wine64, mingw, the
-#      ProcessPrng shim; retried while another apt holds the lock).
+#   1. Wine ready (scripts/wine-exec.sh --prepare: a Wine prefix with the
+#      ProcessPrng shim built from scripts/processprng.c; wine64 and mingw
+#      come from scripts/test-deps.sh).
 #   2. platform/windows and cmd/imapdsvc built and vetted for windows, and
 #      their tests run as Windows programs under Wine: sharing-mode holds,
 #      drop-file lock, MAILBOX.LST, LogonUser, the spawner relaying to child
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
-WINE_GO=${WINE_GO:-$(cd ../shared/tools && pwd)/wine-go.sh}
+WINE_EXEC=${WINE_EXEC:-$PWD/scripts/wine-exec.sh}
 SCM_PREFIX=${IMAPDSVC_SCM_PREFIX:-/tmp/wineprefix-imapdsvc-scm}
 skip_wine=${IMAPD_SKIP_WINE:-}
 
@@ -31,22 +32,20 @@ step() { printf '\n== windows-test: %s\n' "$*"; }
 
 if [ "$skip_wine" != 1 ]; then
   step "wine setup"
-  for try in 1 2 3 4 5 6 7 8 9 10; do
-    if "$WINE_GO" setup; then break; fi
-    [ "$try" = 10 ] && { echo "windows-test: wine setup failed" >&2; exit 1; }
-    echo "windows-test: wine setup failed (apt busy?), retrying in 15s" >&2
-    sleep 15
-  done
+  "$WINE_EXEC" --prepare || {
+    echo "windows-test: Wine is not ready (run scripts/test-deps.sh as root, or set IMAPD_SKIP_WINE=1)" >&2
+    exit 1
+  }
 
   step "vet for windows"
   GOOS=windows $GO vet ./platform/windows/... ./cmd/imapdsvc/...
 
   step "windows tests under wine"
-  GOOS=windows $GO test -count=1 -exec "$WINE_GO" ./platform/windows/... ./cmd/imapdsvc/...
+  GOOS=windows $GO test -count=1 -exec "$WINE_EXEC" ./platform/windows/... ./platform/filelock ./cmd/imapdsvc/...
 
   step "imapdsvc under the service manager (prefix $SCM_PREFIX)"
   WINEPREFIX=$SCM_PREFIX IMAPDSVC_TEST_SCM=1 GOOS=windows \
-    $GO test -count=1 -run '^TestServiceControl$' -exec "$WINE_GO" ./cmd/imapdsvc
+    $GO test -count=1 -run '^TestServiceControl$' -exec "$WINE_EXEC" ./cmd/imapdsvc
 fi
 
 step "build the programs"
@@ -58,7 +57,7 @@ export IMAPDSVC_E2E_BIN=$tmp/linux
 if [ "$skip_wine" != 1 ]; then
   GOOS=windows $GO build -o "$tmp/windows/" ./cmd/imapdsvc ./cmd/imapd ./cmd/cryptauth
   GOOS=windows $GO test -c -o "$tmp/windows/standin.exe" ./cmd/imapdsvc
-  export IMAPDSVC_E2E_WINBIN=$tmp/windows IMAPDSVC_E2E_WINE=$WINE_GO
+  export IMAPDSVC_E2E_WINBIN=$tmp/windows IMAPDSVC_E2E_WINE=$WINE_EXEC
   export IMAPDSVC_E2E_STANDIN=$tmp/windows/standin.exe
 fi
 

@@ -5,7 +5,7 @@
 //   - The legacy greeting and goodbyes. go-imap's "* OK [CAPABILITY ...] IMAP
 //     server ready" becomes "* OK <host> IMAP4rev1 v<version> server ready"
 //     and its LOGOUT "* BYE Logging out" becomes "* BYE <host> IMAP4rev1
-//     server terminating connection" (UW, research/dmail.md §9.4). A
+//     server terminating connection" (UW's; docs/compatibility.md). A
 //     shutdown sends "* BYE <host> IMAP4rev1 server shutting down" (our text).
 //   - session.Conn: notices ("* NO Trying to get mailbox lock from process
 //     42") put just before the next tagged reply, a SELECT answered

@@ -65,11 +65,7 @@ func runTests(m *testing.M) int {
 	if runtime.GOOS == "windows" {
 		cryptauthPath += ".exe"
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	out, err := exec.Command(goTool, "build", "-o", cryptauthPath, "imapd/cmd/cryptauth").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", cryptauthPath, "imapd/cmd/cryptauth").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build cryptauth: %v\n%s", err, out)
 		return 1

@@ -17,7 +17,7 @@ func TestLogin(t *testing.T) {
 	r.taggedIs(t, "NO LOGIN failed")
 	c.no("LOGIN nobody alice-secret").taggedIs(t, "NO LOGIN failed")
 	c.no(`LOGIN alice ""`)
-	r = c.ok(`LOGIN "alice" {12}` + "\r\n" + "alice-secret")
+	c.ok(`LOGIN "alice" {12}` + "\r\n" + "alice-secret")
 	c.bad("LOGIN alice alice-secret")
 	c.ok("SELECT INBOX").has(t, "* 3 EXISTS")
 	c.logout()

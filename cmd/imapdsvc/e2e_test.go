@@ -27,7 +27,7 @@ import (
 //	IMAPDSVC_E2E_BIN      a directory with Linux imapdsvc, imapd and cryptauth:
 //	                      imapdsvc in the foreground, both connection modes
 //	IMAPDSVC_E2E_WINBIN   a directory with imapdsvc.exe, imapd.exe and
-//	IMAPDSVC_E2E_WINE     cryptauth.exe, and the wine-go.sh that runs them:
+//	IMAPDSVC_E2E_WINE     cryptauth.exe, and the scripts/wine-exec.sh that runs them:
 //	                      imapdsvc.exe in a console under Wine, a Linux client
 //	IMAPDSVC_E2E_STANDIN  with IMAPDSVC_E2E_WINBIN and IMAPDSVC_E2E_WINE: the
 //	                      Windows build of this test binary, used as a
@@ -250,7 +250,7 @@ func TestE2ELinux(t *testing.T) {
 	}
 }
 
-// wineEnv returns the Windows binaries' directory and wine-go.sh, or skips.
+// wineEnv returns the Windows binaries' directory and the Wine runner, or skips.
 func wineEnv(t *testing.T) (bin, wine string) {
 	bin, wine = os.Getenv("IMAPDSVC_E2E_WINBIN"), os.Getenv("IMAPDSVC_E2E_WINE")
 	if bin == "" || wine == "" {

@@ -90,8 +90,8 @@ func TestEverySettingDocumented(t *testing.T) {
 	}
 }
 
-// legacySettings are the dmail.conf settings the legacy IMAPD manual
-// (../shared/spec/legacy-imapd-manual.txt) says IMAPD uses: its
+// legacySettings are the dmail.conf settings the legacy IMAPD manual says
+// IMAPD uses: its
 // Configuration table, the three IMAPD settings after it, and those named
 // in its notes and change list. Each must stay documented.
 var legacySettings = []string{

@@ -18,7 +18,7 @@ import (
 // with '>' (unix_fromwidget); incoming status headers renamed
 // X-Original-<name>; a final newline if the text lacks one; then the
 // separating blank line. block goes at the end of the header (normal layout)
-// or, with raw, right after the From line (uw-observed §6.4).
+// or, with raw, right after the From line (docs/formats.md §4).
 func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byte, raw bool) error {
 	w.WriteString(fromLine)
 	w.WriteByte('\n')
@@ -279,7 +279,7 @@ func (m *Mailbox) appendLocked(h *held, msgs []mailbox.NewMessage) ([]uint32, er
 // UIDs the messages got. The file must exist (else the error wraps
 // fs.ErrNotExist: the session says TRYCREATE). Appended messages are written
 // without "O" (\Recent for whoever opens the mailbox next); copies (a
-// NewMessage with FromLine) with "O", as UW's COPY does (uw-observed §6.2). When the file already carries UID
+// NewMessage with FromLine) with "O", as UW's COPY does (docs/formats.md §4). When the file already carries UID
 // state, only its first message's header is read and the uidlast in it is
 // updated in place; otherwise (no UID state yet, or new keywords that do not
 // fit in the X-IMAPbase padding or the fixed-width X-IMAP line) the whole
@@ -482,7 +482,7 @@ func delivered(path string) {
 
 // AppendRaw appends without touching anything before the end of the file
 // and without X-UID: what UW does when another process holds the mailbox
-// read-write (uw-observed §6.4). The holder gives the messages UIDs at its
+// read-write (docs/formats.md §4). The holder gives the messages UIDs at its
 // next check. The file must exist.
 func AppendRaw(path string, msgs []mailbox.NewMessage, opt Options) error {
 	h, err := lockMailbox(path, &opt, true, 0)

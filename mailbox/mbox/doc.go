@@ -19,7 +19,7 @@
 // and from RFC822.SIZE; sizes count LF as CRLF; ">From" is never unescaped.
 // INTERNALDATE is the From line's date (local time when it has no zone).
 //
-// UIDs follow UW (uw-goimap A1.4): without UID state the UIDVALIDITY is the
+// UIDs follow UW (docs/compatibility.md, "UIDs"): without UID state the UIDVALIDITY is the
 // time of the first stamping and UIDs are given in file order; an X-UID must
 // exceed the previous one (else a new UIDVALIDITY and renumbering); a message
 // without X-UID gets ++uidlast; an X-UID above uidlast raises it.
@@ -30,15 +30,15 @@
 // X-IMAPbase, Status, X-Status, X-Keywords (space-padded so the block up to
 // the end of that line is 50 bytes, 80 with X-IMAPbase), X-UID, keep every
 // From line byte for byte, and end each message with one blank line
-// (uw-observed §6.1). CREATE writes the pseudo-message (Initialize, §6.2); a
+// (docs/formats.md §2). CREATE writes the pseudo-message (Initialize, §3); a
 // rewrite that would leave the file empty writes one too, keeping
-// UIDVALIDITY and uidlast (§6.3); once present it is kept. A pseudo-message
+// UIDVALIDITY and uidlast (§3); once present it is kept. A pseudo-message
 // is never added to a mailbox that has messages (the POP3 server would
 // deliver it): there the first message carries X-IMAPbase. APPEND writes a
 // new From line "From <sender> <ctime> <+zone>" (or keeps the one of a
 // copied message), turns CRLF into LF and NUL into 0x80, escapes lines
 // starting "From " with '>', renames incoming status headers to
-// X-Original-<name> and adds the status block with X-UID (§6.4). Appended
+// X-Original-<name> and adds the status block with X-UID (§4). Appended
 // messages are \Recent for the next reader (no "O"); copies (NewMessage
 // with FromLine) get "O", as UW's COPY. AppendRaw writes UW's raw layout for
 // a mailbox another process holds read-write.

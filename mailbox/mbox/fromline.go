@@ -193,7 +193,7 @@ func ctime(t time.Time) string {
 	return t.Format("Mon Jan _2 15:04:05 2006")
 }
 
-// newFromLine builds the separator UW writes on APPEND (uw-observed §6.4):
+// newFromLine builds the separator UW writes on APPEND (docs/formats.md §4):
 // "From <sender> <ctime of date> <+zone>", the date in its own zone.
 func newFromLine(sender string, date time.Time) string {
 	if sender == "" {

@@ -10,9 +10,23 @@ import (
 	"imapd/mailbox"
 )
 
-// Golden tests: the bytes we write must be the bytes UW wrote in
-// /work/shared/research/uw-observed.md §6 (the parts elided there with
-// "..." are filled with ordinary headers).
+// Golden tests: the bytes we write must be the bytes UW writes, as
+// docs/formats.md describes them. The expected files are in
+// testdata/golden/ (mailbox files end every line with LF only; some
+// X-Keywords lines end in padding spaces that matter):
+//
+//	spool-three.mbox          a spool of three messages DSMTP delivered
+//	spool-after-expunge.mbox  that spool after flags, keywords and an EXPUNGE (formats §2)
+//	folder-created.mbox       a folder just made by CREATE (formats §3)
+//	folder-after-copy.mbox    that folder after COPY of two messages (formats §4)
+//	spool-emptied.mbox        a spool after EXPUNGE of every message (formats §3)
+//	folder-after-append.mbox  a created folder after one APPEND (formats §4)
+
+// golden returns the content of testdata/golden/name.
+func golden(t testing.TB, name string) string {
+	t.Helper()
+	return readFile(t, filepath.Join("testdata", "golden", name))
+}
 
 func at(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
@@ -56,6 +70,8 @@ func sameBytes(t *testing.T, what, got, want string) {
 	}
 }
 
+// spool61 is testdata/golden/spool-three.mbox, which many tests start from
+// (TestGoldenSpoolFlagsAndExpunge checks the two agree).
 const spool61 = `From alice@example.com Mon Nov 23 10:00:00 2026
 Return-Path: <alice@example.com>
 From: alice@example.com
@@ -83,9 +99,12 @@ Hello three.
 
 `
 
-// §6.1: flags, X-IMAPbase and padding, before and after an expunge.
+// formats §2: flags, X-IMAPbase and padding, before and after an expunge.
 func TestGoldenSpoolFlagsAndExpunge(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "uwtest1")
+	if golden(t, "spool-three.mbox") != spool61 {
+		t.Fatal("spool61 differs from testdata/golden/spool-three.mbox")
+	}
 	writeFile(t, path, spool61)
 	m, err := Open(path, testOpts(at(1795646713)))
 	if err != nil {
@@ -113,33 +132,7 @@ func TestGoldenSpoolFlagsAndExpunge(t *testing.T) {
 	if len(exp) != 1 || exp[0] != 1 {
 		t.Fatalf("expunged %v", exp)
 	}
-	want := `From alice@example.com Mon Nov 23 10:00:00 2026
-Return-Path: <alice@example.com>
-From: alice@example.com
-Subject: one
-Message-ID: <m1@example.com>
-X-IMAPbase: 1795646713 3 $Label1 Junk
-Status: RO
-X-Status: F
-X-Keywords:        
-X-UID: 1
-
-Hello one.
-
-From carol@example.com Mon Nov 23 12:00:00 2026
-Return-Path: <carol@example.com>
-From: carol@example.com
-Subject: three
-Message-ID: <m3@example.com>
-Status: RO
-X-Status: A
-X-Keywords: $Label1 Junk   
-X-UID: 3
-
-Hello three.
->From the body, quoted.
-
-`
+	want := golden(t, "spool-after-expunge.mbox")
 	sameBytes(t, "spool after expunge", readFile(t, path), want)
 	must(t, m.Close())
 	sameBytes(t, "spool after close", readFile(t, path), want)
@@ -170,31 +163,16 @@ func must(t testing.TB, err error) {
 
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 
-const pseudo62 = `From MAILER-DAEMON Wed Nov 25 22:45:13 2026
-Date: 25 Nov 2026 22:45:13 +0000
-From: Mail System Internal Data <MAILER-DAEMON@vm>
-Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA
-Message-ID: <1795646713@vm>
-X-IMAP: 1795646713 %s
-Status: RO
-
-This text is part of the internal format of your mail folder, and is not
-a real message.  It is created automatically by the mail system software.
-If deleted, important folder data will be lost, and it will be re-created
-with the data reset to initial values.
-
-`
-
-// §6.2: CREATE writes the pseudo-message; COPY 1:2 appends with the source
+// formats §3 and §4: CREATE writes the pseudo-message; COPY 1:2 appends with the source
 // From lines, flags (\Deleted too), "O", new X-UIDs, and updates X-IMAP.
 func TestGoldenCreateAndCopy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "Folder1")
 	writeFile(t, path, "")
 	opt := testOpts(at(1795646713))
 	must(t, Initialize(path, opt))
-	sameBytes(t, "created folder", readFile(t, path), strings.Replace(pseudo62, "%s", "0000000000", 1))
+	sameBytes(t, "created folder", readFile(t, path), golden(t, "folder-created.mbox"))
 	must(t, Initialize(path, opt)) // not empty: no-op
-	sameBytes(t, "created folder", readFile(t, path), strings.Replace(pseudo62, "%s", "0000000000", 1))
+	sameBytes(t, "created folder", readFile(t, path), golden(t, "folder-created.mbox"))
 
 	v, uids, err := AppendTo(path, []mailbox.NewMessage{
 		{Body: strings.NewReader(crlf("Return-Path: <alice@example.com>\nMessage-ID: <m1@example.com>\n\nHello one.\n")),
@@ -206,27 +184,7 @@ func TestGoldenCreateAndCopy(t *testing.T) {
 	if v != 1795646713 || len(uids) != 2 || uids[0] != 1 || uids[1] != 2 {
 		t.Fatalf("COPYUID %d %v", v, uids)
 	}
-	want := strings.Replace(pseudo62, "%s", "0000000002", 1) + `From alice@example.com Mon Nov 23 10:00:00 2026
-Return-Path: <alice@example.com>
-Message-ID: <m1@example.com>
-Status: RO
-X-Status: F
-X-Keywords:                
-X-UID: 1
-
-Hello one.
-
-From bob@example.com Mon Nov 23 11:00:00 2026
-Return-Path: <bob@example.com>
-Message-ID: <m2@example.com>
-Status: O
-X-Status: D
-X-Keywords:                 
-X-UID: 2
-
-Hello two.
-
-`
+	want := golden(t, "folder-after-copy.mbox")
 	sameBytes(t, "folder after COPY", readFile(t, path), want)
 
 	st, err := Stat(path, testOpts(at(1795646800)))
@@ -237,7 +195,7 @@ Hello two.
 	sameBytes(t, "folder after STATUS", readFile(t, path), want)
 }
 
-// §6.3: EXPUNGE of every message of the spool writes a pseudo-message that
+// formats §3: EXPUNGE of every message of the spool writes a pseudo-message that
 // keeps UIDVALIDITY and uidlast.
 func TestGoldenExpungeAll(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "uwtest1")
@@ -258,20 +216,7 @@ func TestGoldenExpungeAll(t *testing.T) {
 	if len(exp) != 5 || m.Len() != 0 || m.UIDNext() != 6 {
 		t.Fatalf("expunged %v len %d next %d", exp, m.Len(), m.UIDNext())
 	}
-	want := `From MAILER-DAEMON Wed Nov 25 22:46:57 2026
-Date: 25 Nov 2026 22:46:57 +0000
-From: Mail System Internal Data <MAILER-DAEMON@vm>
-Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA
-Message-ID: <1795646817@vm>
-X-IMAP: 1795646816 0000000005
-Status: RO
-
-This text is part of the internal format of your mail folder, and is not
-a real message.  It is created automatically by the mail system software.
-If deleted, important folder data will be lost, and it will be re-created
-with the data reset to initial values.
-
-`
+	want := golden(t, "spool-emptied.mbox")
 	sameBytes(t, "emptied spool", readFile(t, path), want)
 	must(t, m.Close())
 	m2, err := Open(path, testOpts(at(1795647000)))
@@ -283,7 +228,7 @@ with the data reset to initial values.
 	sameBytes(t, "emptied spool after reopen", readFile(t, path), want)
 }
 
-// §6.4: the APPEND From line, the normal layout, and the raw layout used
+// formats §4: the APPEND From line, the normal layout, and the raw layout used
 // while another process holds the mailbox, rewritten by the holder.
 func TestGoldenAppend(t *testing.T) {
 	if got := newFromLine("uwtest1@vm", time.Date(2026, 11, 24, 10, 11, 12, 0, time.FixedZone("", 3600))); got != "From uwtest1@vm Tue Nov 24 10:11:12 2026 +0100" {
@@ -303,7 +248,7 @@ func TestGoldenAppend(t *testing.T) {
 	if v != 1795646713 || len(uids) != 1 || uids[0] != 1 {
 		t.Fatalf("APPENDUID %d %v", v, uids)
 	}
-	want := strings.Replace(pseudo62, "%s", "0000000001", 1) + "From uwtest1@vm Tue Nov 24 10:11:12 2026 +0100\nFrom: w@example.com\nSubject: append\nStatus: \nX-Status: \nX-Keywords:" + strings.Repeat(" ", 19) + "\nX-UID: 1\n\nbody\n\n"
+	want := golden(t, "folder-after-append.mbox")
 	sameBytes(t, "normal append", readFile(t, path), want)
 
 	// Another session holds the folder: raw append.

@@ -194,7 +194,7 @@ func (m *Mailbox) loadAll(f *os.File) error {
 }
 
 // load installs freshly parsed messages: pseudo-message, UID state,
-// keywords, UIDs (uw-goimap A1.4).
+// keywords, UIDs (docs/compatibility.md, "UIDs").
 func (m *Mailbox) load(msgs []*message) {
 	m.pseudo, m.pseudoRaw, m.pseudoOK = nil, nil, false
 	m.uidValidity, m.uidLast, m.keywords, m.diskBase = 0, 0, nil, baseInfo{}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -437,8 +436,6 @@ func TestKeywordLimit(t *testing.T) {
 		t.Fatalf("keywords %v / %v", m.Keywords(), m.Message(0).Keywords)
 	}
 }
-
-var subjRE = regexp.MustCompile(`(?m)^Subject: (.*)$`)
 
 // AppendTo (the fast path: uidlast patched in place) into a mailbox another
 // session holds: the holder picks the message up with the UID the appender

@@ -56,7 +56,7 @@ func Stat(path string, opt Options) (mailbox.Status, error) {
 }
 
 // Initialize writes the "FOLDER INTERNAL DATA" pseudo-message into an empty
-// file, as UW's CREATE does (uw-observed §6.2): UIDVALIDITY now, uidlast 0.
+// file, as UW's CREATE does (docs/formats.md §3): UIDVALIDITY now, uidlast 0.
 // A file that is not empty is left alone.
 func Initialize(path string, opt Options) error {
 	h, err := lockMailbox(path, &opt, true, 0)

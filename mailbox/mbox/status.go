@@ -184,7 +184,7 @@ func appendPad10(b []byte, n uint32) []byte {
 }
 
 // appendBlock appends the status block UW writes at the end of a message's
-// header on checkpoint (uw-observed §6.1): [X-IMAPbase], Status, X-Status,
+// header on checkpoint (docs/formats.md §2): [X-IMAPbase], Status, X-Status,
 // X-Keywords padded so the block up to the end of the X-Keywords line is 50
 // bytes (80 with X-IMAPbase), X-UID.
 func appendBlock(dst []byte, base []byte, f mailbox.Flags, keywords []string, old bool, uid uint32) []byte {
@@ -211,8 +211,8 @@ func appendBlock(dst []byte, base []byte, f mailbox.Flags, keywords []string, ol
 }
 
 // appendRawBlock appends the unpadded block UW puts right after the From
-// line when it appends to a mailbox another process holds (uw-observed
-// §6.4): Status (never O), X-Status, X-Keywords, no X-UID.
+// line when it appends to a mailbox another process holds (docs/formats.md
+// §4): Status (never O), X-Status, X-Keywords, no X-UID.
 func appendRawBlock(dst []byte, f mailbox.Flags, keywords []string) []byte {
 	dst = appendStatusLines(dst, f, false)
 	dst = append(dst, "X-Keywords:"...)
@@ -259,7 +259,7 @@ const (
 )
 
 // makePseudoMessage builds the "FOLDER INTERNAL DATA" message exactly as
-// uw-observed §6.2/§6.3 shows it, ending with its separating blank line.
+// docs/formats.md §3 shows it, ending with its separating blank line.
 func makePseudoMessage(now time.Time, host string, validity, last uint32, keywords []string) []byte {
 	b := make([]byte, 0, 640)
 	b = append(b, "From "+pseudoFrom+" "+ctime(now)+"\n"...)

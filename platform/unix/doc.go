@@ -9,7 +9,7 @@
 //   - becoming the logged-in user (BecomeUser) and checking what that user
 //     can reach (CanRead, CanEnter).
 //
-// The session lock, as UW makes it (research/uw-observed.md §5): the name is
+// The session lock, as UW makes it (docs/formats.md §5): the name is
 // the mailbox's st_dev and st_ino in lower-case hex; the file is created
 // O_RDWR|O_CREAT|O_EXCL mode 0666 (or opened when present), locked with
 // flock(LOCK_EX|LOCK_NB), chmod 0666, and holds the holder's PID in ASCII

@@ -48,7 +48,7 @@
 // handle, LockDropFile also fails while any other handle with write access
 // is open, including one of the caller's own: the rewrite must go through
 // the returned *os.File and no other write handle. How DSMTP itself opens
-// the drop file is not documented (research/dmail.md: NOT FOUND); a DSMTP
+// the drop file is not documented (docs/compatibility.md); a DSMTP
 // that opens without write access would not be kept off.
 //
 // # nt_user (LogonUser)
