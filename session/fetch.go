@@ -94,7 +94,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 			rw.Close()
 			return s.storageErr("FETCH", err)
 		}
-		rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+		rw.WriteEnvelope(envelope(h))
 	}
 	if options.BodyStructure != nil {
 		b, err := load()
