@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ func (s *Session) mboxOptions(readOnly bool) mbox.Options {
 		ReadOnly: readOnly,
 		Hostname: s.deps.Hostname,
 		UseFlock: s.deps.Config.UseFlock,
+		// New UIDVALIDITYs stay above every one this user's mailboxes had.
+		ValidityFile: filepath.Join(s.tree.Root(), mbox.ValidityFileName),
 	}
 }
 
