@@ -188,6 +188,15 @@ func (c *conn) Notice(line string) {
 	c.out.notice(line)
 }
 
+// Untagged implements session.Conn.
+func (c *conn) Untagged(line string) {
+	line = oneLine(line)
+	if !strings.HasPrefix(line, "* ") {
+		line = "* " + line
+	}
+	c.out.reply(line)
+}
+
 // SelectReadOnly implements session.Conn.
 func (c *conn) SelectReadOnly() { c.out.selectReadOnly() }
 

@@ -156,17 +156,7 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return nil
 		}
 	}
-	if kw := sel.mbox.Keywords(); !slices.Equal(kw, sel.keywords) {
-		sel.keywords = slices.Clone(kw)
-		if err := w.WriteMailboxFlags(mailboxFlags(kw)); err != nil {
-			return err
-		}
-		if !sel.mbox.ReadOnly() {
-			// go-imap has no writer for it: it goes just before the
-			// tagged reply (during IDLE, before the reply to DONE).
-			s.conn.Notice(permanentFlagsLine(kw))
-		}
-	}
+	s.announceKeywords()
 	if n := sel.mbox.Len(); n != sel.told {
 		sel.told = n
 		if err := w.WriteNumMessages(uint32(n)); err != nil {
@@ -251,16 +241,51 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 			return err
 		}
 	}
+	old.Close()
+	sel.mbox = nm
+	sel.told = survivors
+	// New keywords are announced before a FETCH shows them.
+	s.announceKeywords()
 	for _, j := range changed {
 		m := nm.Message(j)
 		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(m)); err != nil {
 			return err
 		}
 	}
-	old.Close()
-	sel.mbox = nm
-	sel.told = survivors
 	return nil
+}
+
+// announceKeywords tells the client of keywords that appeared in the
+// selected mailbox since it was last told, before any FETCH or EXISTS
+// shows them (RFC 3501 7.2.6: FLAGS lists every flag in use): "* FLAGS"
+// and, read-write, "* OK [PERMANENTFLAGS]", back to back as UW sends them.
+// Caller holds mu and no response writer open.
+func (s *Session) announceKeywords() {
+	sel := s.sel
+	kw := sel.mbox.Keywords()
+	if slices.Equal(kw, sel.keywords) {
+		return
+	}
+	sel.keywords = slices.Clone(kw)
+	s.conn.Untagged(flagsLine(kw))
+	if !sel.mbox.ReadOnly() {
+		s.conn.Untagged(permanentFlagsLine(kw))
+	}
+}
+
+// flagsLine is the untagged FLAGS response of a mailbox with these
+// keywords.
+func flagsLine(keywords []string) string {
+	var b strings.Builder
+	b.WriteString("* FLAGS (")
+	for i, f := range mailboxFlags(keywords) {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(string(f))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // permanentFlagsLine is the untagged PERMANENTFLAGS response of a

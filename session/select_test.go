@@ -286,3 +286,23 @@ func TestSelectTakeoverDuringIdle(t *testing.T) {
 	}
 	b.ok("NOOP")
 }
+
+// TestExamineNewKeyword: a keyword another session writes into the file
+// reaches a reader as "* FLAGS" before any FETCH shows it (RFC 3501
+// 7.2.6); a read-only view gets no PERMANENTFLAGS.
+func TestExamineNewKeyword(t *testing.T) {
+	e := newEnv(t)
+	stamp(e)
+	a := e.login()
+	a.ok("EXAMINE INBOX")
+	b := e.login()
+	b.ok("SELECT INBOX")
+	b.ok(`STORE 1 +FLAGS.SILENT ($Label4)`)
+	b.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+	b.ok("EXPUNGE")
+	a.ok("NOOP").exactly(t,
+		"* 2 EXPUNGE",
+		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen $Label4)`,
+		`* 1 FETCH (UID 1 FLAGS ($Label4))`)
+	a.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS ($Label4))`)
+}

@@ -88,6 +88,8 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err := sel.setFlags(i, nb, nk); err != nil {
 			return s.storageErr("STORE", err)
 		}
+		// A keyword this STORE defines is announced before a FETCH shows it.
+		s.announceKeywords()
 		if !flags.Silent {
 			m = sel.mbox.Message(i)
 			rw := w.CreateMessage(uint32(i + 1))
