@@ -25,7 +25,9 @@ func (s *Session) Namespace() (*imap.NamespaceData, error) {
 // Create makes a message folder ("a"), or a folder of folders with a
 // message folder inside ("a/b"), as the manual's user notes describe.
 func (s *Session) Create(name string, options *imap.CreateOptions) error {
-	s.mu.Lock()
+	if err := s.begin("CREATE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(name) {
 		return no(imap.ResponseCodeAlreadyExists, "Can't create INBOX: it always exists")
@@ -54,7 +56,9 @@ func (s *Session) inUse(path string) bool {
 
 // Delete removes a message folder, or an empty folder of folders.
 func (s *Session) Delete(name string) error {
-	s.mu.Lock()
+	if err := s.begin("DELETE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(name) {
 		return no(imap.ResponseCodeCannot, "Can't delete INBOX")
@@ -79,7 +83,9 @@ func (s *Session) Delete(name string) error {
 // Rename renames a folder. Renaming INBOX moves its messages into a new
 // folder and leaves INBOX empty, as RFC 3501 asks.
 func (s *Session) Rename(name, newName string, options *imap.RenameOptions) error {
-	s.mu.Lock()
+	if err := s.begin("RENAME"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(newName) {
 		return no(imap.ResponseCodeAlreadyExists, "Can't rename to INBOX: it always exists")
@@ -202,7 +208,9 @@ func (s *Session) recover(path, what string) error {
 
 // Subscribe adds a name to the subscription file.
 func (s *Session) Subscribe(name string) error {
-	s.mu.Lock()
+	if err := s.begin("SUBSCRIBE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if err := s.tree.Subscribe(name); err != nil {
 		return s.storageErr("SUBSCRIBE", err)
@@ -212,7 +220,9 @@ func (s *Session) Subscribe(name string) error {
 
 // Unsubscribe removes a name from the subscription file.
 func (s *Session) Unsubscribe(name string) error {
-	s.mu.Lock()
+	if err := s.begin("UNSUBSCRIBE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if err := s.tree.Unsubscribe(name); err != nil {
 		return s.storageErr("UNSUBSCRIBE", err)
@@ -222,7 +232,9 @@ func (s *Session) Unsubscribe(name string) error {
 
 // List answers LIST and LSUB.
 func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	s.mu.Lock()
+	if err := s.begin("LIST"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if len(patterns) == 0 {
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: '/', Mailbox: ""})
@@ -248,7 +260,9 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 
 // Status reports on a mailbox without selecting it.
 func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
-	s.mu.Lock()
+	if err := s.begin("STATUS"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	if options.NumDeleted || options.DeletedStorage {
 		// IMAP4rev2 and QUOTA items, not offered: go-imap would write a

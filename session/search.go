@@ -19,7 +19,9 @@ import (
 // Search matches messages against the criteria. Header and body text are
 // read only for the messages and keys that need them.
 func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
-	s.mu.Lock()
+	if err := s.begin("SEARCH"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {

@@ -68,7 +68,9 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 
 // Select opens a mailbox for this session (SELECT and EXAMINE).
 func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
-	s.mu.Lock()
+	if err := s.begin("SELECT"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	if err := s.closeSelected(); err != nil {
 		return nil, err
@@ -77,7 +79,15 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, err
 	}
-	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, s.letGo)
+	// letGo must know the claim it is about: it may be called (from another
+	// goroutine) before ClaimMailbox returns.
+	var claim *platform.Claim
+	claimed := make(chan struct{})
+	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, func() {
+		<-claimed
+		s.letGo(claim)
+	})
+	close(claimed)
 	if err != nil {
 		return nil, s.storageErr("SELECT", err)
 	}
@@ -121,7 +131,9 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 
 // Unselect closes the selected mailbox without expunging.
 func (s *Session) Unselect() error {
-	s.mu.Lock()
+	if err := s.begin("UNSELECT"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	return s.closeSelected()
 }
@@ -129,7 +141,9 @@ func (s *Session) Unselect() error {
 // Poll tells the client what changed: new mail, new keywords. Flags
 // changed by this session are saved here, after every command.
 func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	s.mu.Lock()
+	if err := s.begin("POLL"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	return s.poll(w, allowExpunge)
 }
@@ -195,7 +209,9 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		case <-stop:
 			return nil
 		case <-t.C:
-			s.mu.Lock()
+			if err := s.begin("IDLE"); err != nil {
+				return err
+			}
 			err := s.poll(w, true)
 			s.mu.Unlock()
 			if err != nil {

@@ -1,10 +1,13 @@
 package session_test
 
 import (
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"imapd/platform"
+	"imapd/session"
 )
 
 func TestSelect(t *testing.T) {
@@ -305,4 +308,54 @@ func TestExamineNewKeyword(t *testing.T) {
 		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen $Label4)`,
 		`* 1 FETCH (UID 1 FLAGS ($Label4))`)
 	a.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS ($Label4))`)
+}
+
+// TestSelectTakeoverRace: a command the client sent just before its
+// session is told to let go must not be answered "NO No mailbox selected"
+// (issue 9 item 8): the session says BYE and ends, whatever the order. The
+// hooks hold the old session after it let the mailbox go and before its
+// BYE until the client's FETCH has reached the session, the worst order
+// (before the fix, the FETCH answered NO there).
+func TestSelectTakeoverRace(t *testing.T) {
+	if !platform.SecondSelectTakesOver {
+		t.Skip("the second session gets read-only access on this OS")
+	}
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+	a.ok(`STORE 1 +FLAGS.SILENT (\Flagged)`)
+
+	paused := make(chan struct{})
+	proceed := make(chan struct{})
+	fetching := make(chan struct{}, 1)
+	var armed atomic.Bool
+	remove := session.SetTestHooks(func(what string) {
+		if what == "FETCH" && armed.Load() {
+			select {
+			case fetching <- struct{}{}:
+			default:
+			}
+		}
+	}, func() {
+		close(paused)
+		<-proceed
+	})
+	defer remove()
+
+	b := e.login()
+	b.send("B1 SELECT INBOX")
+	<-paused // a has let go of INBOX and not yet said BYE
+	armed.Store(true)
+	a.send("A1 FETCH 1 FLAGS")
+	a.send("A2 STORE 2 +FLAGS (\\Seen)")
+	<-fetching // a's FETCH is at the session
+	close(proceed)
+
+	if got := a.readEOF(); !slices.Equal(got, []string{"* BYE Killed (lost mailbox lock)"}) {
+		t.Errorf("the session that lost its mailbox got %q, want only the BYE", got)
+	}
+	r := b.collect("B1")
+	r.taggedIs(t, "OK [READ-WRITE] SELECT completed")
+	b.ok("FETCH 1:2 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Flagged))`, `* 2 FETCH (FLAGS ())`)
+	e.waitClosed(1)
 }
