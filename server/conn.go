@@ -152,16 +152,52 @@ func (c *conn) readTimed(p []byte) (int, error) {
 // Write passes go-imap's output through the rewriter.
 func (c *conn) Write(p []byte) (int, error) { return c.out.Write(p) }
 
+// Drain bounds: how long and how much Close reads of what the client still
+// sends after the BYE.
+const (
+	drainWait = time.Second
+	drainMax  = 256 << 10
+)
+
 // Close closes the connection. It may be called more than once.
+//
+// Closing a TCP socket that has unread input makes the kernel reset the
+// connection, and a client that gets the reset may lose the BYE it has not
+// read yet (a session told to let go while the client pipelines commands).
+// So on a connection that can half-close, the write side is shut down
+// first (the BYE goes out followed by FIN; a write stuck on a client that
+// does not read fails at once), then what the client still sends is read
+// and dropped, bounded by drainWait and drainMax, until the client closes
+// its side; only then is the socket closed.
 func (c *conn) Close() error {
 	err := errClosed
 	c.closeOnce.Do(func() {
-		err = c.raw.Close() // first: it unblocks a write stuck holding out's lock
+		close(c.closed) // from now on reads fail with errClosed
+		if hc, ok := c.raw.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+			c.out.close()
+			c.in.stop() // go-imap's reads end; only drain reads now
+			drain(c.raw)
+		}
+		err = c.raw.Close() // (without the half-close: first, as it unblocks a write stuck holding out's lock)
 		c.in.stop()
 		c.out.close()
-		close(c.closed)
 	})
 	return err
+}
+
+// drain reads and drops the client's input until it closes its side,
+// drainWait passes or drainMax bytes came.
+func drain(raw net.Conn) {
+	deadline := time.Now().Add(drainWait)
+	buf := make([]byte, 4096)
+	for n := 0; n < drainMax; {
+		raw.SetReadDeadline(deadline)
+		m, err := raw.Read(buf)
+		n += m
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (c *conn) LocalAddr() net.Addr  { return c.raw.LocalAddr() }

@@ -1,6 +1,8 @@
 package session_test
 
 import (
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -358,4 +360,54 @@ func TestSelectTakeoverRace(t *testing.T) {
 	r.taggedIs(t, "OK [READ-WRITE] SELECT completed")
 	b.ok("FETCH 1:2 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Flagged))`, `* 2 FETCH (FLAGS ())`)
 	e.waitClosed(1)
+}
+
+// TestSelectTakeoverPipelining: a client that has commands in flight when
+// its session is told to let go still reads the BYE and then a clean end
+// of the connection, not a reset (issue 9 item 7): the server shuts its
+// write side down first and reads what the client still sends before it
+// closes the socket.
+func TestSelectTakeoverPipelining(t *testing.T) {
+	if !platform.SecondSelectTakesOver {
+		t.Skip("the second session gets read-only access on this OS")
+	}
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+
+	paused := make(chan struct{})
+	proceed := make(chan struct{})
+	remove := session.SetTestHooks(nil, func() {
+		close(paused)
+		<-proceed
+	})
+	defer remove()
+
+	b := e.login()
+	b.send("B1 SELECT INBOX")
+	<-paused
+	// Unread input on a's connection when its session ends: 64 KiB of
+	// pipelined commands.
+	var burst strings.Builder
+	for i := 0; burst.Len() < 64<<10; i++ {
+		fmt.Fprintf(&burst, "P%d FETCH 1:3 (FLAGS UID)\r\n", i)
+	}
+	a.sendRaw(burst.String())
+	close(proceed)
+
+	var got []string
+	for {
+		s, err := a.tryReadResponse()
+		if err == io.EOF && s == "" {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, s)
+	}
+	if !slices.Equal(got, []string{"* BYE Killed (lost mailbox lock)"}) {
+		t.Errorf("got %q, want only the BYE", got)
+	}
+	b.collect("B1").taggedIs(t, "OK [READ-WRITE] SELECT completed")
 }
