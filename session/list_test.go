@@ -3,6 +3,7 @@ package session_test
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -77,4 +78,42 @@ func TestListForeignFiles(t *testing.T) {
 	listIs(t, c.ok(`LIST "" *`),
 		`* LIST (\Noinferiors) "/" "keep"`,
 		`* LIST (\Noinferiors) NIL INBOX`)
+}
+
+// TestListAnyPattern: every syntactically valid LIST pattern gets OK, with
+// whatever matches (issue 9 item 4): list-mailbox characters, wildcards,
+// names that could never exist (../, ~, #, //), very long ones.
+func TestListAnyPattern(t *testing.T) {
+	_, c := listTree(t)
+	for _, p := range []string{
+		"\"!#$'+,-.0123456789:;<=>?@^_`|}%*\"",
+		`"&-*"`, `"..*"`, `"../*"`, `"~*"`, `"#*"`, `"/*"`, `"a//b"`, `"%/%/%/*"`,
+		`"*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*x"`,
+		`"` + strings.Repeat("x", 1000) + `"`,
+		`"` + strings.Repeat("a/", 200) + `*"`,
+		`"Entw&APw-rfe"`,
+	} {
+		r := c.cmd("LIST \"\" %s", p)
+		if r.Status != "OK" {
+			t.Errorf("LIST \"\" %.60s: %q", p, r.Tagged)
+		}
+		r = c.cmd("LSUB \"\" %s", p)
+		if r.Status != "OK" {
+			t.Errorf("LSUB \"\" %.60s: %q", p, r.Tagged)
+		}
+	}
+	listIs(t, c.ok("LIST \"\" \"!#$'+,-.0123456789:;<=>?@^_`|}%%*\""))
+	listIs(t, c.ok(`LIST "" "a%%"`), `* LIST (\Noinferiors) "/" "a"`)
+}
+
+// TestListPatternNotUTF7: the issue's pattern has "&" followed by
+// characters that are not modified UTF-7; go-imap fails to decode it
+// before the session sees it and answers NO [SERVERBUG]. The input guard
+// (server/guard.go) is where it gets fixed.
+func TestListPatternNotUTF7(t *testing.T) {
+	knownBug(t, "go-imap (a LIST pattern that is not modified UTF-7 gets NO [SERVERBUG] before the session sees it)")
+	_, c := listTree(t)
+	c.ok("LIST \"\" \"!#$&'+,-.0123456789:;<=>?@^_`|}%%*\"")
+	c.ok(`LSUB "" "&*"`)
+	c.ok("NOOP")
 }
