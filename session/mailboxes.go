@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -249,11 +250,50 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	if err != nil {
 		return s.storageErr("LIST", err)
 	}
-	for _, e := range entries {
-		// Delim 0 is NIL: INBOX without children, as UW lists it.
-		if err := w.WriteList(&imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}); err != nil {
+	var withStatus *imap.StatusOptions
+	if options != nil && options.ReturnStatus != nil {
+		withStatus = options.ReturnStatus
+		if err := checkStatusItems(withStatus); err != nil {
 			return err
 		}
+	}
+	for _, e := range entries {
+		// Delim 0 is NIL: INBOX without children, as UW lists it.
+		data := &imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}
+		if withStatus != nil && selectable(e.Attrs) {
+			// LIST-STATUS (RFC 5819): a STATUS after the LIST of every
+			// mailbox that can be selected; one whose status cannot be
+			// had gets none (the RFC allows dropping it).
+			st, err := s.status(e.Name, withStatus, "LIST")
+			if err != nil {
+				s.deps.Log.Debugf("LIST-STATUS %q %s: %v", e.Name, s.who(), err)
+			} else {
+				data.Status = st
+			}
+		}
+		if err := w.WriteList(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// selectable reports whether a LIST entry with these attributes names a
+// mailbox that can be selected.
+func selectable(attrs []imap.MailboxAttr) bool {
+	for _, a := range attrs {
+		if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) || strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkStatusItems refuses the STATUS items that are not offered: go-imap
+// would write a nil count (and crash the connection) if we said OK.
+func checkStatusItems(options *imap.StatusOptions) error {
+	if options.NumDeleted || options.DeletedStorage {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
 	}
 	return nil
 }
@@ -264,20 +304,24 @@ func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.Status
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	if options.NumDeleted || options.DeletedStorage {
-		// IMAP4rev2 and QUOTA items, not offered: go-imap would write a
-		// nil count (and crash the connection) if we said OK.
-		return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
+	if err := checkStatusItems(options); err != nil {
+		return nil, err
 	}
+	return s.status(name, options, "STATUS")
+}
+
+// status is the STATUS data of mailbox name (what: the command, for
+// errors). Caller holds mu.
+func (s *Session) status(name string, options *imap.StatusOptions, what string) (*imap.StatusData, error) {
 	path, err := s.tree.Path(name)
 	if err != nil {
-		return nil, s.storageErr("STATUS", err)
+		return nil, s.storageErr(what, err)
 	}
 	var st mailbox.Status
 	if s.sel != nil && s.sel.path == path {
 		st = statusOf(s.sel.mbox)
 	} else {
-		if path, err = s.messageFolder(name, "STATUS"); err != nil {
+		if path, err = s.messageFolder(name, what); err != nil {
 			return nil, err
 		}
 		st, err = mbox.Stat(path, s.mboxOptions(platform.InUse(path)))
@@ -285,7 +329,7 @@ func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.Status
 			return nil, no(imap.ResponseCodeNonExistent, "Can't get status of %s: no such mailbox", name)
 		}
 		if err != nil {
-			return nil, s.storageErr("STATUS", err)
+			return nil, s.storageErr(what, err)
 		}
 	}
 	data := &imap.StatusData{Mailbox: name}

@@ -79,5 +79,6 @@ func Caps() imap.CapSet {
 		imap.CapIdle:        {},
 		imap.CapESearch:     {},
 		imap.CapStatusSize:  {},
+		imap.CapListStatus:  {},
 	}
 }
