@@ -17,7 +17,7 @@ import (
 const ValidityFileName = ".imapd-uidvalidity"
 
 // validityLockWait bounds the wait for the high-water mark's dot-lock.
-const validityLockWait = 10 * time.Second
+const validityLockWait = 2 * time.Second
 
 // newValidity returns the UIDVALIDITY of a mailbox that starts a new UID
 // epoch (stamped for the first time, created, renumbered): the current
