@@ -15,7 +15,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 demo: build
-	$(BIN)/imapd -demo -listen 127.0.0.1:1143
+	$(BIN)/imapd -demo -listen 127.0.0.1:1143 -listen-tls 127.0.0.1:1993
 
 test: test-deps vet unit race cross windows-test release-check
 	@echo "make test: all passed"

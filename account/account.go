@@ -68,6 +68,13 @@
 // are the caller's business, as is an external authenticator's drop file
 // (see UseDropFile).
 //
+// Maildir (use_maildir): maildir_home, or the domain's maildir_althome,
+// with the same [prefix /] hash directories / FileName as the drop file,
+// plus ".mdir" when maildir_suffix is true (always, since 4.4.3z6, also with
+// maildir_home and maildir_althome). That directory is the INBOX maildir
+// and holds the user's folders (folders.NewMaildir); DropFile and FolderRoot
+// are set to it.
+//
 // invalid_chars encoding (DMail's own encoding is not documented; this is a
 // PROPOSAL): every byte listed in invalid_chars, every control byte, and the
 // escape character "%" itself become "%XX" (two upper-case hex digits). "%" is
@@ -124,6 +131,9 @@ type Account struct {
 	FileName   string // drop file name: [vdomain prefix + separator +] user, invalid_chars encoded
 	DropFile   string // INBOX path
 	FolderRoot string // DropFile + ".mbx"
+	// Maildir is set with use_maildir: the user's INBOX maildir, which
+	// also holds the folders; DropFile and FolderRoot are the same path.
+	Maildir string
 }
 
 // RefusedError says a login was refused before any password check; Reason is
@@ -235,7 +245,7 @@ func Resolve(cfg *config.Config, login, clientIP, localIP string) (*Account, err
 			base = alt
 		}
 	}
-	if base == "" {
+	if base == "" && !cfg.UseMaildir {
 		return nil, fmt.Errorf("resolve login %q: drop_path is not set", login)
 	}
 	var rel []string
@@ -265,14 +275,28 @@ func Resolve(cfg *config.Config, login, clientIP, localIP string) (*Account, err
 	}
 	a.DropFile = filepath.Join(append([]string{base}, rel...)...)
 	a.FolderRoot = a.DropFile + ".mbx"
+	if cfg.UseMaildir {
+		home := cfg.MaildirHome
+		if alt := domainPath(cfg.MaildirAltHome, a.Domain); a.Domain != "" && alt != "" {
+			home = alt
+		}
+		if home == "" {
+			return nil, fmt.Errorf("resolve login %q: use_maildir is set but maildir_home is not", login)
+		}
+		if cfg.MaildirSuffix {
+			rel[len(rel)-1] += ".mdir"
+		}
+		a.Maildir = filepath.Join(append([]string{home}, rel...)...)
+		a.DropFile, a.FolderRoot = a.Maildir, a.Maildir
+	}
 	return a, nil
 }
 
 // UseDropFile records the drop file an external authenticator returned: it
 // becomes INBOX and the folder root becomes path + ".mbx".
 func (a *Account) UseDropFile(path string) {
-	if path == "" {
-		return
+	if path == "" || a.Maildir != "" {
+		return // with use_maildir the maildir path comes from the configuration
 	}
 	a.DropFile = path
 	a.FileName = filepath.Base(path)
@@ -434,7 +458,12 @@ func hasVDomainPasswd(cfg *config.Config, dom string) bool {
 }
 
 func altDropPath(cfg *config.Config, dom string) string {
-	for d, p := range cfg.AltDropPath {
+	return domainPath(cfg.AltDropPath, dom)
+}
+
+// domainPath is a per-domain path setting's value for dom, or "".
+func domainPath(m map[string]string, dom string) string {
+	for d, p := range m {
 		if strings.EqualFold(d, dom) {
 			return p
 		}

@@ -6,6 +6,11 @@
 // *Result, ErrRejected (wrong user or password: the client gets NO) or
 // ErrUnavailable (a temporary failure: the client should try again later).
 //
+// A -listen daemon serving sessions in its own process shares one Pool of
+// authent_number external processes between them, behind a Cache of
+// authent_cache successful answers (NewShared); a one-connection process
+// uses one External (New).
+//
 // lowercase_password is applied here, by every method, before the password
 // is checked. Passwords are never logged, never put in an error, and never
 // passed on a command line.

@@ -101,6 +101,8 @@ func helperMain(mode string) {
 				fmt.Fprintln(out, "-DEAD database down")
 			case "crash":
 				os.Exit(3)
+			case "hang":
+				time.Sleep(time.Hour) // killed by the caller's timeout
 			case "garbage":
 				fmt.Fprintln(out, "hello there")
 			case "data":
@@ -123,7 +125,7 @@ func helperMain(mode string) {
 }
 
 // helper returns the command line running the helper in mode, with its log.
-func helper(t *testing.T, mode string, args ...string) (command, logFile string) {
+func helper(t testing.TB, mode string, args ...string) (command, logFile string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -138,7 +140,7 @@ func helper(t *testing.T, mode string, args ...string) (command, logFile string)
 	return strings.Join(append([]string{exe}, args...), " "), logFile
 }
 
-func readLog(t *testing.T, logFile string) []string {
+func readLog(t testing.TB, logFile string) []string {
 	t.Helper()
 	b, err := os.ReadFile(logFile)
 	if os.IsNotExist(err) {

@@ -93,9 +93,9 @@ type Config struct {
 	ImapdAuthentProcess string        // imapd_authent_process (overrides AuthentProcess for imapd)
 	AuthentTimeout      time.Duration // authent_timeout, seconds; default 10s
 	AuthentDomain       bool          // authent_domain; default false
-	AuthentNumber       int           // authent_number; default 2 (parsed, imapd uses one process)
-	AuthentCache        int           // authent_cache; default 1000 (parsed only)
-	AuthNoCache         bool          // auth_nocache; default false (parsed only)
+	AuthentNumber       int           // authent_number; default 2 (the -listen pool)
+	AuthentCache        int           // authent_cache; default 1000 (the -listen cache)
+	AuthNoCache         bool          // auth_nocache; default false
 	LowercaseUsername   bool          // lowercase_username; default false
 	LowercasePassword   bool          // lowercase_password; default false
 	ValidUsers          []string      // valid_users, repeatable, '*' wildcards; empty = everyone
@@ -120,7 +120,7 @@ type Config struct {
 	ImapdMailboxName      string            // imapd_mailbox_name; "" = folders in <dropfile>.mbx/
 	LockID                string            // lock_id (NFS / clusters)
 	UseFlock              bool              // use_flock; default true
-	UseMaildir            bool              // use_maildir; default false (parsed; maildir storage not implemented yet)
+	UseMaildir            bool              // use_maildir; default false
 	MaildirHome           string            // maildir_home
 	MaildirAltHome        map[string]string // maildir_althome <domain> <path>; key lower-cased; nil when none
 	MaildirSuffix         bool              // maildir_suffix; default true
@@ -134,6 +134,18 @@ type Config struct {
 	BulletinFrom      string        // bulletin_from; default "Email System Administrator"
 	ForwardUser       bool          // forward_user; default false
 	ForwardWindow     time.Duration // forward_window, seconds; default 900s
+
+	// TLS (see TLSCertificate).
+	ImapdTLSCert       string // imapd_tls_cert: PEM certificate chain (and key); "" = no TLS
+	ImapdTLSKey        string // imapd_tls_key: PEM private key; "" = in ImapdTLSCert
+	ImapdTLSMinVersion string // imapd_tls_min_version: "1.2" (default) or "1.3"
+	ImapdTLSRequired   bool   // imapd_tls_required; default false
+	// Limits (docs/security.md).
+	ImapdMaxConnections      int           // imapd_max_connections; -listen only; default 500; 0 = no cap
+	ImapdMaxConnectionsPerIP int           // imapd_max_connections_per_ip; -listen only; default 50; 0 = no cap
+	ImapdLoginDelay          time.Duration // imapd_login_delay, seconds; default 2s; 0 = no delay
+	ImapdLoginDelayMax       time.Duration // imapd_login_delay_max, seconds; default 30s
+	ImapdMaxLoginFailures    int           // imapd_max_login_failures; default 5; 0 = never cut
 
 	// Logging and housekeeping.
 	LogPath    string // log_path; default work_path, else the directory of the config file (set by Load)

@@ -235,6 +235,20 @@ func TestValues(t *testing.T) {
 		{"quota 5M", "user_quota 5M", func(c *Config) bool { return c.UserQuota == Quota{} },
 			[]string{`dmail.conf:1: error: user_quota: "5M" is not true, false or a number of kbytes`}},
 
+		// bulletin_path
+		{"bulletin_path", "bulletin_path /var/dmail/bulletins", func(c *Config) bool { return c.BulletinPath == "/var/dmail/bulletins" }, nil},
+		{"bulletin_path relative", "bulletin_path bulletins", func(c *Config) bool { return c.BulletinPath == "" },
+			[]string{`dmail.conf:1: error: bulletin_path: "bulletins" is not an absolute path`}},
+
+		// dpop_host
+		{"dpop_host ip", "dpop_host 10.0.0.5", func(c *Config) bool { return c.DpopHost == "10.0.0.5" }, nil},
+		{"dpop_host ipv6", "dpop_host ::1", func(c *Config) bool { return c.DpopHost == "::1" }, nil},
+		{"dpop_host name", "dpop_host mail-1.example.org", func(c *Config) bool { return c.DpopHost == "mail-1.example.org" }, nil},
+		{"dpop_host port", "dpop_host 10.0.0.5:143", func(c *Config) bool { return c.DpopHost == "" },
+			[]string{`dmail.conf:1: error: dpop_host: "10.0.0.5:143" is not an IP address or host name`}},
+		{"dpop_host junk", "dpop_host mail_host!", func(c *Config) bool { return c.DpopHost == "" },
+			[]string{`dmail.conf:1: error: dpop_host: "mail_host!" is not an IP address or host name`}},
+
 		// vdomain
 		{"vdomain", "vdomain Shop.Example.ORG 10.0.0.21 shop\nvdomain news.example.org * news extra fields",
 			func(c *Config) bool {
@@ -356,7 +370,8 @@ func TestPostChecks(t *testing.T) {
 		{"no drop_path", "hash_spool 1\n", []string{`dmail.conf: error: drop_path is not set (it is compulsory)`}},
 		{"no drop_path external", "authent_method external\nauthent_process /bin/a\n",
 			[]string{`dmail.conf: warning: drop_path is not set`}},
-		{"no drop_path maildir", "use_maildir true\n", []string{`dmail.conf: warning: drop_path is not set`}},
+		{"no drop_path maildir", "use_maildir true\nmaildir_home /m\n", []string{`dmail.conf: warning: drop_path is not set`}},
+		{"maildir without home", "drop_path /s\nuse_maildir true\n", []string{`dmail.conf:2: error: use_maildir needs maildir_home`}},
 		{"external without process", "drop_path /s\nauthent_method external\n",
 			[]string{`dmail.conf:2: error: authent_method external needs authent_process or imapd_authent_process`}},
 		{"external with imapd process", "drop_path /s\nauthent_method external\nimapd_authent_process /bin/tcpauth\n", []string{}},

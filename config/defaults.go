@@ -1,8 +1,10 @@
 package config
 
 import (
+	"net"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,7 +28,15 @@ func Defaults() *Config {
 		BulletinFrom:          "Email System Administrator",
 		ForwardWindow:         900 * time.Second,
 		LogLevel:              "info",
+		ImapdTLSMinVersion:    "1.2",
 		where:                 make([]origin, len(registry)),
+
+		// Limits (docs/security.md).
+		ImapdMaxConnections:      500,
+		ImapdMaxConnectionsPerIP: 50,
+		ImapdLoginDelay:          2 * time.Second,
+		ImapdLoginDelayMax:       30 * time.Second,
+		ImapdMaxLoginFailures:    5,
 	}
 	if runtime.GOOS == "windows" {
 		c.AuthentMethod = "nt_user"
@@ -42,6 +52,25 @@ func (c *Config) AuthProcess() string {
 		return c.ImapdAuthentProcess
 	}
 	return c.AuthentProcess
+}
+
+// ListenAddr is the address a daemon (imapd -listen, imapdsvc -listen)
+// binds to for its flag: the flag as given when it names a host, else
+// dpop_host (when set) with the flag's port. A flag that is only a port
+// ("143" or ":143") without dpop_host means every address. A flag that is
+// neither is returned as it is (net.Listen says what is wrong with it).
+func (c *Config) ListenAddr(flag string) string {
+	host, port, err := net.SplitHostPort(flag)
+	if err != nil {
+		if flag == "" || strings.Trim(flag, "0123456789") != "" {
+			return flag
+		}
+		host, port = "", flag
+	}
+	if host == "" && c.DpopHost != "" {
+		host = c.DpopHost
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Where returns "file:line" of the line that last set the setting name, or ""

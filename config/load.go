@@ -275,12 +275,25 @@ func (p *parser) finish(mainPath string) {
 		}
 	}
 
+	if c.UseMaildir && c.MaildirHome == "" && len(c.MaildirAltHome) == 0 {
+		file, line := c.location("use_maildir", mainPath)
+		p.addAt(file, line, true, "use_maildir needs maildir_home")
+	}
 	if c.DropPath == "" {
 		if c.AuthentMethod == "external" || c.UseMaildir {
 			p.addAt(mainPath, 0, false, "drop_path is not set")
 		} else {
 			p.addAt(mainPath, 0, true, "drop_path is not set (it is compulsory)")
 		}
+	}
+
+	if c.ImapdTLSKey != "" && c.ImapdTLSCert == "" {
+		file, line := c.location("imapd_tls_key", mainPath)
+		p.addAt(file, line, true, "imapd_tls_key is set but imapd_tls_cert is not")
+	}
+	if c.ImapdTLSRequired && c.ImapdTLSCert == "" {
+		file, line := c.location("imapd_tls_required", mainPath)
+		p.addAt(file, line, true, "imapd_tls_required true needs imapd_tls_cert: no client could log in")
 	}
 
 	file, line := c.location("authent_method", mainPath)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,13 +85,14 @@ var registry = []def{
 			"Only meaningful without external authentication (the authentication module returns the drop file path itself). " +
 			"One line per domain."},
 		func(c *Config) *map[string]string { return &c.AltDropPath }),
-	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: ParsedOnly,
-		Description: "Do not cache the answers of the external authentication process. " +
-			"imapd runs one short session per connection and keeps no cache."},
+	boolSetting(Setting{Name: "auth_nocache", Default: "false", Status: Implemented,
+		Description: "Do not cache the answers of the external authentication process: every login asks it " +
+			"(see authent_cache and authentication.md)."},
 		func(c *Config) *bool { return &c.AuthNoCache }),
-	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: ParsedOnly,
-		Description: "Number of external authentication answers DPOP and DSMTP keep in their cache. " +
-			"imapd keeps no cache."},
+	intSetting(Setting{Name: "authent_cache", Default: "1000", Status: Implemented,
+		Description: "Number of successful external authentication answers a -listen daemon keeps for 60 seconds " +
+			"(found by a salted hash of user, password and client IP; failures are never kept). " +
+			"0 turns the cache off. See authentication.md."},
 		0, 1<<31-1, func(c *Config) *int { return &c.AuthentCache }),
 	boolSetting(Setting{Name: "authent_domain", Default: "false", Status: Implemented,
 		Description: "External authentication only: send user@domain instead of user to the authentication process, " +
@@ -102,9 +104,10 @@ var registry = []def{
 			"nt_user against the Windows user database, external by asking the process named by " +
 			"imapd_authent_process or authent_process."},
 		[]string{"unix_user", "nt_user", "external"}, func(c *Config) *string { return &c.AuthentMethod }),
-	intSetting(Setting{Name: "authent_number", Default: "2", Status: ParsedOnly,
-		Description: "Number of external authentication processes DPOP and DSMTP run at once. " +
-			"imapd starts at most one per connection."},
+	intSetting(Setting{Name: "authent_number", Default: "2", Status: Implemented,
+		Description: "Number of external authentication processes a -listen daemon keeps running and shares " +
+			"between its sessions; logins wait in line (at most authent_timeout) when all are busy. " +
+			"A one-connection imapd (inetd) runs one. See authentication.md."},
 		1, 1<<31-1, func(c *Config) *int { return &c.AuthentNumber }),
 	textSetting(Setting{Name: "authent_process", Syntax: "<command line>", Status: Implemented,
 		Description: "The external authentication program (with its arguments) used when authent_method is external. " +
@@ -113,15 +116,20 @@ var registry = []def{
 	secondsSetting(Setting{Name: "authent_timeout", Default: "10", Status: Implemented,
 		Description: "Seconds to wait for the external authentication process to answer before the login fails."},
 		1, func(c *Config) *time.Duration { return &c.AuthentTimeout }),
-	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: ParsedOnly,
-		Description: "The From text of bulletin messages."},
+	textSetting(Setting{Name: "bulletin_from", Syntax: "<text>", Default: "Email System Administrator", Status: Implemented,
+		Description: "The From of bulletin messages: an address used as it is, or a name shown for postmaster@<first host_domain>. " +
+			"See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinFrom }),
-	textSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: ParsedOnly,
-		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number). " +
-			"A user receives each bulletin they have not seen yet as a message in their INBOX."},
+	absPathSetting(Setting{Name: "bulletin_path", Syntax: "<directory>", Status: Implemented,
+		Description: "Directory of bulletin messages, files named nnn.txt (nnn = bulletin number), and <domain>/nnn.txt " +
+			"for the users of one virtual domain. At login a user receives each bulletin they have not received yet " +
+			"as a message in their INBOX; the last number received is kept in <drop file>.bul. An absolute path. See bulletins.md."},
 		func(c *Config) *string { return &c.BulletinPath }),
-	wordSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: ParsedOnly,
-		Description: "The TCP/IP address of the host DPOP and imapd run on."},
+	hostSetting(Setting{Name: "dpop_host", Syntax: "<address>", Status: Implemented,
+		Description: "The TCP/IP address of the host DPOP and imapd run on: the address imapd -listen and imapdsvc bind to " +
+			"when -listen gives only a port (e.g. -listen :143), and, when it is an IP address, the local address " +
+			"IP-based virtual domains are chosen by when the connection's own is not known (a pipe, not a socket). " +
+			"See configuration.md."},
 		func(c *Config) *string { return &c.DpopHost }),
 	textSetting(Setting{Name: "drop_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of the users' drop files (their INBOX). Compulsory. " +
@@ -133,12 +141,14 @@ var registry = []def{
 	textSetting(Setting{Name: "dwatch_path", Syntax: "<directory>", Status: Implemented,
 		Description: "Directory of DWatch, the DMail process watcher: its .wat files and the servers' .pid files."},
 		func(c *Config) *string { return &c.DwatchPath }),
-	boolSetting(Setting{Name: "forward_user", Default: "false", Status: ParsedOnly,
-		Description: "Anti-relaying: DSMTP relays mail for a client only shortly after a DPOP or imapd login from its address. " +
-			"When true, imapd records each login for DSMTP."},
+	boolSetting(Setting{Name: "forward_user", Default: "false", Status: Implemented,
+		Description: "Anti-relaying (POP-before-SMTP): the SMTP server relays mail for a client only shortly after a login from its address. " +
+			"When true, imapd records each login with the right password (time, client IP, user) in <work_path>/forward.dat, " +
+			"which an MTA's relay check reads with imapd -relay-check IP. See relay.md."},
 		func(c *Config) *bool { return &c.ForwardUser }),
-	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: ParsedOnly,
-		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last)."},
+	secondsSetting(Setting{Name: "forward_window", Default: "900", Status: Implemented,
+		Description: "Seconds during which relaying stays allowed after a login (how long forward_user records last; " +
+			"older ones are ignored and pruned). 0 records nothing."},
 		0, func(c *Config) *time.Duration { return &c.ForwardWindow }),
 	intEnumSetting(Setting{Name: "hash_spool", Syntax: "0|1|2", Default: "0", Status: Implemented,
 		Description: "Spread drop files over directories under drop_path: 0 = none, 1 = one level of " +
@@ -166,11 +176,34 @@ var registry = []def{
 			"itself, 2 also those in the included files, and so on. Takes effect from the line it is on, " +
 			"so put it at the start of dmail.conf."},
 		0, 1<<31-1, func(c *Config) *int { return &c.ImapdIncludeLevel }),
+	secondsSetting(Setting{Name: "imapd_login_delay", Default: "2", Status: Implemented,
+		Description: "Seconds a client waits after its first failed login (LOGIN or AUTHENTICATE) before it may try " +
+			"again; each further failure, on the connection or from the same address, doubles it up to " +
+			"imapd_login_delay_max. In -listen mode the failures of an address count across its connections. " +
+			"0: no delay. See security.md."},
+		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelay }),
+	secondsSetting(Setting{Name: "imapd_login_delay_max", Default: "30", Status: Implemented,
+		Description: "The longest delay after a failed login (see imapd_login_delay). 0: no limit but the " +
+			"3 minutes a connection has to log in."},
+		0, func(c *Config) *time.Duration { return &c.ImapdLoginDelayMax }),
 	textSetting(Setting{Name: "imapd_mailbox_name", Syntax: "<directory name>", Status: Implemented,
 		Description: "By default a user's folders live in <drop file>.mbx/ next to the drop file. When set, the folders of " +
 			"users with a home directory (unix users, and virtual domain users of the system password file) live in " +
 			"this directory of their home instead, e.g. mail (as pine uses), or . for the home itself."},
 		func(c *Config) *string { return &c.ImapdMailboxName }),
+	intSetting(Setting{Name: "imapd_max_connections", Default: "500", Status: Implemented,
+		Description: "-listen: the most connections served at once (sessions in the daemon and session processes " +
+			"alike); one more is answered \"* BYE Too many connections\" and closed. 0: no cap. Under inetd, " +
+			"inetd's own limits apply instead. See security.md."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxConnections }),
+	intSetting(Setting{Name: "imapd_max_connections_per_ip", Default: "50", Status: Implemented,
+		Description: "-listen: the most connections served at once from one client address (an IPv6 /64 counts " +
+			"as one address). 0: no cap. See security.md."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxConnectionsPerIP }),
+	intSetting(Setting{Name: "imapd_max_login_failures", Default: "5", Status: Implemented,
+		Description: "Failed logins after which a connection is told \"* BYE Too many login failures\" and closed. " +
+			"0: never."},
+		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxLoginFailures }),
 	wordListSetting(Setting{Name: "imapd_strip_domain", Syntax: "<suffix>", Status: Implemented,
 		Description: "A text removed from the end of login names that end with it, e.g. test.com. One line per suffix."},
 		func(c *Config) *[]string { return &c.ImapdStripDomain }),
@@ -178,6 +211,26 @@ var registry = []def{
 		Description: "Seconds a logged-in connection may stay idle before it is closed (0: no limit). " +
 			"Before login the limit is always 3 minutes."},
 		0, func(c *Config) *time.Duration { return &c.ImapdTimeout }),
+	fileSetting(Setting{Name: "imapd_tls_cert", Syntax: "<file>", Status: Implemented,
+		Description: "PEM file holding the server's certificate chain (its own certificate first) and, unless " +
+			"imapd_tls_key names another file, its private key. Setting it turns TLS on: STARTTLS is offered, and " +
+			"imapd -tls (inetd) and -listen-tls serve implicit TLS (port 993). A relative path is relative to the " +
+			"directory of the file holding the line. A -listen daemon reads it at start and on SIGHUP; " +
+			"see docs/tls.md."},
+		func(c *Config) *string { return &c.ImapdTLSCert }),
+	fileSetting(Setting{Name: "imapd_tls_key", Syntax: "<file>", Status: Implemented,
+		Description: "PEM file holding the private key of imapd_tls_cert, when it is not in that file (unset: the key is read from imapd_tls_cert). " +
+			"It should be readable by root only."},
+		func(c *Config) *string { return &c.ImapdTLSKey }),
+	enumSetting(Setting{Name: "imapd_tls_min_version", Syntax: "1.2|1.3", Default: "1.2", Status: Implemented,
+		Description: "The oldest TLS version accepted. The cipher suites are Go's defaults."},
+		[]string{"1.2", "1.3"}, func(c *Config) *string { return &c.ImapdTLSMinVersion }),
+	boolSetting(Setting{Name: "imapd_tls_required", Default: "false", Status: Implemented,
+		Description: "Refuse LOGIN and AUTHENTICATE until the connection is encrypted (STARTTLS or implicit TLS): " +
+			"the capabilities say LOGINDISABLED and no AUTH= before it, and a login gets NO [PRIVACYREQUIRED]. " +
+			"false keeps the legacy behaviour (passwords in clear text on port 143); true is recommended " +
+			"once the clients are set up for TLS. Needs imapd_tls_cert."},
+		func(c *Config) *bool { return &c.ImapdTLSRequired }),
 	textSetting(Setting{Name: "invalid_chars", Syntax: "<characters>", Default: `/ (\/:*?"<>| on Windows)`, Status: Implemented,
 		Description: "Characters that may not appear in a file name: they are encoded when a user name becomes a drop file name."},
 		func(c *Config) *string { return &c.InvalidChars }),
@@ -198,15 +251,16 @@ var registry = []def{
 	boolSetting(Setting{Name: "lowercase_username", Default: "false", Status: Implemented,
 		Description: "Lower-case login names before anything else is done with them."},
 		func(c *Config) *bool { return &c.LowercaseUsername }),
-	domainPathSetting(Setting{Name: "maildir_althome", Syntax: "<domain> <directory>", Status: ParsedOnly,
+	domainPathSetting(Setting{Name: "maildir_althome", Syntax: "<domain> <directory>", Status: Implemented,
 		Description: "maildir_home for the users of one virtual domain, e.g. maildir_althome vdomain1.example.com " +
 			"/shared/spool/maildir/vdomain1. One line per domain."},
 		func(c *Config) *map[string]string { return &c.MaildirAltHome }),
-	textSetting(Setting{Name: "maildir_home", Syntax: "<directory>", Status: ParsedOnly,
+	textSetting(Setting{Name: "maildir_home", Syntax: "<directory>", Status: Implemented,
 		Description: "With use_maildir: the directory holding every user's maildir (incoming mail and folders)."},
 		func(c *Config) *string { return &c.MaildirHome }),
-	boolSetting(Setting{Name: "maildir_suffix", Default: "true", Status: ParsedOnly,
-		Description: "With use_maildir: append .mdir to the name of each user's maildir directory."},
+	boolSetting(Setting{Name: "maildir_suffix", Default: "true", Status: Implemented,
+		Description: "With use_maildir: append .mdir to the name of each user's maildir directory " +
+			"(always, also with maildir_home and maildir_althome, as since 4.4.3z6). See docs/maildir.md."},
 		func(c *Config) *bool { return &c.MaildirSuffix }),
 	int64Setting(Setting{Name: "max_log_size", Default: "0", Status: Implemented,
 		Description: "Size in bytes at which the log file is renamed and a new one started (0: never)."},
@@ -214,17 +268,20 @@ var registry = []def{
 	boolSetting(Setting{Name: "use_flock", Default: "true", Status: Implemented,
 		Description: "Unix: lock drop files with flock() as well as with lock files."},
 		func(c *Config) *bool { return &c.UseFlock }),
-	boolSetting(Setting{Name: "use_maildir", Default: "false", Status: ParsedOnly,
-		Description: "Store the INBOX and all folders as maildirs under maildir_home instead of drop files and folder files."},
+	boolSetting(Setting{Name: "use_maildir", Default: "false", Status: Implemented,
+		Description: "Store the INBOX and all folders as maildirs under maildir_home instead of drop files and folder files. " +
+			"See docs/maildir.md for the layout and what happens to existing drop files."},
 		func(c *Config) *bool { return &c.UseMaildir }),
 	ipListSetting(Setting{Name: "user_ip_address", Syntax: "<ip pattern>[,<ip pattern>...]", Status: Implemented,
 		Description: "Client addresses users may connect from, with * as wildcard (e.g. 10.1.*). " +
 			"Repeatable, and a line may hold a comma separated list. None: any address."},
 		func(c *Config) *[]string { return &c.UserIPAddress }),
-	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: ParsedOnly,
-		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module, " +
-			"or a default limit in kbytes. Users of both DPOP and imapd effectively get the quota twice, and a copy " +
-			"that starts under the quota may end slightly over it."}),
+	quotaSetting(Setting{Name: "user_quota", Syntax: "true|false|<kbytes>", Default: "false", Status: Implemented,
+		Description: "Per-user mailbox quota: false for none, true for the limit given by the authentication module " +
+			"(quota=<kbytes> in its info field; else drop_max), or a default limit in kbytes. Usage is the drop file plus " +
+			"every file of the user's folders. APPEND, COPY and MOVE are refused with NO [OVERQUOTA] when the user is at or " +
+			"over the limit; one that starts under it may end slightly over. Users of both DPOP and imapd effectively get " +
+			"the quota twice. See quota.md."}),
 	wordListSetting(Setting{Name: "valid_users", Syntax: "<user pattern>", Status: Implemented,
 		Description: "Users allowed to log in, with * as wildcard. One line per pattern. None: every user."},
 		func(c *Config) *[]string { return &c.ValidUsers }),
@@ -323,11 +380,79 @@ func wordSetting(s Setting, get func(*Config) *string) def {
 	}
 }
 
+// hostSetting is one IP address or DNS host name (no port).
+func hostSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			w, extra := splitWord(v)
+			if !validHost(w) {
+				return &valueError{w, "is not an IP address or host name"}
+			}
+			*get(p.c) = w
+			p.extra(extra)
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// absPathSetting takes the rest of the line as an absolute path.
+func absPathSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			p.checkComment(v)
+			if !filepath.IsAbs(v) && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, `\\`) {
+				return &valueError{v, "is not an absolute path"}
+			}
+			*get(p.c) = v
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
 // textSetting takes the whole rest of the line (paths, commands, texts).
 func textSetting(s Setting, get func(*Config) *string) def {
 	return def{Setting: s,
 		apply: func(p *parser, v string) error {
 			p.checkComment(v)
+			*get(p.c) = v
+			return nil
+		},
+		show: func(c *Config) []string { return showString(*get(c)) },
+	}
+}
+
+// fileSetting is a file name (the rest of the line); a relative one is
+// taken relative to the directory of the file holding the line.
+func fileSetting(s Setting, get func(*Config) *string) def {
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			p.checkComment(v)
+			if !filepath.IsAbs(v) {
+				v = filepath.Join(filepath.Dir(p.file), v)
+			}
 			*get(p.c) = v
 			return nil
 		},

@@ -45,9 +45,7 @@ func TestRegistry(t *testing.T) {
 // TestRegistryStatus pins which settings are not acted on yet.
 func TestRegistryStatus(t *testing.T) {
 	parsedOnly := []string{
-		"auth_nocache", "authent_cache", "authent_number", "bulletin_from", "bulletin_path",
-		"dpop_host", "forward_user", "forward_window", "lock_id",
-		"maildir_althome", "maildir_home", "maildir_suffix", "use_maildir", "user_quota",
+		"lock_id",
 	}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.
 	manual := []string{
@@ -60,6 +58,10 @@ func TestRegistryStatus(t *testing.T) {
 		"imapd_include_level", "imapd_become_user", "imapd_enable_new_hashing", "imapd_strip_domain", "maildir_suffix",
 		"allow_dds", "alt_drop_path", "auth_nocache", "authent_cache", "authent_number", "dwatch_path",
 		"use_flock", "work_path",
+		"imapd_tls_cert", "imapd_tls_key", "imapd_tls_min_version", "imapd_tls_required",
+		// Limits (docs/security.md).
+		"imapd_login_delay", "imapd_login_delay_max", "imapd_max_connections", "imapd_max_connections_per_ip",
+		"imapd_max_login_failures",
 	}
 	var gotParsed, gotAll []string
 	for _, s := range Settings() {
@@ -120,7 +122,8 @@ func TestRegistryCoversConfig(t *testing.T) {
 	values := map[string]string{
 		"authent_method": "external", "log_level": "debug", "hash_spool": "2", "user_quota": "77",
 		"vdomain": "v.example * v", "alt_drop_path": "d.example /p", "vdomain_passwd": "d.example /p",
-		"maildir_althome": "d.example /p", "user_ip_address": "10.*",
+		"maildir_althome": "d.example /p", "user_ip_address": "10.*", "dpop_host": "10.0.0.5",
+		"imapd_tls_min_version": "1.3",
 	}
 	base := Defaults()
 	p := &parser{c: Defaults(), file: "x", fileIdx: 1}
@@ -169,6 +172,27 @@ func TestSettingStatusString(t *testing.T) {
 		OtherServer: "other server", 9: "status(9)"} {
 		if s.String() != want {
 			t.Errorf("%d: %q", int(s), s.String())
+		}
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, c := range []struct{ flag, dpop, want string }{
+		{":143", "", ":143"},
+		{"143", "", ":143"},
+		{":143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "10.0.0.5", "10.0.0.5:143"},
+		{"143", "::1", "[::1]:143"},
+		{"127.0.0.1:143", "10.0.0.5", "127.0.0.1:143"},
+		{"[::1]:143", "10.0.0.5", "[::1]:143"},
+		{"mail.example:143", "10.0.0.5", "mail.example:143"},
+		{"nonsense", "10.0.0.5", "nonsense"},
+		{"", "10.0.0.5", ""},
+	} {
+		cfg := Defaults()
+		cfg.DpopHost = c.dpop
+		if got := cfg.ListenAddr(c.flag); got != c.want {
+			t.Errorf("ListenAddr(%q) with dpop_host %q = %q, want %q", c.flag, c.dpop, got, c.want)
 		}
 	}
 }

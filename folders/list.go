@@ -151,6 +151,17 @@ func (w *lister) walk(rel, prefix string, depth int, entries []fs.DirEntry) erro
 		full := prefix + v.shown
 		diskRel := path.Join(rel, v.e.Name())
 		topInbox := depth == 0 && isInbox(v.shown) // the name INBOX means the drop file
+		if v.e.IsDir() && w.t.maildir && w.t.isMaildir(w.r, diskRel) {
+			if !topInbox && w.ps.match(full) {
+				mark := imap.MailboxAttrUnmarked
+				if news, err := readDir(w.r, path.Join(diskRel, "new")); err == nil && len(news) > 0 {
+					mark = imap.MailboxAttrMarked
+				}
+				w.out = append(w.out, Entry{Name: full, Delim: Delim,
+					Attrs: []imap.MailboxAttr{imap.MailboxAttrNoInferiors, mark}})
+			}
+			continue
+		}
 		if v.e.IsDir() {
 			listIt, slashForm := false, false
 			if !topInbox {
@@ -187,8 +198,8 @@ func (w *lister) walk(rel, prefix string, depth int, entries []fs.DirEntry) erro
 			}
 			continue
 		}
-		if topInbox || !w.ps.match(full) {
-			continue
+		if topInbox || w.t.maildir || !w.ps.match(full) {
+			continue // (a file in a maildir tree is not a folder)
 		}
 		fi, err := v.e.Info()
 		if err != nil {

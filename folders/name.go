@@ -106,6 +106,9 @@ func (t *Tree) checkComponent(c string, depth int) string {
 	if depth == 0 && strings.EqualFold(c, t.subFile) {
 		return "the name is reserved for the subscription list"
 	}
+	if depth == 0 && t.maildir && maildirOwn(c) {
+		return "the name is reserved for the INBOX maildir"
+	}
 	return osCheckComponent(enc)
 }
 
@@ -134,7 +137,16 @@ func (t *Tree) hidden(diskName string, depth int) bool {
 	if depth == 0 && strings.EqualFold(diskName, t.subFile) {
 		return true
 	}
+	if depth == 0 && t.maildir && maildirOwn(diskName) {
+		return true
+	}
 	return reservedName(diskName) != ""
+}
+
+// maildirOwn: names in the INBOX maildir that are the maildir's own.
+func maildirOwn(c string) bool {
+	l := strings.ToLower(c)
+	return l == "cur" || l == "new" || l == "tmp" || strings.HasPrefix(l, "imapd-")
 }
 
 // display turns an on-disk level name into the name shown to clients:

@@ -42,8 +42,9 @@ func (k Kind) String() string {
 // be used from several goroutines.
 type Tree struct {
 	root    string // folder root directory, cleaned
-	inbox   string // drop file
+	inbox   string // drop file (maildir: the INBOX maildir, which is also the root)
 	subFile string // subscription file name, in root
+	maildir bool   // message folders are maildirs (directories with cur/), see NewMaildir
 }
 
 // DefaultSubscriptionFile is used when New gets "" (UW on unix; Windows
@@ -64,6 +65,29 @@ func New(root, inbox, subscriptionFile string) *Tree {
 		root = filepath.Clean(root)
 	}
 	return &Tree{root: root, inbox: inbox, subFile: sub}
+}
+
+// NewMaildir returns the namespace of a user whose mail is in maildirs: the
+// INBOX maildir inbox is also the folder root, and every other message
+// folder is a maildir below it, named by its levels ("a/b" is inbox/a/b/,
+// with its own cur/, new/, tmp/), as Dovecot's LAYOUT=fs and mbsync's
+// "SubFolders Verbatim" lay them out. A directory without cur/ is a folder
+// of folders, so the dual-use rule is the same as with drop files. In the
+// root, cur, new, tmp and imapd-* belong to the INBOX maildir and are not
+// folder names.
+func NewMaildir(inbox, subscriptionFile string) *Tree {
+	t := New(inbox, inbox, subscriptionFile)
+	t.maildir = true
+	return t
+}
+
+// Maildir reports whether message folders are maildirs.
+func (t *Tree) Maildir() bool { return t.maildir }
+
+// isMaildir reports whether directory rel below r is a maildir.
+func (t *Tree) isMaildir(r *os.Root, rel string) bool {
+	fi, err := r.Lstat(filepath.FromSlash(path.Join(rel, "cur")))
+	return err == nil && fi.IsDir()
 }
 
 // Root returns the folder root directory.
@@ -103,7 +127,11 @@ func (t *Tree) lookup(r *os.Root, n name) (place, error) {
 			return place{}, newError(imap.ResponseCodeNoPerm, nil,
 				"Can't access %s: %s %s (refused)", n.full, shown, why)
 		}
-		if fi.Mode().IsRegular() {
+		if t.maildir && fi.Mode().IsRegular() {
+			return place{}, newError(imap.ResponseCodeNoPerm, nil,
+				"Can't access %s: %s is a file, not a folder (refused)", n.full, shown)
+		}
+		if fi.Mode().IsRegular() || t.maildir && t.isMaildir(r, rel) {
 			if i == len(n.comps)-1 {
 				p.rel, p.kind = rel, MessageFolder
 				return p, nil
@@ -295,6 +323,20 @@ func (t *Tree) Create(name string) (string, error) {
 		}
 		return "", nil
 	}
+	if t.maildir {
+		// The directory with its cur/ is the message folder from the
+		// start; the message store adds the rest of the maildir.
+		if err := r.Mkdir(final, 0o700); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return "", newError(imap.ResponseCodeAlreadyExists, err, "Can't create %s: a mailbox with that name already exists", name)
+			}
+			return "", sysError("Can't create "+name, err)
+		}
+		if err := r.Mkdir(filepath.Join(final, "cur"), 0o700); err != nil {
+			return "", sysError("Can't create "+name, err)
+		}
+		return t.abs(p.rel), nil
+	}
 	f, err := r.OpenFile(final, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -356,6 +398,14 @@ func (t *Tree) Delete(name string) error {
 			return newError(imap.ResponseCodeInUse, nil,
 				"Can't delete %s: its directory holds lock files (is a folder in it in use?)", n.full)
 		}
+	}
+	if t.maildir && p.kind == MessageFolder {
+		// A maildir's messages are files in it: deleting the folder
+		// deletes them, as deleting a folder file does.
+		if err := r.RemoveAll(filepath.FromSlash(p.rel)); err != nil {
+			return sysError("Can't delete "+n.full, err)
+		}
+		return nil
 	}
 	if err := removeAt(r, filepath.FromSlash(p.rel), t.abs(p.rel)); err != nil {
 		return sysError("Can't delete "+n.full, err)
@@ -448,6 +498,27 @@ func (t *Tree) Rename(from, to string) error {
 	}
 	if err := r.Rename(filepath.FromSlash(pf.rel), filepath.FromSlash(pt.rel)); err != nil {
 		return sysError(what, err)
+	}
+	return nil
+}
+
+// CheckMailbox vets a message folder before the session opens it: a folder
+// file as CheckFile says, or (maildir) a real directory with cur/, not a
+// symbolic link.
+func (t *Tree) CheckMailbox(path string) error {
+	if !t.maildir {
+		return CheckFile(path)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return sysError("Can't open mailbox "+path, err)
+	}
+	if why := refusedType(fi); why != "" {
+		return newError(imap.ResponseCodeNoPerm, nil, "Mailbox %s %s (refused)", path, why)
+	}
+	cur, err := os.Lstat(filepath.Join(path, "cur"))
+	if !fi.IsDir() || err != nil || !cur.IsDir() {
+		return newError(imap.ResponseCodeCannot, nil, "Mailbox %s holds folders, not messages", path)
 	}
 	return nil
 }

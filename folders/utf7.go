@@ -146,3 +146,21 @@ func decodeMUTF7(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// CheckWireName reports whether s, a mailbox name as a client sends it, is
+// canonical modified UTF-7 whose characters are all printable (no NUL, no
+// control characters). It accepts exactly the names this package can
+// produce on the wire; the server refuses other names with BAD before they
+// reach the session.
+func CheckWireName(s string) error {
+	name, err := decodeMUTF7(s)
+	if err != nil {
+		return err
+	}
+	for _, r := range name {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 || r == utf8.RuneError {
+			return fmt.Errorf("%w: control character U+%04X", errUTF7, r)
+		}
+	}
+	return nil
+}

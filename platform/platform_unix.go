@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"imapd/platform/unix"
@@ -201,3 +202,17 @@ func SetuidStart() bool { return unix.SetuidStart() }
 // cannot have been written by whoever started us, nor be a secret; it
 // returns the path to read (links resolved).
 func TrustedConfig(path string) (string, error) { return unix.TrustedConfig(path) }
+
+// FileOwner is the owner (uid, gid) of a file; ok is false where the
+// platform does not say.
+func FileOwner(path string) (uid, gid int, ok bool) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return int(st.Uid), int(st.Gid), true
+}

@@ -86,3 +86,6 @@ func SetuidStart() bool { return false }
 
 // TrustedConfig: nothing to check on Windows.
 func TrustedConfig(path string) (string, error) { return path, nil }
+
+// FileOwner: files have no numeric owner on Windows.
+func FileOwner(string) (uid, gid int, ok bool) { return 0, 0, false }

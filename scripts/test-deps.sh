@@ -18,6 +18,7 @@ have tmux || need+=(tmux)
 [ -x /usr/sbin/tcpd ] || need+=(tcpd)
 have systemd-socket-activate || need+=(systemd)
 have systemd-analyze || need+=(systemd)
+have fail2ban-regex || need+=(fail2ban)
 if [ "${IMAPD_SKIP_WINE:-}" != 1 ]; then
   [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
   have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64)
@@ -33,3 +34,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # openbsd-inetd's package starts a system inetd; the tests run their own.
 if have service && [ "$(id -u)" = 0 ]; then service openbsd-inetd stop >/dev/null 2>&1 || true; fi
+# fail2ban's package may start its daemon; the tests only use fail2ban-regex.
+if have service && [ "$(id -u)" = 0 ]; then service fail2ban stop >/dev/null 2>&1 || true; fi

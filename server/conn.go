@@ -27,13 +27,16 @@ const byeWait = 10 * time.Second
 type conn struct {
 	raw   net.Conn
 	out   *output
-	in    timedReader
+	in    timedReader // replaced by startTLS: use reader()
 	guard *guard
+	tls   *connTLS // see tls.go
 
 	tmu     sync.Mutex
 	preAuth time.Duration
 	idle    time.Duration
 	authed  bool
+
+	loginLimits // pre-login deadline, failed logins (throttle.go)
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
@@ -54,7 +57,7 @@ type conn struct {
 
 var _ session.Conn = (*conn)(nil)
 
-func newConn(raw net.Conn, opts *Options) *conn {
+func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 	preAuth := opts.PreAuthTimeout
 	if preAuth <= 0 {
 		preAuth = DefaultPreAuthTimeout
@@ -69,7 +72,18 @@ func newConn(raw net.Conn, opts *Options) *conn {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	c.guard = &guard{read: c.readTimed, reply: c.out.reply}
+	c.initTLS(raw, opts.TLS)
+	c.guard = &guard{
+		read:        c.readTimed,
+		reply:       c.out.reply,
+		authed:      c.isAuthed,
+		answered:    c.out.answered,
+		appendLimit: func() int64 { return DefaultAppendLimit },
+		logf:        func(format string, args ...any) { c.logger().Debugf(format, args...) },
+		canStartTLS: c.canStartTLS,
+		startTLS:    c.startTLS,
+	}
+	c.initLimits(opts, logins)
 	return c
 }
 
@@ -88,12 +102,17 @@ func (c *conn) setDeps(d session.Deps, idle time.Duration) {
 	if idle <= 0 && d.Config != nil {
 		idle = d.Config.ImapdTimeout
 	}
+	if d.Config != nil {
+		c.setTLSRequired(d.Config.ImapdTLSRequired)
+	}
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}
 	c.tmu.Lock()
 	c.idle = idle
 	c.tmu.Unlock()
+	c.guard.version = d.Version
+	c.configure(d.Config)
 	c.mu.Lock()
 	c.host = host
 	if d.Log != nil {
@@ -108,13 +127,26 @@ func (c *conn) logger() *logging.Logger {
 	return c.log
 }
 
-func (c *conn) limit() time.Duration {
+// isAuthed reports whether a login succeeded.
+func (c *conn) isAuthed() bool {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	return c.authed
+}
+
+// limit is how long the next read may wait: the idle limit, and before
+// login no longer than the pre-login deadline (absolute says that is what
+// limits it; 0 then means it has passed).
+func (c *conn) limit() (limit time.Duration, absolute bool) {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
 	if c.authed {
-		return c.idle
+		return c.idle, false
 	}
-	return c.preAuth
+	if left := c.preAuthLeft(); left < c.preAuth {
+		return max(left, 0), true
+	}
+	return c.preAuth, false
 }
 
 // Read reads client data; after our idle limit without any it says
@@ -123,21 +155,29 @@ func (c *conn) limit() time.Duration {
 func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
 
 // readTimed reads what the client sends, ending the session with
-// "* BYE Autologout" when the idle limit passes.
+// "* BYE Autologout" when the idle limit or the pre-login deadline passes,
+// or with ByeLoginFailures after too many failed logins.
 func (c *conn) readTimed(p []byte) (int, error) {
-	limit := c.limit()
-	n, err := c.in.read(p, limit)
+	if c.cutNow() {
+		return 0, c.end(ByeLoginFailures)
+	}
+	limit, absolute := c.limit()
+	n, err := 0, errIdle
+	if limit > 0 || !absolute {
+		n, err = c.reader().read(p, limit)
+	}
 	if err == errIdle {
 		select {
 		case <-c.closed:
 			return 0, errClosed
 		default:
 		}
+		if absolute {
+			c.logger().Infof("autologout: no login within %v, client %s", c.deadline, c.RemoteAddr())
+			return 0, c.end("* BYE Autologout; no login in time")
+		}
 		c.logger().Infof("autologout: idle for %v, client %s", limit, c.RemoteAddr())
-		c.raw.SetWriteDeadline(time.Now().Add(byeWait))
-		c.out.insertAndClose("* BYE Autologout; idle for too long")
-		c.Close()
-		return 0, errClosed
+		return 0, c.end("* BYE Autologout; idle for too long")
 	}
 	if err != nil {
 		select {
@@ -147,6 +187,15 @@ func (c *conn) readTimed(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// end says the BYE line, if it can go between two responses, and closes the
+// connection; it returns the error the read ends with.
+func (c *conn) end(bye string) error {
+	c.raw.SetWriteDeadline(time.Now().Add(byeWait))
+	c.out.insertAndClose(bye)
+	c.Close()
+	return errClosed
 }
 
 // Write passes go-imap's output through the rewriter.
@@ -173,13 +222,22 @@ func (c *conn) Close() error {
 	err := errClosed
 	c.closeOnce.Do(func() {
 		close(c.closed) // from now on reads fail with errClosed
-		if hc, ok := c.raw.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
-			c.out.close()
-			c.in.stop() // go-imap's reads end; only drain reads now
-			drain(c.raw)
+		t := c.transport()
+		if t != c.raw {
+			// TLS's CloseWrite waits for a write in progress: one stuck on
+			// a client that does not read must fail soon.
+			c.raw.SetWriteDeadline(time.Now().Add(drainWait))
 		}
-		err = c.raw.Close() // (without the half-close: first, as it unblocks a write stuck holding out's lock)
-		c.in.stop()
+		if hc, ok := t.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+			if rc, ok := c.raw.(interface{ CloseWrite() error }); ok && t != c.raw {
+				rc.CloseWrite() // TLS: its CloseWrite said close_notify; now the socket's FIN
+			}
+			c.out.close()
+			c.reader().stop() // go-imap's reads end; only drain reads now
+			drain(t)
+		}
+		err = t.Close() // (without the half-close: first, as it unblocks a write stuck holding out's lock)
+		c.reader().stop()
 		c.out.close()
 	})
 	return err
@@ -281,6 +339,7 @@ func (c *conn) Bye(text string) {
 
 // byeShutdown says goodbye for a server shutdown.
 func (c *conn) byeShutdown() {
+	c.stopPausing()
 	c.mu.Lock()
 	if !c.ready {
 		c.shutdown = true

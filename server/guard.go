@@ -2,204 +2,561 @@ package server
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 )
 
-// Limits the guard enforces on what a client sends, below go-imap's own
-// (50 KiB per command, 4 KiB per literal outside APPEND), so that go-imap
-// never meets input it cannot recover from: it answers an over-long line
-// with a bare NO and then reads the rest of the line as new commands, and
-// it neither refuses nor accepts a too-big synchronizing literal, leaving
-// both sides waiting.
-const (
-	maxLine       = 32 << 10 // one line of a command, literals not counted
-	maxCmdLiteral = 4096     // a literal in any command but APPEND
-)
-
-// guard sits between the client and go-imap. It holds each command line
-// until it is complete (go-imap needs whole lines anyway, so this adds no
-// delay), passes literals straight through, and answers what go-imap would
-// mishandle itself: a line over maxLine, a big literal outside APPEND. The
-// refused command never reaches go-imap; the session goes on.
+// guard sits between the client and go-imap and is the only part of the
+// server that speaks the literal protocol with the client. It collects each
+// command whole (every line piece and every literal but APPEND's message,
+// within the limits of command.go), judges it (check.go), and then either
+// answers it itself or hands go-imap the whole command at once, with every
+// literal made non-synchronizing (go-imap advertises LITERAL+, so it reads
+// them without a continuation request of its own). Hence:
+//
+//   - go-imap never sees a command it would mishandle: one that needs
+//     login before login (go-imap parses a SEARCH recursively before it
+//     checks the state), an over-long line, a big literal, nesting or
+//     search operators past the limits, a mailbox name that is not
+//     canonical modified UTF-7, a sequence set with 0.
+//   - A refused command's literals are consumed when the client sends them
+//     unasked ({n+}) and never invited when it waits ({n}), so their bytes
+//     can never run as commands. A refused non-synchronizing literal over
+//     4 KiB before login ends the connection instead.
+//   - APPEND's message literal is the one literal streamed through instead
+//     of collected. The guard checks APPEND's arguments and size itself
+//     first, invites a synchronizing literal only when go-imap starts to
+//     read it, and hands go-imap exactly CRLF after it. If go-imap answers
+//     the APPEND anyway without reading the message (a refusal the guard did
+//     not foresee), the guard sees the tagged answer (output counts them)
+//     and drops the message bytes.
+//   - The guard hands go-imap one command at a time and judges the next one
+//     only after go-imap answered the last, so the login state it sees is
+//     current. While a command runs, go-imap may ask for more input (IDLE's
+//     DONE, AUTHENTICATE's responses): it gets one bounded line at a time.
+//   - STARTTLS and ID are answered here (STARTTLS must swap the transport
+//     under the guard; go-imap does not know ID).
 type guard struct {
-	read  func(p []byte) (int, error)
-	reply func(line string) // writes a tagged line between two responses
+	read  func(p []byte) (int, error) // the client, with our timeouts
+	reply func(line string)           // writes a line between two responses
 
-	buf     [4096]byte
-	line    []byte // the line being collected
-	pending []byte // complete lines for go-imap
-	lit     int64  // literal bytes to pass through
-	skip    int64  // literal bytes of a refused command to drop
-	drop    bool   // dropping the rest of a refused line
-	tail    []byte // the last bytes of a dropped line (literal marker)
+	authed      func() bool   // a login succeeded
+	answered    func() uint64 // tagged responses go-imap has written
+	appendLimit func() int64  // the session's APPENDLIMIT
+	canStartTLS func() bool   // nil: no TLS
+	startTLS    func(tag string) error
+	logf        func(format string, args ...any) // debug log
+	version     string                           // for ID
+
+	buf [4096]byte
+	raw []byte // read from the client, not yet used (a window into buf)
+
+	cmd  command
+	line []byte   // the line being read
+	out  []byte   // for go-imap, not yet read: one piece or literal at a time
+	cont []byte   // a continuation line for go-imap
+	segs [][]byte // the command's further pieces and literals
+
+	running bool   // a command was handed over and not yet answered
+	mark    uint64 // answered() when it was handed over
+	lit     int64  // APPEND message bytes still to pass
+	litSync bool   // the message literal waits for an invitation
+	invited bool
+	tail    bool // after the message: the rest of APPEND's line
+	err     error
 }
 
-// Read gives go-imap whole command lines and literal bytes.
+// errBye ends the connection after the guard said BYE.
+var errBye = fmt.Errorf("guard: %w", io.EOF)
+
+// Read gives go-imap whole commands, APPEND messages and continuation
+// lines. Once it failed it keeps failing: go-imap's reader tries again
+// after an error.
 func (g *guard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.read1(p)
+	if err != nil && n == 0 {
+		g.err = err
+	}
+	return n, err
+}
+
+func (g *guard) read1(p []byte) (int, error) {
 	for {
-		if len(g.pending) > 0 {
-			n := copy(p, g.pending)
-			g.pending = g.pending[n:]
+		if len(g.out) == 0 && len(g.segs) > 0 {
+			// One piece or literal per Read: if go-imap answers a command
+			// before reading all of it (a syntax error), the rest was
+			// never in its buffer and is dropped here, never run.
+			if g.answered() != g.mark {
+				g.segs = nil
+				continue
+			}
+			g.out, g.segs = g.segs[0], g.segs[1:]
+		}
+		if len(g.out) > 0 {
+			n := copy(p, g.out)
+			g.out = g.out[n:]
 			return n, nil
 		}
 		if g.lit > 0 {
-			if int64(len(p)) > g.lit {
-				p = p[:g.lit]
-			}
-			n, err := g.read(p)
-			g.lit -= int64(n)
-			return n, err
-		}
-		n, err := g.read(g.buf[:])
-		g.scan(g.buf[:n])
-		if err != nil {
-			if len(g.pending) > 0 {
-				continue // hand over what is complete first
-			}
-			if len(g.line) > 0 && !g.drop {
-				// A last line without CRLF: let go-imap see it as it is.
-				g.pending, g.line = g.line, nil
+			if g.answered() != g.mark {
+				// Answered without reading the message: drop it.
+				lit, sync := g.lit, g.litSync && !g.invited
+				g.lit, g.tail = 0, false
+				if !sync {
+					if err := g.skip(lit); err != nil {
+						return 0, err
+					}
+					if err := g.dropLine(nil); err != nil {
+						return 0, err
+					}
+				}
 				continue
 			}
+			if g.litSync && !g.invited {
+				g.invited = true
+				g.reply("+ Ready for literal data")
+			}
+			n, err := g.readRaw(p[:min(int64(len(p)), g.lit)])
+			g.lit -= int64(n)
+			g.tail = g.lit == 0
+			return n, err
+		}
+		if g.tail {
+			// What follows APPEND's message must be CRLF: go-imap gets
+			// exactly that (unless it already answered). Anything else
+			// (MULTIAPPEND, not offered) is dropped with its literals.
+			g.tail = false
+			line, over, err := g.readLine(maxLine)
+			if err != nil {
+				return 0, err
+			}
+			if err := g.dropRest(line, !over); err != nil {
+				return 0, err
+			}
+			if g.answered() == g.mark {
+				g.out = append(g.cont[:0], '\r', '\n')
+			}
+			continue
+		}
+		if g.running && g.answered() == g.mark {
+			// go-imap reads on within a command: IDLE's DONE, an
+			// AUTHENTICATE response. One bounded line; an over-long one
+			// becomes "*", which cancels either.
+			line, over, err := g.readLine(maxLine)
+			if err != nil {
+				return 0, err
+			}
+			if over {
+				if err := g.dropRest(line, false); err != nil {
+					return 0, err
+				}
+				line = []byte("*")
+			}
+			g.out = append(append(g.cont[:0], line...), '\r', '\n')
+			continue
+		}
+		g.running = false
+		g.release()
+		if err := g.next(); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// scan sorts the bytes just read into lines, literal bytes and refusals.
-func (g *guard) scan(b []byte) {
-	for len(b) > 0 {
+// next collects commands until one is for go-imap (g.out, maybe g.lit set),
+// answering the others itself.
+func (g *guard) next() error {
+	for {
+		g.cmd = command{asm: g.cmd.asm[:0], toks: g.cmd.toks[:0], cuts: g.cmd.cuts[:0]}
+		line, over, err := g.readLine(maxLine)
+		if err != nil {
+			return err
+		}
+		if over {
+			g.answer("BAD Command line too long", tagOf(line))
+			if err := g.dropRest(line, false); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			g.reply("* BAD Null command")
+			continue
+		}
+		handed, err := g.collect(line)
+		if err != nil || handed {
+			return err
+		}
+	}
+}
+
+// collect reads the rest of the command that starts with line and hands it
+// over or answers it. It reports whether go-imap got it.
+func (g *guard) collect(line []byte) (bool, error) {
+	c := &g.cmd
+	for {
+		lit, hasLit := c.addPiece(line)
+		if v, refused := g.early(c); refused {
+			return false, g.refuse(v, lit, hasLit)
+		}
+		if !hasLit {
+			break
+		}
+		if c.name == "APPEND" && len(c.toks) > 0 {
+			return g.appendMessage(lit)
+		}
 		switch {
-		case g.skip > 0:
-			n := min(int64(len(b)), g.skip)
-			g.skip -= n
-			b = b[n:]
-			if g.skip == 0 {
-				g.drop = true // the rest of the refused command's line
+		case lit.binary:
+			return false, g.refuse(verdict{reply: "BAD [CLIENTBUG] Binary literals are not supported"}, lit, true)
+		case lit.size > maxCmdLiteral:
+			return false, g.refuse(verdict{reply: "NO [TOOBIG] Literals are limited to 4096 bytes for this command"}, lit, true)
+		case int64(c.litSum)+lit.size > maxLiterals:
+			return false, g.refuse(verdict{reply: "NO [TOOBIG] Command too big"}, lit, true)
+		}
+		if !lit.nonSync {
+			g.reply("+ Ready for literal data")
+		}
+		content, err := g.readN(int(lit.size))
+		if err != nil {
+			return false, err
+		}
+		c.addLiteral(content)
+		var over bool
+		line, over, err = g.readLine(maxLine - min(c.text, maxLine))
+		if err != nil {
+			return false, err
+		}
+		if over {
+			g.answer("BAD Command line too long", c.tag)
+			return false, g.dropRest(line, false)
+		}
+	}
+	v := g.final(c)
+	if !v.pass {
+		return false, g.refuse(v, literalMark{}, false)
+	}
+	switch c.name {
+	case "STARTTLS":
+		return false, g.starttls(c)
+	case "ID":
+		g.id(c)
+		return false, nil
+	}
+	g.handOver()
+	return true, nil
+}
+
+// appendMessage decides on APPEND's message literal; the arguments before
+// it are all in g.cmd.
+func (g *guard) appendMessage(lit literalMark) (bool, error) {
+	c := &g.cmd
+	if lit.binary {
+		return false, g.refuse(verdict{reply: "BAD [CLIENTBUG] Binary literals are not supported"}, lit, true)
+	}
+	if text := appendHeader(c); text != "" {
+		return false, g.refuse(verdict{reply: text}, lit, true)
+	}
+	if limit := g.appendLimit(); lit.size > limit {
+		text := "NO [TOOBIG] Literals are limited to " + strconv.FormatInt(limit, 10) + " bytes for this command"
+		return false, g.refuse(verdict{reply: text}, lit, true)
+	}
+	g.handOver()
+	g.lit, g.litSync, g.invited = lit.size, !lit.nonSync, false
+	g.tail = lit.size == 0
+	if lit.size == 0 && !lit.nonSync {
+		g.reply("+ Ready for literal data")
+	}
+	return true, nil
+}
+
+func (g *guard) handOver() {
+	c := &g.cmd
+	g.segs = g.segs[:0]
+	start := 0
+	for _, end := range c.cuts {
+		g.segs = append(g.segs, c.asm[start:end])
+		start = end
+	}
+	g.out = nil
+	g.running = true
+	g.mark = g.answered()
+}
+
+// refuse answers a command and skips what the client sends of it without
+// being asked: a non-synchronizing literal the piece announced and the rest
+// of its line, and so on. A synchronizing literal is never invited.
+func (g *guard) refuse(v verdict, lit literalMark, hasLit bool) error {
+	tag := g.cmd.tag
+	if g.cmd.badTag {
+		tag = "*"
+	}
+	g.answer(v.reply, tag)
+	if v.bye {
+		g.reply("* BYE " + strings.TrimPrefix(v.reply, "BAD "))
+		return errBye
+	}
+	if !hasLit || !lit.nonSync {
+		return nil
+	}
+	if lit.size > maxCmdLiteral && !g.authed() {
+		g.reply("* BYE Literal refused before login")
+		return errBye
+	}
+	if err := g.skip(lit.size); err != nil {
+		return err
+	}
+	return g.dropLine(nil)
+}
+
+// dropRest drops what is left of a line: nothing when it was read complete
+// (but the literals it announces unasked, and so on), else up to its end.
+func (g *guard) dropRest(line []byte, complete bool) error {
+	if !complete {
+		return g.dropLine(line)
+	}
+	m, ok := literalAtEnd(line)
+	if !ok || !m.nonSync {
+		return nil
+	}
+	if err := g.skip(m.size); err != nil {
+		return err
+	}
+	return g.dropLine(nil)
+}
+
+func (g *guard) answer(text, tag string) {
+	if tag == "" {
+		tag = "*"
+	}
+	g.reply(tag + " " + text)
+}
+
+// starttls switches to TLS under the guard. Bytes the client sent after
+// the STARTTLS line were sent in clear and are dropped unread.
+func (g *guard) starttls(c *command) error {
+	if len(c.toks) > 0 {
+		g.answer("BAD [CLIENTBUG] STARTTLS takes no arguments", c.tag)
+		return nil
+	}
+	if g.canStartTLS == nil || !g.canStartTLS() {
+		g.answer("BAD STARTTLS not available", c.tag)
+		return nil
+	}
+	g.raw = nil
+	return g.startTLS(c.tag)
+}
+
+// ID limits (RFC 2971).
+const (
+	maxIDPairs = 30
+	maxIDField = 30
+	maxIDValue = 1024
+)
+
+// id answers ID (RFC 2971): our name and version; the client's fields go to
+// the debug log.
+func (g *guard) id(c *command) {
+	t := c.toks
+	ok := len(t) == 1 && t[0].kind == tokAtom && strings.EqualFold(t[0].val, "NIL")
+	var fields []string
+	if !ok && len(t) >= 2 && t[0].kind == tokOpen && t[len(t)-1].kind == tokClose && c.ntoks-c.head == len(t) {
+		pairs := t[1 : len(t)-1]
+		ok = len(pairs)%2 == 0 && len(pairs)/2 <= maxIDPairs
+		for i := 0; ok && i < len(pairs); i += 2 {
+			k, v := pairs[i], pairs[i+1]
+			nilValue := v.kind == tokAtom && strings.EqualFold(v.val, "NIL")
+			ok = (k.kind == tokQuoted || k.kind == tokLiteral) && len(k.val) <= maxIDField &&
+				(nilValue || v.kind == tokQuoted || v.kind == tokLiteral) && len(v.val) <= maxIDValue
+			if ok {
+				fields = append(fields, strconv.Quote(k.val)+"="+strconv.Quote(v.val))
 			}
-		case g.lit > 0:
-			// Literal bytes that came with the line: pass them on.
-			n := min(int64(len(b)), g.lit)
-			g.pending = append(g.pending, b[:n]...)
-			g.lit -= n
-			b = b[n:]
-		case g.drop:
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				g.keepTail(b)
-				b = nil
-				continue
+		}
+	}
+	if !ok {
+		g.answer("BAD [CLIENTBUG] ID takes NIL or a list of at most 30 field/value pairs", c.tag)
+		return
+	}
+	if g.logf != nil && len(fields) > 0 {
+		g.logf("client ID %s", strings.Join(fields, " "))
+	}
+	version := strings.TrimPrefix(g.version, "v")
+	if version == "" {
+		version = "dev"
+	}
+	g.reply(`* ID ("name" "imapd" "version" ` + quoteIMAP(version) + `)`)
+	g.answer("OK ID completed", c.tag)
+}
+
+// quoteIMAP quotes s as an IMAP quoted string (s is printable ASCII).
+func quoteIMAP(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c >= 0x7f {
+			c = '?'
+		}
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// readLine reads one line from the client, without its CRLF (or bare LF).
+// over reports a line longer than limit: then line holds its first bytes
+// and the rest is unread.
+func (g *guard) readLine(limit int) (line []byte, over bool, err error) {
+	g.line = g.line[:0]
+	for {
+		if i := bytes.IndexByte(g.raw, '\n'); i >= 0 {
+			if len(g.line)+i > limit+1 {
+				return g.takeOver(limit)
 			}
-			g.keepTail(b[:i+1])
-			b = b[i+1:]
-			g.drop = false
-			if n, nonSync, ok := literalAtEnd(g.tail); ok && nonSync {
-				g.skip = n // the client sends it without waiting: drop it too
-			}
-			g.tail = g.tail[:0]
-		default:
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				g.line = append(g.line, b...)
-				b = nil
-				if len(g.line) > maxLine {
-					g.refuse(g.line, "BAD Command line too long")
-				}
-				continue
-			}
-			g.line = append(g.line, b[:i+1]...)
-			b = b[i+1:]
-			if len(g.line) > maxLine {
-				g.refuse(g.line, "BAD Command line too long")
-				continue
-			}
-			g.complete()
+			g.line = append(g.line, g.raw[:i]...)
+			g.raw = g.raw[i+1:]
+			return bytes.TrimSuffix(g.line, []byte("\r")), false, nil
+		}
+		if len(g.line)+len(g.raw) > limit+1 {
+			return g.takeOver(limit)
+		}
+		g.line = append(g.line, g.raw...)
+		g.raw = nil
+		if err := g.fill(); err != nil {
+			return nil, false, err
 		}
 	}
 }
 
-// complete hands a whole line to go-imap, or refuses its literal.
-func (g *guard) complete() {
-	line := g.line
-	g.line = nil
-	if n, nonSync, ok := literalAtEnd(line); ok {
-		if n > maxCmdLiteral && !isAppend(line) {
-			g.reply(tagOf(line) + " NO [TOOBIG] Literals are limited to 4096 bytes for this command")
-			if nonSync {
-				g.skip = n
-				if n == 0 {
-					g.drop = true
-				}
+// takeOver takes what fits of an over-long line; the rest stays unread.
+func (g *guard) takeOver(limit int) ([]byte, bool, error) {
+	n := max(0, min(len(g.raw), limit+1-len(g.line)))
+	g.line = append(g.line, g.raw[:n]...)
+	g.raw = g.raw[n:]
+	return g.line, true, nil
+}
+
+// dropLine reads and drops the rest of a line whose first bytes were
+// read (seen), and then every non-synchronizing literal it ends with, and
+// the rest of the line after that, and so on.
+func (g *guard) dropLine(seen []byte) error {
+	var tail []byte
+	keep := func(b []byte) {
+		tail = append(tail, b...)
+		if len(tail) > 64 {
+			tail = append(tail[:0], tail[len(tail)-32:]...)
+		}
+	}
+	keep(seen)
+	for {
+		if i := bytes.IndexByte(g.raw, '\n'); i >= 0 {
+			keep(g.raw[:i])
+			g.raw = g.raw[i+1:]
+			t := bytes.TrimSuffix(tail, []byte("\r"))
+			m, ok := literalAtEnd(t)
+			if !ok || !m.nonSync {
+				return nil
 			}
-			return
+			if err := g.skip(m.size); err != nil {
+				return err
+			}
+			tail = tail[:0]
+			continue
 		}
-		g.lit = n
-	}
-	g.pending = append(g.pending, line...)
-}
-
-// refuse answers a line that is too long and drops the rest of it.
-func (g *guard) refuse(line []byte, text string) {
-	g.reply(tagOf(line) + " " + text)
-	g.line = nil
-	g.drop = !bytes.HasSuffix(line, []byte("\n"))
-	g.keepTail(line)
-	if !g.drop {
-		if n, nonSync, ok := literalAtEnd(g.tail); ok && nonSync {
-			g.skip = n
+		keep(g.raw)
+		g.raw = nil
+		if err := g.fill(); err != nil {
+			return err
 		}
-		g.tail = g.tail[:0]
 	}
 }
 
-func (g *guard) keepTail(b []byte) {
-	g.tail = append(g.tail, b...)
-	if len(g.tail) > 32 {
-		g.tail = append(g.tail[:0], g.tail[len(g.tail)-32:]...)
+// skip drops n bytes from the client.
+func (g *guard) skip(n int64) error {
+	for n > 0 {
+		if len(g.raw) == 0 {
+			if err := g.fill(); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(len(g.raw)))
+		g.raw = g.raw[k:]
+		n -= k
 	}
+	return nil
 }
 
-// literalAtEnd finds "{n}" or "{n+}" ending a line.
-func literalAtEnd(line []byte) (n int64, nonSync, ok bool) {
-	l := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-	if !bytes.HasSuffix(l, []byte("}")) {
-		return 0, false, false
+// readN reads exactly n bytes (n <= maxCmdLiteral).
+func (g *guard) readN(n int) ([]byte, error) {
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		if len(g.raw) == 0 {
+			if err := g.fill(); err != nil {
+				return nil, err
+			}
+		}
+		k := min(n-len(out), len(g.raw))
+		out = append(out, g.raw[:k]...)
+		g.raw = g.raw[k:]
 	}
-	open := bytes.LastIndexByte(l, '{')
-	if open < 0 {
-		return 0, false, false
+	return out, nil
+}
+
+// readRaw reads for go-imap: buffered bytes first, then straight from the
+// client.
+func (g *guard) readRaw(p []byte) (int, error) {
+	if len(g.raw) > 0 {
+		n := copy(p, g.raw)
+		g.raw = g.raw[n:]
+		return n, nil
 	}
-	num := l[open+1 : len(l)-1]
-	if bytes.HasSuffix(num, []byte("+")) {
-		nonSync = true
-		num = num[:len(num)-1]
+	return g.read(p)
+}
+
+// fill reads more from the client into the empty buffer.
+func (g *guard) fill() error {
+	n, err := g.read(g.buf[:])
+	g.raw = g.buf[:n]
+	if n > 0 {
+		return nil
 	}
-	v, err := strconv.ParseInt(string(num), 10, 64)
-	if err != nil || v < 0 {
-		return 0, false, false
+	if err == nil {
+		err = io.ErrNoProgress
 	}
-	return v, nonSync, true
+	return err
+}
+
+// release lets go of big buffers between commands, so an idle connection
+// holds only its 4 KiB read buffer.
+func (g *guard) release() {
+	if cap(g.cmd.asm) > 4096 {
+		g.cmd.asm = nil
+	}
+	if cap(g.line) > 4096 {
+		g.line = nil
+	}
+	if cap(g.cmd.toks) > 64 {
+		g.cmd.toks = nil
+	}
+	g.out, g.segs = nil, nil
 }
 
 // tagOf is the tag of a command line, or "*" when it has none worth
 // repeating.
 func tagOf(line []byte) string {
 	i := bytes.IndexAny(line, " \r\n")
-	if i <= 0 || i > 64 {
+	if i < 0 {
+		i = len(line)
+	}
+	if !validTag(line[:i]) {
 		return "*"
 	}
-	tag := line[:i]
-	for _, c := range tag {
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`(){%*"\+`), c) >= 0 {
-			return "*"
-		}
-	}
-	return string(tag)
-}
-
-// isAppend reports whether a line starts an APPEND command (the only one
-// whose literals go-imap lets be big).
-func isAppend(line []byte) bool {
-	f := bytes.Fields(line)
-	return len(f) >= 2 && bytes.EqualFold(f[1], []byte("APPEND"))
+	return string(line[:i])
 }

@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // output is the line-aware stream between go-imap and the socket. It sees
@@ -15,6 +17,8 @@ import (
 //   - turn the next tagged "OK [READ-WRITE] SELECT completed" into
 //     "OK [READ-ONLY] SELECT completed",
 //   - put queued notices just before the next tagged line,
+//   - adjust every capability list ("* CAPABILITY ...", "[CAPABILITY ...]")
+//     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses.
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
@@ -29,6 +33,8 @@ type output struct {
 	greeting string // replacement greeting text after "* OK ", "" = leave it
 	logout   string // replacement text after "* BYE " for go-imap's "Logging out"
 
+	caps func([]string) []string // rewrites capability lists (tls.go); nil = leave them
+
 	mode   int
 	kind   int    // what the held line may become
 	first  bool   // the next line is the first one (the greeting)
@@ -38,6 +44,8 @@ type output struct {
 	lit    int64  // literal bytes still to pass (modePass)
 	closed bool
 	buf    []byte // reused for the bytes of one Write
+
+	tagged atomic.Uint64 // tagged lines go-imap wrote (the end of a command)
 
 	qmu      sync.Mutex // guards notices and readOnly: not held while writing
 	notices  []string
@@ -136,6 +144,10 @@ func (o *output) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// answered counts the tagged responses go-imap has written: the guard
+// learns from it that go-imap finished a command.
+func (o *output) answered() uint64 { return o.tagged.Load() }
+
 // reply writes a tagged line the server itself answers (not go-imap): now
 // if the socket is between two lines, else just before go-imap's next
 // tagged line.
@@ -168,6 +180,33 @@ func (o *output) insertAndClose(line string) bool {
 	}
 	_, err := io.WriteString(o.w, line+"\r\n")
 	return err == nil
+}
+
+// switchTo writes line (a tagged reply, after the queued notices) between
+// two responses, then sends everything after it to w (STARTTLS).
+func (o *output) switchTo(line string, w io.Writer) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return errClosed
+	}
+	if o.mode != modeStart || o.first {
+		return errors.New("the connection is in the middle of a response")
+	}
+	o.qmu.Lock()
+	notices := o.notices
+	o.notices = nil
+	o.qmu.Unlock()
+	var b []byte
+	for _, n := range notices {
+		b = append(append(b, n...), '\r', '\n')
+	}
+	b = append(append(b, line...), '\r', '\n')
+	if _, err := o.w.Write(b); err != nil {
+		return err
+	}
+	o.w = w
+	return nil
 }
 
 // close makes later writes fail.
@@ -255,12 +294,13 @@ func (o *output) begin(b byte, out []byte) []byte {
 	}
 	switch b {
 	case '*':
-		if o.logout != "" {
+		if o.logout != "" || o.caps != nil {
 			o.mode, o.kind = modeHold, kindBye
 			return out
 		}
 	case '+':
 	default: // a tagged line: the end of a command
+		o.tagged.Add(1)
 		o.qmu.Lock()
 		notices, ro, login := o.notices, o.readOnly, o.login
 		o.notices, o.readOnly, o.login = nil, false, false
@@ -306,11 +346,22 @@ func (o *output) judge() (done []byte, keep bool) {
 			}
 		}
 		return h, false
-	case kindBye:
-		if string(h) == goLogout {
-			return []byte("* BYE " + o.logout + "\r\n"), false
+	case kindBye: // any untagged line: go-imap's LOGOUT BYE, or a CAPABILITY
+		if o.logout != "" {
+			if string(h) == goLogout {
+				return []byte("* BYE " + o.logout + "\r\n"), false
+			}
+			if strings.HasPrefix(goLogout, string(h)) {
+				return nil, true
+			}
 		}
-		return nil, strings.HasPrefix(goLogout, string(h))
+		if o.caps != nil && (bytes.HasPrefix(h, []byte(capResp)) || strings.HasPrefix(capResp, string(h))) {
+			if !complete {
+				return nil, len(h) <= maxHold
+			}
+			return capsLine(h, o.caps), false
+		}
+		return nil, false
 	case kindSelect:
 		sp := bytes.IndexByte(h, ' ')
 		if sp < 0 {
@@ -324,6 +375,9 @@ func (o *output) judge() (done []byte, keep bool) {
 	case kindLogin:
 		if !complete {
 			return nil, len(h) <= maxHold
+		}
+		if o.caps != nil {
+			h = capsLine(h, o.caps)
 		}
 		if bytes.Contains(h, []byte(" OK [CAPABILITY ")) && bytes.HasSuffix(h, []byte(goLogin)) {
 			return append(h[:len(h)-len(goLogin):len(h)-len(goLogin)], ourLogin...), false

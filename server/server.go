@@ -16,14 +16,33 @@
 //     too long" and the connection closes the way a LOGOUT does, so the
 //     session's Close runs (flags are written). Pipes, which have no
 //     deadlines, are read by a goroutine that can be given up on.
+//   - TLS (tls.go): STARTTLS and implicit TLS (port 993), placed under the
+//     guard and the output rewriter, which go on parsing clear IMAP bytes;
+//     capabilities adjusted per connection (STARTTLS, LOGINDISABLED), and
+//     logins refused before TLS when imapd_tls_required says so.
+//   - Limits (limits.go, throttle.go, docs/security.md): the 3 minutes
+//     before login count from connect, not from the last byte ("* BYE
+//     Autologout; no login in time"); failed logins (LOGIN and
+//     AUTHENTICATE PLAIN both reach the session's Login) earn a doubling
+//     delay per connection and per client address, and after
+//     imapd_max_login_failures "* BYE Too many login failures"; a Limiter
+//     caps a daemon's connections overall and per address ("* BYE Too
+//     many connections") before anything else is done with them.
 //
 // All of that is done on the byte stream go-imap writes (output.go): it
 // tracks response lines and literals, so bytes inside a literal are never
 // rewritten and inserted lines only ever go between two responses.
 //
-// Limits: go-imap refuses command lines over 50 KiB and literals over 4 KiB
-// outside APPEND. APPEND is limited by the session's AppendLimit if it has
-// one, else DefaultAppendLimit (the value go-imap itself defaults to).
+// Input: the guard (guard.go, command.go, check.go) collects every command
+// whole before go-imap sees it and answers itself what go-imap would
+// mishandle: commands before login that need it, over-long lines (32 KiB),
+// literals over 4 KiB outside APPEND's message, nesting past 16 levels or
+// 64 NOT/OR operators, names that are not modified UTF-7, sequence sets
+// with 0; it skips the literals of what it refuses, so no byte of a refused
+// command ever runs as a command. APPEND is limited by the session's
+// AppendLimit if it has one, else DefaultAppendLimit (go-imap's default).
+// It also answers ID (RFC 2971) and STARTTLS. docs/security.md lists the
+// limits for administrators.
 //
 // Decisions where the brief is silent: a session gets the preauth timeout
 // until its Login succeeds (or it calls Authenticated); a BYE that cannot
@@ -78,6 +97,28 @@ type Options struct {
 	// IdleTimeout is the idle limit after login; 0 means the session's
 	// Config.ImapdTimeout, or DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// TLS, when set, offers STARTTLS (tls.go). A connection given to
+	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
+	// runs before the greeting, with or without TLS here.
+	TLS *TLS
+	// PreAuthDeadline is the most time from connect to login, however
+	// busy the client keeps the connection; 0 means
+	// DefaultPreAuthDeadline.
+	PreAuthDeadline time.Duration
+	// Login throttling (throttle.go): the delay after the first failed
+	// login, its most, and the failures after which a connection is cut.
+	// 0 means the session's Config (imapd_login_delay,
+	// imapd_login_delay_max, imapd_max_login_failures), or the defaults
+	// without one; negative means none.
+	LoginDelay       time.Duration
+	LoginDelayMax    time.Duration
+	MaxLoginFailures int
+	// LoginFailed, if set, is called after each failed login with the
+	// client's address, before the delay (a session process tells its
+	// daemon; see LoginFailures). It returns the address's failures and
+	// the delay earned as it knows them (0, 0 if it does not): the larger
+	// count and delay apply. It runs in the connection's goroutine.
+	LoginFailed func(client net.Addr) (failures int, delay time.Duration)
 }
 
 // Server serves IMAP connections with go-imap, one goroutine each.
@@ -90,6 +131,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	live      sync.WaitGroup // connections whose session is not closed yet
+	logins    *loginTable    // failed logins per client address, for every connection
 }
 
 // NewServer returns a Server; NewDeps and NewSession must be set.
@@ -98,6 +140,7 @@ func NewServer(opts Options) *Server {
 		opts:      opts,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+		logins:    newLoginTable(),
 	}
 	caps := opts.Caps
 	if caps == nil {
@@ -147,6 +190,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 	}()
 	return s.imap.Serve(&listener{Listener: ln, s: s})
+}
+
+// SeedLoginFailures gives client's address the failures and owed wait
+// another process knows of (see LoginFailures).
+func (s *Server) SeedLoginFailures(client net.Addr, failures int, wait time.Duration) {
+	s.logins.seed(ClientKey(client), time.Now(), failures, wait)
 }
 
 // ListenAndServe listens on the TCP address addr and calls Serve.
@@ -212,7 +261,7 @@ func (s *Server) track(raw net.Conn) (*conn, bool) {
 	if s.stopping {
 		return nil, false
 	}
-	c := newConn(raw, &s.opts)
+	c := newConn(raw, &s.opts, s.logins)
 	s.conns[c] = struct{}{}
 	s.live.Add(1)
 	c.onDone = func() {
@@ -241,6 +290,11 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	c.ic = ic
 	c.mu.Unlock()
 
+	if err := c.handshake(); err != nil {
+		c.startErr = err
+		s.opts.Log.Infof("connection from %s: %v", c.RemoteAddr(), err)
+		return nil, nil, byeError("TLS handshake failed")
+	}
 	deps, err := s.opts.NewDeps(c)
 	if err != nil {
 		c.startErr = err
@@ -259,7 +313,9 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 		return nil, nil, byeError(text)
 	}
 	started = true
-	return &guarded{Session: inner, c: c}, nil, nil
+	gs := &guarded{Session: inner, c: c}
+	c.guard.appendLimit = func() int64 { return int64(gs.AppendLimit()) }
+	return gs, nil, nil
 }
 
 func byeError(text string) error {
@@ -270,8 +326,9 @@ func byeError(text string) error {
 // succeeded. It implements every optional go-imap interface our sessions
 // use (NAMESPACE, MOVE, APPENDLIMIT; together they make SessionIMAP4rev2,
 // which only matters if IMAP4rev2 is advertised); an interface the inner
-// session lacks answers NO. Add forwarding here when the session grows
-// another one (SessionSASL, SessionUnauthenticate).
+// session lacks answers NO. It implements SessionSASL itself (tls.go), to
+// refuse AUTHENTICATE before TLS. Add forwarding here when the session
+// grows another one (SessionUnauthenticate).
 type guarded struct {
 	imapserver.Session
 	c *conn
@@ -282,8 +339,14 @@ func (g *guarded) Close() error {
 	return g.Session.Close()
 }
 
+// Login sees every login attempt of the connection: LOGIN, and
+// AUTHENTICATE PLAIN (go-imap calls Login for it when the session has no
+// SASL of its own), so both are throttled alike.
 func (g *guarded) Login(username, password string) error {
-	err := g.Session.Login(username, password)
+	if err := g.c.loginAllowed(); err != nil {
+		return err
+	}
+	err := g.c.login(username, func() error { return g.Session.Login(username, password) })
 	if err == nil {
 		g.c.Authenticated()
 	}

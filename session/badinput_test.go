@@ -1,19 +1,9 @@
 package session_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
-
-// knownBug skips a test that shows a bug outside package session, unless
-// IMAPD_KNOWN_BUGS=1 (then it runs, and fails until the bug is fixed).
-func knownBug(t *testing.T, where string) {
-	t.Helper()
-	if os.Getenv("IMAPD_KNOWN_BUGS") != "1" {
-		t.Skipf("known bug in %s (run with IMAPD_KNOWN_BUGS=1 to see it fail)", where)
-	}
-}
 
 // TestBadInput: malformed commands get BAD (or NO) with a reason, and the
 // session goes on with its mailbox still selected.

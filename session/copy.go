@@ -11,7 +11,6 @@ import (
 
 	"imapd/folders"
 	"imapd/mailbox"
-	"imapd/mailbox/mbox"
 	"imapd/platform"
 )
 
@@ -35,7 +34,7 @@ func (s *Session) destination(name, what string) (string, error) {
 	case folders.FolderOfFolders:
 		return "", no(imap.ResponseCodeCannot, "Can't %s to %s: it holds folders, not messages", what, name)
 	}
-	if err := folders.CheckFile(path); err != nil {
+	if err := s.tree.CheckMailbox(path); err != nil {
 		return "", s.storageErr(what, err)
 	}
 	return path, nil
@@ -50,9 +49,9 @@ func (s *Session) appendTo(path string, msgs []mailbox.NewMessage) (uidValidity 
 		return s.sel.mbox.UIDValidity(), uids, err
 	}
 	if platform.InUse(path) || (s.sel != nil && s.sel.path == path) {
-		return 0, nil, mbox.AppendRaw(path, msgs, s.mboxOptions(false))
+		return 0, nil, s.storage.AppendHeld(path, msgs)
 	}
-	return mbox.AppendTo(path, msgs, s.mboxOptions(false))
+	return s.storage.AppendTo(path, msgs)
 }
 
 // Append stores a message the client sends.
@@ -68,6 +67,9 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 		return nil, err
 	}
 	bits, kws, err := parseFlags(options.Flags)
+	if err == nil {
+		err = s.overQuota("APPEND")
+	}
 	if err != nil {
 		io.Copy(io.Discard, r)
 		return nil, err
@@ -77,6 +79,7 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 		Sender: s.acct.User + "@" + s.deps.Hostname,
 	}
 	uidValidity, uids, err := s.appendTo(path, []mailbox.NewMessage{msg})
+	s.quotaWrote(path)
 	if err != nil {
 		io.Copy(io.Discard, r)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -97,7 +100,7 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 // so a COPY of a whole big mailbox holds one message buffer at a time. It
 // returns the new UIDs (nil when the destination is held elsewhere and
 // they are not known).
-func copyMessages(src mailbox.Mailbox, idx []int, dest string, opt mbox.Options, raw bool) (*imap.CopyData, error) {
+func copyMessages(src mailbox.Mailbox, idx []int, dest string, store mailbox.Store, raw bool) (*imap.CopyData, error) {
 	data := &imap.CopyData{}
 	msgs := make([]mailbox.NewMessage, 0, len(idx))
 	bodies := make([]*lazyMessage, 0, len(idx))
@@ -117,9 +120,9 @@ func copyMessages(src mailbox.Mailbox, idx []int, dest string, opt mbox.Options,
 		}
 	}()
 	if raw {
-		return nil, mbox.AppendRaw(dest, msgs, opt)
+		return nil, store.AppendHeld(dest, msgs)
 	}
-	uidValidity, uids, err := mbox.AppendTo(dest, msgs, opt)
+	uidValidity, uids, err := store.AppendTo(dest, msgs)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +195,10 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 	if len(idx) == 0 {
 		return nil, nil
 	}
+	if err := s.overQuota(what); err != nil {
+		return nil, err
+	}
+	defer s.quotaWrote(path)
 	if path == sel.path {
 		if sel.mbox.ReadOnly() {
 			return nil, no(imap.ResponseCodeCannot, "%s refused: mailbox is open read-only", what)
@@ -199,7 +206,7 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 		// Copy into the mailbox itself: read first, then append.
 		return s.copySelf(sel, idx)
 	}
-	data, err := copyMessages(sel.mbox, idx, path, s.mboxOptions(false), platform.InUse(path))
+	data, err := copyMessages(sel.mbox, idx, path, s.storage, platform.InUse(path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, no(imap.ResponseCodeTryCreate, "Must create mailbox %s before %s", dest, what)
 	}

@@ -29,6 +29,7 @@ import (
 	"imapd/config"
 	"imapd/demo"
 	"imapd/logging"
+	"imapd/mailbox/storage"
 	"imapd/server"
 	"imapd/session"
 )
@@ -112,7 +113,8 @@ func newEnv(t testing.TB, extraConf ...string) *env {
 	}
 	e := &env{t: t, site: site, cfg: cfg, logBuf: &syncBuffer{}, closed: make(chan struct{}, 100)}
 	e.log = logging.New(e.logBuf, logging.LevelDebug)
-	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll}
+	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll,
+		NewStore: storage.For(cfg, testHost)}
 	e.start()
 	t.Cleanup(func() {
 		e.stop()
@@ -149,6 +151,9 @@ func (e *env) start() {
 			return trackedSession{session.New(d, c), e.closed}, nil
 		},
 		Log: e.log,
+		// Failed logins cost 1 ms, not seconds (the delays are tested in
+		// package server).
+		LoginDelay: time.Millisecond,
 	})
 	go e.srv.Serve(ln)
 }

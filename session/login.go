@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -33,7 +34,7 @@ func (s *Session) Login(username, password string) error {
 	cfg := s.deps.Config
 	host := s.clientIP()
 
-	acct, err := account.Resolve(cfg, username, host, ipOf(s.conn.LocalAddr()))
+	acct, err := account.Resolve(cfg, username, host, s.localIP())
 	if err != nil {
 		s.deps.Log.Infof("login refused user=%q host=%s: %v", username, host, err)
 		return loginFailed
@@ -41,14 +42,18 @@ func (s *Session) Login(username, password string) error {
 	if cfg.LowercasePassword {
 		password = strings.ToLower(password)
 	}
-	if s.authn == nil {
-		s.authn, err = auth.New(cfg)
-		if err != nil {
-			s.deps.Log.Errorf("login user=%s host=%s: authentication not available: %v", acct.User, host, err)
-			return no(imap.ResponseCodeUnavailable, "LOGIN failed: authentication is not available, try later")
+	authn := s.deps.Auth
+	if authn == nil {
+		if s.authn == nil {
+			s.authn, err = auth.New(cfg)
+			if err != nil {
+				s.deps.Log.Errorf("login user=%s host=%s: authentication not available: %v", acct.User, host, err)
+				return no(imap.ResponseCodeUnavailable, "LOGIN failed: authentication is not available, try later")
+			}
 		}
+		authn = s.authn
 	}
-	res, err := s.authn.Check(acct.AuthName, password, host)
+	res, err := authn.Check(acct.AuthName, password, host)
 	switch {
 	case errors.Is(err, auth.ErrUnavailable):
 		s.deps.Log.Errorf("login user=%s host=%s: authenticator unavailable: %v", acct.User, host, err)
@@ -60,14 +65,17 @@ func (s *Session) Login(username, password string) error {
 	// No more passwords to check on this connection: the authenticator
 	// (a process started as root, for external) goes before we change
 	// identity.
-	s.authn.Close()
-	s.authn = nil
+	if s.authn != nil {
+		s.authn.Close()
+		s.authn = nil
+	}
 
+	s.recordRelay(acct.User, host)
 	if res.DropFile != "" {
 		acct.UseDropFile(res.DropFile)
 	}
 	system := usesSystemPasswd(cfg, acct.AuthName)
-	if name := cfg.ImapdMailboxName; name != "" && res.Home != "" && system {
+	if name := cfg.ImapdMailboxName; name != "" && res.Home != "" && system && acct.Maildir == "" {
 		acct.FolderRoot = filepath.Join(res.Home, name)
 	}
 	if err := s.becomeUser(acct, res, system); err != nil {
@@ -79,10 +87,21 @@ func (s *Session) Login(username, password string) error {
 		s.deps.Log.Errorf("login refused user=%s host=%s: %v", acct.User, host, err)
 		return loginFailed
 	}
+	if s.deps.NewStore == nil {
+		s.deps.Log.Errorf("login refused user=%s host=%s: no storage format configured", acct.User, host)
+		return no(imap.ResponseCodeUnavailable, "Mailbox storage not available")
+	}
 	s.acct = acct
-	s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	if acct.Maildir != "" {
+		s.tree = folders.NewMaildir(acct.Maildir, platform.SubscriptionFile())
+	} else {
+		s.tree = folders.New(acct.FolderRoot, acct.DropFile, platform.SubscriptionFile())
+	}
+	s.storage = s.deps.NewStore(acct)
+	s.setQuota(res.Info)
 	s.conn.Authenticated()
 	s.deps.Log.Infof("login %s inbox=%s", s.who(), acct.DropFile)
+	s.deliverBulletins()
 	return nil
 }
 
@@ -130,4 +149,17 @@ func usesSystemPasswd(cfg *config.Config, authName string) bool {
 		}
 	}
 	return true
+}
+
+// localIP is the address the client connected to, for IP-based virtual
+// domains: the connection's own, else (a pipe, not a socket) dpop_host when
+// it is an IP address.
+func (s *Session) localIP() string {
+	if ip := ipOf(s.conn.LocalAddr()); net.ParseIP(ip) != nil {
+		return ip
+	}
+	if h := s.deps.Config.DpopHost; net.ParseIP(h) != nil {
+		return h
+	}
+	return ""
 }

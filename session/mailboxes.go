@@ -12,7 +12,6 @@ import (
 
 	"imapd/folders"
 	"imapd/mailbox"
-	"imapd/mailbox/mbox"
 	"imapd/platform"
 )
 
@@ -38,7 +37,7 @@ func (s *Session) Create(name string, options *imap.CreateOptions) error {
 		return s.storageErr("CREATE", err)
 	}
 	if path != "" {
-		if err := mbox.Initialize(path, s.mboxOptions(false)); err != nil {
+		if err := s.storage.Initialize(path); err != nil {
 			return s.storageErr("CREATE", err)
 		}
 	}
@@ -144,7 +143,7 @@ func (s *Session) renameInbox(inbox, newName string) error {
 	if dest == "" {
 		return no(imap.ResponseCodeCannot, "Can't rename INBOX to %s: name a message folder, not a folder of folders", newName)
 	}
-	if err := mbox.Initialize(dest, s.mboxOptions(false)); err != nil {
+	if err := s.storage.Initialize(dest); err != nil {
 		return s.storageErr("RENAME", err)
 	}
 	claim, _, err := platform.ClaimMailbox(inbox, false, func() {})
@@ -155,7 +154,7 @@ func (s *Session) renameInbox(inbox, newName string) error {
 	if claim.ReadOnly() {
 		return no(imap.ResponseCodeInUse, "Can't rename INBOX: it is in use by another session")
 	}
-	src, err := mbox.Open(inbox, s.mboxOptions(false))
+	src, err := s.storage.Open(inbox, false)
 	if err != nil {
 		return s.storageErr("RENAME", err)
 	}
@@ -163,7 +162,7 @@ func (s *Session) renameInbox(inbox, newName string) error {
 	for i := range all {
 		all[i] = i
 	}
-	if _, err := copyMessages(src, all, dest, s.mboxOptions(false), false); err != nil {
+	if _, err := copyMessages(src, all, dest, s.storage, false); err != nil {
 		src.Close()
 		return s.storageErr("RENAME", err)
 	}
@@ -196,8 +195,8 @@ func (s *Session) recover(path, what string) error {
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil // a folder of folders, or nothing: no journal of its own
 	}
-	err = mbox.Recover(path, s.mboxOptions(false))
-	if errors.Is(err, mbox.ErrOrphanJournal) {
+	err = s.storage.Recover(path)
+	if errors.Is(err, mailbox.ErrOrphanJournal) {
 		s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
 		return nil
 	}
@@ -324,7 +323,7 @@ func (s *Session) status(name string, options *imap.StatusOptions, what string) 
 		if path, err = s.messageFolder(name, what); err != nil {
 			return nil, err
 		}
-		st, err = mbox.Stat(path, s.mboxOptions(platform.InUse(path)))
+		st, err = s.storage.Stat(path, platform.InUse(path))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, no(imap.ResponseCodeNonExistent, "Can't get status of %s: no such mailbox", name)
 		}

@@ -2,10 +2,8 @@ package session
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -15,21 +13,10 @@ import (
 
 	"imapd/folders"
 	"imapd/mailbox"
-	"imapd/mailbox/mbox"
 	"imapd/platform"
 )
 
 func isInbox(name string) bool { return strings.EqualFold(name, "INBOX") }
-
-func (s *Session) mboxOptions(readOnly bool) mbox.Options {
-	return mbox.Options{
-		ReadOnly: readOnly,
-		Hostname: s.deps.Hostname,
-		UseFlock: s.deps.Config.UseFlock,
-		// New UIDVALIDITYs stay above every one this user's mailboxes had.
-		ValidityFile: filepath.Join(s.tree.Root(), mbox.ValidityFileName),
-	}
-}
 
 // messageFolder resolves a name that must be an existing message folder.
 // INBOX is created (empty) when the drop file does not exist yet.
@@ -39,13 +26,9 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 		return "", s.storageErr(what, err)
 	}
 	if isInbox(name) {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-			if err != nil && !errors.Is(err, fs.ErrExist) {
-				return "", s.storageErr(what, fmt.Errorf("create drop file %s: %w", path, err))
-			}
-			if f != nil {
-				f.Close()
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			if err := s.storage.CreateInbox(path); err != nil {
+				return "", s.storageErr(what, err)
 			}
 		}
 		return path, nil
@@ -60,7 +43,7 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 	case folders.FolderOfFolders:
 		return "", no(imap.ResponseCodeCannot, "Can't open mailbox %s: it holds folders, not messages", name)
 	}
-	if err := folders.CheckFile(path); err != nil {
+	if err := s.tree.CheckMailbox(path); err != nil {
 		return "", s.storageErr(what, err)
 	}
 	return path, nil
@@ -91,7 +74,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.storageErr("SELECT", err)
 	}
-	mb, err := mbox.Open(path, s.mboxOptions(claim.ReadOnly()))
+	mb, err := s.storage.Open(path, claim.ReadOnly())
 	if err != nil {
 		claim.Release()
 		return nil, s.storageErr("SELECT", err)
@@ -227,7 +210,7 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 // UIDVALIDITY cannot be followed: the session ends.
 func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	sel := s.sel
-	nm, err := mbox.Open(sel.path, s.mboxOptions(true))
+	nm, err := s.storage.Open(sel.path, true)
 	if err != nil {
 		return s.fatal("Fatal mailbox error: cannot re-read the mailbox another session changed")
 	}

@@ -204,7 +204,6 @@ func TestSelectedStateCommands(t *testing.T) {
 // TestSelectNameWithNUL: a mailbox name carrying a NUL (only possible in a
 // literal) is refused and the session goes on.
 func TestSelectNameWithNUL(t *testing.T) {
-	knownBug(t, "go-imap (a literal argument that fails UTF-7 decoding leaves its CRLF unread: the connection is dropped)")
 	e := newEnv(t)
 	c := e.login()
 	tag := c.tag()

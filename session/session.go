@@ -28,8 +28,11 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"imapd/account"
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
+	"imapd/mailbox"
 )
 
 // Conn is what a session needs from the connection around go-imap: the
@@ -64,6 +67,14 @@ type Deps struct {
 	Version  string
 	// IdlePoll is how often IDLE looks for new mail and saves flags; 0 = 10s.
 	IdlePoll time.Duration
+	// NewStore gives the storage format of a user who logged in (mbox
+	// drop files, or maildir). The session imports no format package.
+	NewStore func(*account.Account) mailbox.Store
+	// Auth, when set, checks every session's passwords (a -listen daemon's
+	// pool of external authenticators, see auth.NewShared); sessions never
+	// close it. nil: each session makes its own (auth.New) and closes it
+	// after LOGIN.
+	Auth auth.Authenticator
 }
 
 // Caps is the capability set advertised: only what the storage honours.

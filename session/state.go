@@ -28,9 +28,11 @@ type Session struct {
 	// session calls from its goroutine.
 	mu sync.Mutex
 
-	acct  *account.Account
-	authn auth.Authenticator
-	tree  *folders.Tree
+	acct    *account.Account
+	authn   auth.Authenticator
+	tree    *folders.Tree
+	storage mailbox.Store // the user's storage format, set at login
+	quota   *quotaState   // nil: no quota
 
 	sel       *selected
 	endReason string // why the session ended, for the log

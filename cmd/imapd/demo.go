@@ -1,21 +1,35 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"imapd/demo"
 )
 
-// demoAddr is where -demo listens unless -listen says otherwise.
-const demoAddr = "127.0.0.1:1143"
+// demoAddr and demoTLSAddr are where -demo listens (plain with STARTTLS, and
+// implicit TLS) unless -listen and -listen-tls say otherwise.
+const (
+	demoAddr    = "127.0.0.1:1143"
+	demoTLSAddr = "127.0.0.1:1993"
+)
 
-// setupDemo builds a demo installation in a temporary directory and says
-// how to use it. cryptauth must sit beside imapd (make build puts it there).
-func setupDemo(addr string) (conf string, cleanup func(), err error) {
+// setupDemo builds a demo installation in a temporary directory, with a
+// self-signed certificate for localhost, and says how to use it. cryptauth
+// must sit beside imapd (make build puts it there).
+func setupDemo(addr, tlsAddr string) (conf string, cleanup func(), err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
@@ -34,7 +48,12 @@ func setupDemo(addr string) (conf string, cleanup func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	site, err := demo.Setup(dir, cryptauth)
+	certFile := filepath.Join(dir, "imapd.pem")
+	if err := writeDemoCert(certFile, hostOf(addr), hostOf(tlsAddr)); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	site, err := demo.Setup(dir, cryptauth, "imapd_tls_cert "+certFile)
 	if err != nil {
 		os.RemoveAll(dir)
 		return "", nil, err
@@ -48,8 +67,60 @@ func setupDemo(addr string) (conf string, cleanup func(), err error) {
 	fmt.Fprintf(os.Stderr, " (checked by %s over a crypt()ed password file)\n", cryptauth)
 	fmt.Fprintf(os.Stderr, "  try:  telnet %s %s  then  a login alice alice-secret / b select inbox / c logout\n", hostOf(addr), portOf(addr))
 	fmt.Fprintf(os.Stderr, "  or:   python3 -c \"import imaplib; m=imaplib.IMAP4('%s',%s); m.login('alice','alice-secret'); print(m.select('INBOX'))\"\n", hostOf(addr), portOf(addr))
+	fmt.Fprintf(os.Stderr, "  TLS:  a self-signed certificate for localhost in %s\n", certFile)
+	fmt.Fprintf(os.Stderr, "        openssl s_client -quiet -CAfile %s -starttls imap -connect %s:%s\n", certFile, hostOf(addr), portOf(addr))
+	fmt.Fprintf(os.Stderr, "        openssl s_client -quiet -CAfile %s -connect %s:%s       (implicit TLS)\n", certFile, hostOf(tlsAddr), portOf(tlsAddr))
 	fmt.Fprintf(os.Stderr, "  stop with Ctrl-C; the directory is removed then.\n")
 	return site.Config, func() { os.RemoveAll(dir) }, nil
+}
+
+// writeDemoCert writes a self-signed certificate and its key (one PEM file,
+// as stunnel's imapd.pem) for localhost and the demo's addresses, valid for
+// a day.
+func writeDemoCert(path string, hosts ...string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"imapd demo"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			if !ip.IsLoopback() {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			}
+		} else if h != "localhost" && h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+	if err := os.WriteFile(path, pemData, 0o600); err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	return nil
 }
 
 func hostOf(addr string) string {

@@ -1,8 +1,12 @@
 // Command imapd is the IMAP server: flags, wiring, exit codes.
 //
-//	imapd [-i FILE]               one session on stdin/stdout (inetd, imapdsvc)
-//	imapd [-i FILE] -listen ADDR  a daemon serving many connections
+//	imapd [-i FILE] [-tls]        one session on stdin/stdout (inetd, imapdsvc);
+//	                              -tls: the client speaks TLS from the start (port 993)
+//	imapd [-i FILE] -listen ADDR [-listen-tls ADDR]
+//	                              a daemon serving many connections (-listen-tls:
+//	                              implicit TLS, port 993; either or both)
 //	imapd [-i FILE] -check        print the configuration and its problems
+//	imapd [-i FILE] -relay-check IP   exit 0 when IP logged in within forward_window
 //	imapd -version
 //
 // The configuration is -i, else $DMAIL_CONF, else /etc/dmail.conf
@@ -17,17 +21,24 @@
 // mode, the connection as its stdin and stdout; see spawn.go), so one
 // user's session can never act as another; otherwise it serves sessions in
 // goroutines. Its SIGTERM reaches the children (they save and say BYE).
+// Either way a daemon admits connections through one server.Limiter
+// (imapd_max_connections, imapd_max_connections_per_ip) before it starts
+// anything for them, and counts failed logins per client address across
+// all its sessions (session processes report theirs: report.go).
 //
 // Exit codes: 0 after a session or a graceful shutdown, 1 when the
 // configuration cannot be used or the shutdown had to be forced, 2 on bad
 // flags. SIGTERM or an interrupt shuts down gracefully (every client gets a
 // BYE after its flags are written) within shutdownGrace; a second one closes
-// at once. In inetd mode SIGHUP does the same; a daemon ignores it (the
-// configuration is read per connection anyway).
+// at once. In inetd mode SIGHUP does the same; a daemon reloads its TLS
+// certificate then (the configuration itself is read per connection
+// anyway), keeping the old one if the new one cannot be used. TLS:
+// docs/tls.md.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +54,7 @@ import (
 
 	"imapd/config"
 	"imapd/logging"
+	"imapd/mailbox/storage"
 	"imapd/platform"
 	"imapd/server"
 	"imapd/session"
@@ -61,11 +73,15 @@ func main() {
 func run(args []string) int {
 	fs := flag.NewFlagSet("imapd", flag.ContinueOnError)
 	cfgFlag := fs.String("i", "", "configuration `file` (default $DMAIL_CONF, else "+defaultConfig()+")")
-	listen := fs.String("listen", "", "serve many connections on `addr` (host:port) instead of one on stdin/stdout")
+	listen := fs.String("listen", "", "serve many connections on `addr` (host:port, or :port / port for dpop_host, else every address) instead of one on stdin/stdout")
+	listenTLS := fs.String("listen-tls", "", "serve many connections with implicit TLS (port 993) on `addr`, as well as or instead of -listen")
+	tlsFlag := fs.Bool("tls", false, "the client on stdin/stdout speaks TLS from the start (inetd on port 993)")
 	check := fs.Bool("check", false, "print the configuration in effect and its problems; exit 1 on errors")
 	showVersion := fs.Bool("version", false, "print the version")
 	demoFlag := fs.Bool("demo", false, "set up and run a demonstration")
 	whereFlag := fs.String("where", "", "print where `user`'s INBOX and folders are, as a session would find them")
+	convertFlag := fs.String("convert", "", "copy `user`'s drop file and folders into maildirs (use_maildir), keeping UIDs and flags; see docs/maildir.md")
+	relayFlag := fs.String("relay-check", "", "exit 0 when `ip` logged in less than forward_window seconds ago (POP-before-SMTP), else 1")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -79,32 +95,43 @@ func run(args []string) int {
 		return 0
 	}
 	a := &app{path: configPath(*cfgFlag), host: hostname(), setuid: platform.SetuidStart()}
-	if a.setuid && (*demoFlag || *listen != "" || *whereFlag != "") {
-		fmt.Fprintf(os.Stderr, "imapd: -listen, -demo and -where must be started by root, not through the set-uid bit\n")
+	if a.setuid && (*demoFlag || *listen != "" || *listenTLS != "" || *whereFlag != "" || *convertFlag != "") {
+		fmt.Fprintf(os.Stderr, "imapd: -listen, -listen-tls, -demo, -where and -convert must be started by root, not through the set-uid bit\n")
 		return 1
+	}
+	if *tlsFlag && (*listen != "" || *listenTLS != "" || *demoFlag) {
+		fmt.Fprintf(os.Stderr, "imapd: -tls is for one session on stdin/stdout; a daemon takes -listen-tls\n")
+		return 2
 	}
 	switch {
 	case *demoFlag:
-		addr := *listen
+		addr, tlsAddr := *listen, *listenTLS
 		if addr == "" {
 			addr = demoAddr
 		}
-		conf, cleanup, err := setupDemo(addr)
+		if tlsAddr == "" {
+			tlsAddr = demoTLSAddr
+		}
+		conf, cleanup, err := setupDemo(addr, tlsAddr)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "imapd: -demo: %v\n", err)
 			return 1
 		}
 		defer cleanup()
 		a.path = conf
-		return a.listen(addr)
+		return a.listen(addr, tlsAddr)
 	case *check:
 		return a.check()
 	case *whereFlag != "":
 		return a.where(*whereFlag, os.Stdout)
-	case *listen != "":
-		return a.listen(*listen)
+	case *convertFlag != "":
+		return a.convert(*convertFlag, os.Stdout)
+	case *relayFlag != "":
+		return a.relayCheck(*relayFlag, os.Stdout, os.Stderr)
+	case *listen != "" || *listenTLS != "":
+		return a.listen(*listen, *listenTLS)
 	}
-	return a.inetd()
+	return a.inetd(*tlsFlag)
 }
 
 func configPath(flagValue string) string {
@@ -165,6 +192,8 @@ func (a *app) check() int {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
 		return 1
 	}
+	_, tlsProblems := cfg.TLSCertificate(time.Now())
+	problems = append(problems, tlsProblems...)
 	if err := cfg.WriteCheck(os.Stdout, problems); err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
 		return 1
@@ -190,7 +219,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
-	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version}
+	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storage.For(cfg, a.host)}
 }
 
 func newSession(deps session.Deps, conn session.Conn) (imapserver.Session, error) {
@@ -209,12 +238,16 @@ func logProblems(log *logging.Logger, problems []config.Problem) {
 
 // inetd serves the one connection on stdin/stdout. A configuration that
 // cannot be used is told to the client as "* BYE <reason>", logged, and
-// written to stderr unless stderr is the client too.
-func (a *app) inetd() int {
+// written to stderr unless stderr is the client too. With implicit (-tls)
+// the client speaks TLS from its first byte; without a usable certificate
+// it can be told nothing: the reason is logged and the connection closed.
+func (a *app) inetd(implicit bool) int {
 	stderr := io.Writer(os.Stderr)
 	if sameFile(os.Stderr, os.Stdin) || sameFile(os.Stderr, os.Stdout) {
 		stderr = io.Discard
 	}
+	// First: descriptors 3 and 4 are checked before anything can reuse them.
+	reports, owedFailures, owedWait := openLoginReport(a.setuid)
 	conn, err := server.StdioConn()
 	if err != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", err)
@@ -236,6 +269,23 @@ func (a *app) inetd() int {
 	if cfgErr != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", cfgErr)
 	}
+	var tlsSrv *server.TLS
+	if cfgErr == nil {
+		tlsSrv = loadTLS(cfg, log)
+	}
+	if implicit {
+		if tlsSrv == nil {
+			err := cfgErr
+			if err == nil {
+				err = errors.New("-tls needs a usable imapd_tls_cert (see imapd -check)")
+			}
+			log.Errorf("connection from %s: cannot start TLS: %v", conn.RemoteAddr(), err)
+			fmt.Fprintf(stderr, "imapd: cannot start TLS: %v\n", err)
+			conn.Close()
+			return 1
+		}
+		conn = tls.Server(conn, tlsSrv.Config())
+	}
 	platform.SetOneSessionProcess()
 	platform.Warnf = log.Errorf
 	srv := server.NewServer(server.Options{
@@ -246,10 +296,13 @@ func (a *app) inetd() int {
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
 			return a.deps(cfg, log), nil
 		},
-		NewSession: newSession,
-		Log:        log,
+		NewSession:  newSession,
+		Log:         log,
+		TLS:         tlsSrv,
+		LoginFailed: reports.failedFunc(),
 	})
-	stopped := onSignals(srv, log, true)
+	srv.SeedLoginFailures(conn.RemoteAddr(), owedFailures, owedWait)
+	stopped := onSignals(srv, log, nil)
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeConn(conn) }()
 	select {
@@ -269,9 +322,12 @@ func (a *app) inetd() int {
 	}
 }
 
-// listen runs the daemon: the configuration is read at start (it must be
-// usable) and again for every connection; one log is shared.
-func (a *app) listen(addr string) int {
+// listen runs the daemon on addr (plain, STARTTLS offered when TLS is
+// configured) and tlsAddr (implicit TLS); either may be "". The
+// configuration is read at start (it must be usable) and again for every
+// connection; one log is shared. The certificate is read at start and on
+// SIGHUP.
+func (a *app) listen(addr, tlsAddr string) int {
 	cfg, problems, err := a.load()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
@@ -284,6 +340,13 @@ func (a *app) listen(addr string) int {
 	defer log.Close()
 	logProblems(log, problems)
 	platform.Warnf = log.Errorf
+	tlsSrv := loadTLS(cfg, log)
+	if tlsAddr != "" && tlsSrv == nil {
+		fmt.Fprintf(os.Stderr, "imapd: -listen-tls needs a usable imapd_tls_cert (see imapd -check)\n")
+		return 1
+	}
+	authn := &sharedAuth{log: log}
+	defer authn.close()
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			cfg, problems, err := a.load()
@@ -292,48 +355,137 @@ func (a *app) listen(addr string) int {
 				return session.Deps{}, err
 			}
 			log.Debugf("connection from %s to %s", c.RemoteAddr(), c.LocalAddr())
-			return a.deps(cfg, log), nil
+			d := a.deps(cfg, log)
+			d.Auth = authn.get(cfg)
+			return d, nil
 		},
 		NewSession: newSession,
 		Log:        log,
+		TLS:        tlsSrv,
 	})
 	kids := newChildren(log)
-	stopped := onSignals(srv, log, false, kids.shutdown)
-	tcp, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
-		return 1
+	stopped := onSignals(srv, log, func() { a.reloadTLS(tlsSrv, log) }, kids.shutdown)
+	var lns []*spawnListener
+	if addr != "" {
+		addr = cfg.ListenAddr(addr)
 	}
-	ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids}
-	log.Infof("imapd %s listening on %s", version, ln.Addr())
-	fmt.Fprintf(os.Stderr, "imapd: listening on %s\n", ln.Addr())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, server.ErrServerClosed) {
-		log.Errorf("serve %s: %v", addr, err)
-		fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		srv.Shutdown(ctx)
-		kids.shutdown(ctx)
-		return 1
+	if tlsAddr != "" {
+		tlsAddr = cfg.ListenAddr(tlsAddr)
+	}
+	limits := server.NewLimiter(log, cfg.ImapdMaxConnections, cfg.ImapdMaxConnectionsPerIP)
+	for _, l := range []struct {
+		addr string
+		tls  *server.TLS
+	}{{addr, nil}, {tlsAddr, tlsSrv}} {
+		if l.addr == "" {
+			continue
+		}
+		tcp, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+			for _, ln := range lns {
+				ln.Close()
+			}
+			return 1
+		}
+		ln := &spawnListener{Listener: tcp, a: a, log: log, kids: kids, tls: l.tls, limits: limits}
+		lns = append(lns, ln)
+		what := "listening on"
+		if l.tls != nil {
+			what = "listening with TLS on"
+		}
+		log.Infof("imapd %s %s %s", version, what, ln.Addr())
+		fmt.Fprintf(os.Stderr, "imapd: %s %s\n", what, ln.Addr())
+	}
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	for range lns {
+		select {
+		case err := <-served:
+			if err != nil && !errors.Is(err, server.ErrServerClosed) {
+				log.Errorf("serve: %v", err)
+				fmt.Fprintf(os.Stderr, "imapd: %v\n", err)
+				ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+				defer cancel()
+				srv.Shutdown(ctx)
+				kids.shutdown(ctx)
+				return 1
+			}
+		case code := <-stopped:
+			return code
+		}
 	}
 	return <-stopped
 }
 
+// loadTLS reads the certificate for a server: nil when TLS is not
+// configured or the certificate cannot be used (logged).
+func loadTLS(cfg *config.Config, log *logging.Logger) *server.TLS {
+	cert, problems := cfg.TLSCertificate(time.Now())
+	for _, p := range problems {
+		if p.Error {
+			log.Errorf("TLS not offered: %s", p)
+		} else {
+			log.Errorf("TLS: %s", p)
+		}
+	}
+	if cert == nil {
+		return nil
+	}
+	return server.NewTLS(cert, cfg.TLSMinVersion())
+}
+
+// reloadTLS reads the certificate again (SIGHUP); one that cannot be used
+// leaves the old one in place.
+func (a *app) reloadTLS(t *server.TLS, log *logging.Logger) {
+	cfg, problems, err := a.load()
+	logProblems(log, problems)
+	if err != nil {
+		log.Errorf("SIGHUP: certificate not reloaded: %v", err)
+		return
+	}
+	if t == nil {
+		if cfg.TLSEnabled() {
+			log.Errorf("SIGHUP: TLS was not on at start: restart imapd to turn it on")
+		} else {
+			log.Infof("SIGHUP: no TLS configured, nothing to reload")
+		}
+		return
+	}
+	if !cfg.TLSEnabled() {
+		log.Errorf("SIGHUP: imapd_tls_cert is no longer set: restart imapd to turn TLS off; the certificate stays")
+		return
+	}
+	cert, problems := cfg.TLSCertificate(time.Now())
+	for _, p := range problems {
+		log.Errorf("SIGHUP: %s", p)
+	}
+	if cert == nil {
+		log.Errorf("SIGHUP: the new certificate cannot be used: keeping the old one")
+		return
+	}
+	t.SetCertificate(cert)
+	log.Infof("SIGHUP: certificate reloaded from %s (subject %s, expires %s)", cfg.ImapdTLSCert,
+		cert.Leaf.Subject, cert.Leaf.NotAfter.UTC().Format(time.DateOnly))
+}
+
 // onSignals shuts srv down on SIGTERM or an interrupt (and SIGHUP when
-// hangup means the client is gone), together with the others (the session
+// hangup is nil: the client is gone), together with the others (the session
 // processes of a daemon); a second signal, or shutdownGrace, forces it. The
-// exit code arrives on the channel.
-func onSignals(srv *server.Server, log *logging.Logger, hangupStops bool, others ...func(context.Context) error) <-chan int {
+// exit code arrives on the channel. A daemon's SIGHUP calls hangup.
+func onSignals(srv *server.Server, log *logging.Logger, hangup func(), others ...func(context.Context) error) <-chan int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	code := make(chan int, 1)
 	go func() {
 		var sig os.Signal
 		for sig = range sigs {
-			if sig != syscall.SIGHUP || hangupStops {
+			if sig != syscall.SIGHUP || hangup == nil {
 				break
 			}
-			log.Infof("SIGHUP ignored: the configuration is read for every connection")
+			hangup()
 		}
 		log.Infof("%v: shutting down", sig)
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -10,10 +11,12 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"imapd/config"
 	"imapd/logging"
 	"imapd/platform"
+	"imapd/server"
 )
 
 // needsOwnProcess reports whether a -listen daemon must serve a connection
@@ -30,14 +33,21 @@ func needsOwnProcess(cfg *config.Config) bool {
 	return m == "unix_user" || m == "external" || m == ""
 }
 
-// spawnListener hands each accepted connection that needsOwnProcess to a
-// child `imapd -i FILE` (inetd mode, the connection as its stdin and
-// stdout) and gives the others to the server.
+// spawnListener admits each accepted connection through the caps
+// (imapd_max_connections, imapd_max_connections_per_ip: a refused one is
+// told "* BYE Too many connections" and closed before anything else
+// happens), then hands it to a child `imapd -i FILE` (inetd mode, the
+// connection as its stdin and stdout; with -tls on a TLS listener: the
+// child reads the certificate itself) when it needsOwnProcess, else to the
+// server (as a TLS connection on a TLS listener). A connection's place is
+// given back when its child exits, or when the server closes it.
 type spawnListener struct {
 	net.Listener
-	a    *app
-	log  *logging.Logger
-	kids *children
+	a      *app
+	log    *logging.Logger
+	kids   *children
+	tls    *server.TLS // implicit TLS; nil = plain
+	limits *server.Limiter
 }
 
 func (l *spawnListener) Accept() (net.Conn, error) {
@@ -46,13 +56,28 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, _, err := l.a.load()
-		if err != nil || !needsOwnProcess(cfg) {
-			return c, nil // the server tells the client about a bad configuration
+		release, ok := l.limits.Admit(c)
+		if !ok {
+			continue
 		}
-		if err := l.kids.spawn(c, l.a.path); err != nil {
+		// The configuration is read for every connection: the caps of
+		// the next ones follow it.
+		cfg, _, err := l.a.load()
+		if err == nil {
+			l.limits.SetLimits(cfg.ImapdMaxConnections, cfg.ImapdMaxConnectionsPerIP)
+		}
+		if err != nil || !needsOwnProcess(cfg) {
+			rc := server.ReleaseOnClose(c, release)
+			if l.tls != nil {
+				return tls.Server(rc, l.tls.Config()), nil
+			}
+			return rc, nil // the server tells the client about a bad configuration
+		}
+		if err := l.kids.spawn(c, l.a.path, l.tls != nil, release, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax); err != nil {
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
-			io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
+			if l.tls == nil {
+				io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
+			}
 			c.Close()
 		}
 	}
@@ -61,6 +86,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 // children are the session processes of a -listen daemon.
 type children struct {
 	log      *logging.Logger
+	logins   *server.LoginFailures // of all the children (report.go)
 	mu       sync.Mutex
 	stopping bool
 	procs    map[*os.Process]struct{}
@@ -68,13 +94,22 @@ type children struct {
 }
 
 func newChildren(log *logging.Logger) *children {
-	return &children{log: log, procs: map[*os.Process]struct{}{}}
+	return &children{log: log, procs: map[*os.Process]struct{}{}, logins: server.NewLoginFailures()}
 }
 
-// spawn starts this program in inetd mode on c; c is closed here (the
-// child has its own descriptor).
-func (k *children) spawn(c net.Conn, conf string) error {
+// spawn starts this program in inetd mode on c (with -tls when implicit);
+// c is closed here (the child has its own descriptor). release is called
+// when the child has exited, or at once if it could not start. The child
+// reports its failed logins to k.logins, whose delays follow loginDelay and
+// loginDelayMax (report.go).
+func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(), loginDelay, loginDelayMax time.Duration) error {
 	defer c.Close()
+	started := false
+	defer func() {
+		if !started {
+			release()
+		}
+	}()
 	fc, ok := c.(interface{ File() (*os.File, error) })
 	if !ok {
 		return fmt.Errorf("connection %T has no descriptor to pass on", c)
@@ -88,9 +123,18 @@ func (k *children) spawn(c net.Conn, conf string) error {
 	if err != nil {
 		return fmt.Errorf("find this program: %w", err)
 	}
-	cmd := exec.Command(exe, "-i", conf)
+	args := []string{"-i", conf}
+	if implicit {
+		args = append(args, "-tls")
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
 	setChildAttrs(cmd)
+	reports, err := k.shareLogins(cmd, c.RemoteAddr(), loginDelay, loginDelayMax)
+	if err != nil {
+		return err
+	}
+	defer func() { reports(started) }()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.stopping {
@@ -99,11 +143,13 @@ func (k *children) spawn(c net.Conn, conf string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", exe, err)
 	}
+	started = true
 	k.procs[cmd.Process] = struct{}{}
 	k.wg.Add(1)
 	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), cmd.Process.Pid)
 	go func() {
 		cmd.Wait()
+		release()
 		k.mu.Lock()
 		delete(k.procs, cmd.Process)
 		k.mu.Unlock()

@@ -54,6 +54,11 @@ func (a *app) where(user string, w io.Writer) int {
 		fmt.Fprintf(w, "domain      %s\n", acct.Domain)
 	}
 	fmt.Fprintf(w, "auth name   %s\n", acct.AuthName)
+	if acct.Maildir != "" {
+		fmt.Fprintf(w, "INBOX       %s (use_maildir; %s)\n", acct.Maildir, exists(acct.Maildir))
+		fmt.Fprintf(w, "folders     %s (maildirs inside the INBOX maildir)\n", acct.Maildir)
+		return 0
+	}
 	fmt.Fprintf(w, "INBOX       %s (%s; %s)\n", acct.DropFile, source, exists(acct.DropFile))
 	root := acct.FolderRoot
 	if cfg.ImapdMailboxName != "" && !strings.EqualFold(cfg.AuthentMethod, "external") {

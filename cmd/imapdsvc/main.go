@@ -13,7 +13,8 @@
 //
 // Flags: -i FILE (dmail.conf; default $DMAIL_CONF, else
 // %SystemRoot%\system32\dmail.conf or /etc/dmail.conf), -listen ADDR
-// (default :143), -imapd PATH (default imapd[.exe] next to imapdsvc), -max N
+// (default :143), -listen-tls ADDR (also listen there for implicit TLS, e.g.
+// :993; default none), -imapd PATH (default imapd[.exe] next to imapdsvc), -max N
 // concurrent sessions (default 100), -grace D (how long a stop waits for
 // sessions, default 10s). Flags go before the verb. install records
 // -service in the service's command line: the service then does not depend
@@ -37,6 +38,14 @@
 // Children start in their own process group (Windows: and without a
 // console window), so a Ctrl-C in imapdsvc's console stops imapdsvc
 // gracefully instead of killing the sessions.
+//
+// # TLS
+//
+// imapdsvc does not speak TLS: a connection on -listen-tls gets `imapd -i
+// FILE -tls`, which reads the certificate (imapd_tls_cert) and runs TLS on
+// its standard input and output; imapdsvc passes the encrypted bytes
+// through, relayed or as the socket. STARTTLS on the -listen port is
+// imapd's own business too. See docs/tls.md.
 //
 // When -max sessions are running, a new connection gets
 // "* BYE Too many IMAP sessions, try again later" and is closed; the
@@ -110,6 +119,7 @@ const (
 type options struct {
 	config string        // -i, resolved
 	listen string        // -listen
+	tls    string        // -listen-tls; "" = none
 	imapd  string        // -imapd, resolved
 	max    int           // -max
 	grace  time.Duration // -grace
@@ -166,6 +176,7 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "i", "", "dmail.conf `file` (default $DMAIL_CONF, else "+platform.DefaultConfigPath()+")")
 	fs.StringVar(&o.listen, "listen", ":143", "`address` to listen on")
+	fs.StringVar(&o.tls, "listen-tls", "", "`address` to listen on for implicit TLS (e.g. :993; imapd -tls does the TLS)")
 	fs.StringVar(&o.imapd, "imapd", "", "imapd `program` (default imapd next to imapdsvc)")
 	fs.IntVar(&o.max, "max", 100, "most concurrent sessions")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long a stop waits for running sessions")
@@ -232,6 +243,8 @@ func (o options) serviceArgs() []string {
 			args = append(args, "-grace", o.grace.String())
 		case "relay":
 			args = append(args, "-relay="+strconv.FormatBool(o.relay))
+		case "listen-tls":
+			args = append(args, "-listen-tls", o.tls)
 		}
 	}
 	return args
@@ -244,8 +257,9 @@ type app struct {
 	log     *logger
 	srv     *server
 	ln      net.Listener
+	lnTLS   net.Listener // -listen-tls; nil = none
 	pidFile string
-	done    chan error // Serve's result
+	done    chan error // Serve's results (one per listener)
 }
 
 // start reads the config, opens the log (with extra as a second sink),
@@ -257,7 +271,7 @@ func start(o options, extra sink) (*app, error) {
 	}
 	level, _ := logging.ParseLevel(cfg.LogLevel)
 	file, logErr := logging.Open(cfg.LogPath, serviceName, level, cfg.MaxLogSize)
-	a := &app{o: o, log: &logger{file: file, extra: extra, level: level}, done: make(chan error, 1)}
+	a := &app{o: o, log: &logger{file: file, extra: extra, level: level}, done: make(chan error, 2)}
 	if logErr != nil {
 		a.log.Errorf("log file %s: %v", filepath.Join(cfg.LogPath, serviceName+".log"), logErr)
 	}
@@ -273,12 +287,20 @@ func start(o options, extra sink) (*app, error) {
 		a.log.Close()
 		return nil, fmt.Errorf("imapd program %s: %w", o.imapd, err)
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	addr := cfg.ListenAddr(o.listen) // -listen :143 binds to dpop_host when set
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		a.log.Close()
-		return nil, fmt.Errorf("listen on %s: %w", o.listen, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	a.ln = ln
+	if o.tls != "" {
+		if a.lnTLS, err = net.Listen("tcp", o.tls); err != nil {
+			ln.Close()
+			a.log.Close()
+			return nil, fmt.Errorf("listen on %s: %w", o.tls, err)
+		}
+	}
 	a.srv = &server{imapd: o.imapd, config: o.config, max: o.max, relay: o.relay, log: a.log}
 	if cfg.DwatchPath != "" {
 		a.pidFile = filepath.Join(cfg.DwatchPath, serviceName+".pid")
@@ -293,6 +315,10 @@ func start(o options, extra sink) (*app, error) {
 	}
 	a.log.Noticef("imapdsvc listening on %s, imapd %s -i %s, at most %d sessions, %s", ln.Addr(), o.imapd, o.config, o.max, mode)
 	go func() { a.done <- a.srv.Serve(ln) }()
+	if a.lnTLS != nil {
+		a.log.Noticef("imapdsvc listening for implicit TLS on %s (imapd -tls)", a.lnTLS.Addr())
+		go func() { a.done <- a.srv.ServeTLS(a.lnTLS) }()
+	}
 	return a, nil
 }
 
@@ -326,6 +352,9 @@ func runForeground(o options, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "imapdsvc: listening on %s\n", a.ln.Addr())
+	if a.lnTLS != nil {
+		fmt.Fprintf(stderr, "imapdsvc: listening with TLS on %s\n", a.lnTLS.Addr())
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)

@@ -36,7 +36,7 @@ type server struct {
 	log    *logger
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      []net.Listener
 	closing  bool
 	sessions map[*session]struct{}
 	wg       sync.WaitGroup
@@ -46,6 +46,7 @@ type server struct {
 // session is one connection and its imapd.
 type session struct {
 	conn   net.Conn
+	tls    bool // implicit TLS: imapd -tls, the bytes passed through as they are
 	cmd    *exec.Cmd
 	cut    func()   // make imapd see end of file; the connection is gone
 	cutd   bool     // cut was called (under server.mu)
@@ -68,9 +69,15 @@ func (s *server) Running() int {
 
 // Serve accepts connections on ln until Shutdown closes it (then it returns
 // nil) or accepting fails for good.
-func (s *server) Serve(ln net.Listener) error {
+func (s *server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeTLS is Serve for a port of implicit TLS (993): imapd gets -tls and
+// does the TLS itself; imapdsvc passes the encrypted bytes through.
+func (s *server) ServeTLS(ln net.Listener) error { return s.serve(ln, true) }
+
+func (s *server) serve(ln net.Listener, implicit bool) error {
 	s.mu.Lock()
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
@@ -98,7 +105,7 @@ func (s *server) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
-		s.accept(c)
+		s.accept(c, implicit)
 	}
 }
 
@@ -108,8 +115,9 @@ func isTemporary(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
-// accept starts a session for c, or refuses c.
-func (s *server) accept(c net.Conn) {
+// accept starts a session for c, or refuses c (with a BYE, unless the
+// client speaks TLS: it could not read it).
+func (s *server) accept(c net.Conn, implicit bool) {
 	s.mu.Lock()
 	if s.sessions == nil {
 		s.sessions = map[*session]struct{}{}
@@ -122,12 +130,14 @@ func (s *server) accept(c net.Conn) {
 	if len(s.sessions) >= s.max {
 		s.mu.Unlock()
 		s.log.Errorf("refused connection from %s: %d sessions running (-max %d)", c.RemoteAddr(), s.max, s.max)
-		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, "* BYE Too many IMAP sessions, try again later\r\n")
+		if !implicit {
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "* BYE Too many IMAP sessions, try again later\r\n")
+		}
 		c.Close()
 		return
 	}
-	ss := &session{conn: c}
+	ss := &session{conn: c, tls: implicit}
 	s.sessions[ss] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -145,7 +155,11 @@ func (s *server) run(ss *session) {
 	c := ss.conn
 	defer c.Close()
 	remote, local := c.RemoteAddr().String(), c.LocalAddr().String()
-	cmd := exec.Command(s.imapd, "-i", s.config)
+	args := []string{"-i", s.config}
+	if ss.tls {
+		args = append(args, "-tls")
+	}
+	cmd := exec.Command(s.imapd, args...)
 	cmd.Env = append(withoutAddrEnv(os.Environ()), envRemoteAddr+"="+remote, envLocalAddr+"="+local)
 	cmd.SysProcAttr = childAttr()
 	stderr := &lineLog{log: s.log}
@@ -163,8 +177,10 @@ func (s *server) run(ss *session) {
 	stderr.flush()
 	if errors.Is(err, errStart) {
 		s.log.Errorf("connection from %s: %v", remote, err)
-		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, "* BYE IMAP server unavailable\r\n")
+		if !ss.tls {
+			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "* BYE IMAP server unavailable\r\n")
+		}
 		return
 	}
 	pid := 0
@@ -292,8 +308,8 @@ func withoutAddrEnv(env []string) []string {
 func (s *server) Shutdown(grace time.Duration) ShutdownStats {
 	s.mu.Lock()
 	s.closing = true
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	running := len(s.sessions)
 	s.mu.Unlock()

@@ -311,7 +311,7 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	units := []string{"imapd.socket", "imapd@.service", "imapd-listen.service"}
+	units := []string{"imapd.socket", "imapd@.service", "imapd-listen.service", "imapd-tls.socket", "imapd-tls@.service"}
 	var paths []string
 	for _, u := range units {
 		text := readDeploy(t, u)
@@ -337,6 +337,10 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		{"imapd@.service", "StandardOutput=socket"},
 		{"imapd@.service", "StandardError=journal"},
 		{"imapd-listen.service", "ExecStart=" + legacyImapd + " -listen :143"},
+		{"imapd-tls.socket", "ListenStream=993"},
+		{"imapd-tls.socket", "Accept=yes"},
+		{"imapd-tls@.service", "ExecStart=" + legacyImapd + " -tls"},
+		{"imapd-tls@.service", "StandardInput=socket"},
 	} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(c.line) + `$`).MatchString(readDeploy(t, c.unit)) {
 			t.Errorf("deploy/%s lacks the line %s", c.unit, c.line)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"imapd/mailbox"
 )
 
 // The journal makes in-place rewrites crash safe (our addition; UW has
@@ -633,7 +635,7 @@ func copyRange(f *os.File, off int64, r io.Reader, n int64) error {
 // ErrOrphanJournal: Recover found a journal written for another file (the
 // mailbox was renamed or deleted after a crash and the name reused) and
 // moved it aside to .imapd-journal-orphan.<name>.<n> instead of applying it.
-var ErrOrphanJournal = errors.New("crash journal of another file moved aside")
+var ErrOrphanJournal = mailbox.ErrOrphanJournal
 
 // Recover finishes a rewrite of the mailbox at path interrupted by a crash,
 // under the mailbox locks: the journal .imapd-journal.<name> next to it puts

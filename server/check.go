@@ -1,0 +1,306 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"imapd/folders"
+)
+
+// The guard's judgement of commands: which ones go-imap may see, in which
+// connection state, and with which arguments. go-imap parses a command
+// completely (recursively, for SEARCH) before it checks the connection
+// state, and turns some argument errors (a mailbox name that is not valid
+// modified UTF-7, a sequence number 0) into "NO [SERVERBUG]". The guard
+// answers those itself, from a bounded token list, so none reaches go-imap.
+
+// Command states: which commands are allowed before login.
+const (
+	anyState = iota
+	notAuthenticated
+	authenticated
+)
+
+// commands are the commands go-imap handles for us (plus ID, which the
+// guard answers), with the state each needs.
+var commands = map[string]int{
+	"CAPABILITY": anyState, "NOOP": anyState, "LOGOUT": anyState, "ID": anyState,
+	"STARTTLS": notAuthenticated, "AUTHENTICATE": notAuthenticated, "LOGIN": notAuthenticated,
+	"CHECK": authenticated, "ENABLE": authenticated, "UNAUTHENTICATE": authenticated,
+	"CREATE": authenticated, "DELETE": authenticated, "RENAME": authenticated,
+	"SUBSCRIBE": authenticated, "UNSUBSCRIBE": authenticated, "STATUS": authenticated,
+	"LIST": authenticated, "LSUB": authenticated, "NAMESPACE": authenticated,
+	"IDLE": authenticated, "SELECT": authenticated, "EXAMINE": authenticated,
+	"CLOSE": authenticated, "UNSELECT": authenticated, "APPEND": authenticated,
+	"FETCH": authenticated, "UID FETCH": authenticated, "EXPUNGE": authenticated,
+	"UID EXPUNGE": authenticated, "STORE": authenticated, "UID STORE": authenticated,
+	"COPY": authenticated, "UID COPY": authenticated, "MOVE": authenticated,
+	"UID MOVE": authenticated, "SEARCH": authenticated, "UID SEARCH": authenticated,
+}
+
+// mailboxArgs are the argument positions that go-imap decodes as mailbox
+// names.
+var mailboxArgs = map[string][]int{
+	"SELECT": {0}, "EXAMINE": {0}, "CREATE": {0}, "DELETE": {0}, "RENAME": {0, 1},
+	"SUBSCRIBE": {0}, "UNSUBSCRIBE": {0}, "STATUS": {0}, "APPEND": {0},
+	"COPY": {1}, "UID COPY": {1}, "MOVE": {1}, "UID MOVE": {1},
+}
+
+// seqSetArg are the commands whose first argument is a sequence set.
+var seqSetArg = map[string]bool{
+	"FETCH": true, "UID FETCH": true, "STORE": true, "UID STORE": true,
+	"COPY": true, "UID COPY": true, "MOVE": true, "UID MOVE": true, "UID EXPUNGE": true,
+}
+
+// verdict is what the guard does with a command.
+type verdict struct {
+	pass  bool   // hand it to go-imap
+	reply string // else: the text after the tag
+	bye   bool   // and then end the connection
+}
+
+// early judges what is known after the first piece(s) of a command: the
+// tag, the name and the state, and the bounds. A command it refuses is
+// never read further than needed to skip it.
+func (g *guard) early(c *command) (verdict, bool) {
+	if c.badTag {
+		return g.unknown("Invalid tag"), true
+	}
+	if !c.hasName {
+		return g.unknown("Missing command"), true
+	}
+	state, known := commands[c.name]
+	if !known {
+		return g.unknown("Unknown command"), true
+	}
+	authed := g.authed()
+	switch {
+	case state == authenticated && !authed:
+		return verdict{reply: "BAD [CLIENTBUG] Log in first"}, true
+	case state == notAuthenticated && authed:
+		return verdict{reply: "BAD [CLIENTBUG] Already logged in"}, true
+	}
+	switch {
+	case c.text > maxLine:
+		return verdict{reply: "BAD Command line too long"}, true
+	case c.maxDep > maxDepth:
+		return verdict{reply: "BAD [CLIENTBUG] Too deeply nested"}, true
+	case c.ops > maxSearchOps:
+		return verdict{reply: "BAD [CLIENTBUG] Too many search operators"}, true
+	}
+	return verdict{}, false
+}
+
+// unknown refuses a command go-imap does not know. Before login that ends
+// the connection, as go-imap itself does (a client speaking another
+// protocol, e.g. a browser tricked into posting to the IMAP port).
+func (g *guard) unknown(text string) verdict {
+	return verdict{reply: "BAD " + text, bye: !g.authed()}
+}
+
+// final judges a complete command (every piece and literal read).
+func (g *guard) final(c *command) verdict {
+	if v, refused := g.early(c); refused {
+		return v
+	}
+	if c.bad != "" {
+		return verdict{reply: "BAD [CLIENTBUG] " + c.bad}
+	}
+	if c.depth != 0 {
+		return verdict{reply: "BAD [CLIENTBUG] Unbalanced parentheses"}
+	}
+	for _, i := range mailboxArgs[c.name] {
+		if t, ok := c.arg(i); ok && t.isString() && !validMailbox(t.val) {
+			return verdict{reply: "BAD [CLIENTBUG] Invalid mailbox name"}
+		}
+	}
+	if seqSetArg[c.name] {
+		if t, ok := c.arg(0); ok && !validSeqSet(t) {
+			return verdict{reply: "BAD [CLIENTBUG] Invalid sequence set"}
+		}
+	}
+	switch c.name {
+	case "LIST", "LSUB":
+		if !listNamesValid(c) {
+			// Nothing can match a name that is not modified UTF-7 (every
+			// name we list is): answer as go-imap would for no match.
+			return verdict{reply: "OK " + c.name + " completed"}
+		}
+	case "SEARCH", "UID SEARCH":
+		if !searchSetsValid(c.toks) {
+			return verdict{reply: "BAD [CLIENTBUG] Invalid sequence set"}
+		}
+	}
+	return verdict{pass: true}
+}
+
+// validMailbox: INBOX in any case, or a strict modified UTF-7 name.
+func validMailbox(name string) bool {
+	return strings.EqualFold(name, "INBOX") || folders.CheckWireName(name) == nil
+}
+
+// listNamesValid checks the reference and patterns of LIST or LSUB:
+// [ "(" select-opts ")" ] ref ( pattern | "(" patterns ")" ) ...
+func listNamesValid(c *command) bool {
+	i := 0
+	if t, ok := c.arg(0); ok && t.kind == tokOpen && c.name == "LIST" {
+		for i++; i < len(c.toks) && c.toks[i].kind != tokClose; i++ {
+		}
+		i++
+	}
+	for n := 0; i < len(c.toks) && n < 2; i++ {
+		t := c.toks[i]
+		switch t.kind {
+		case tokOpen:
+			if n == 0 {
+				return true // not a reference: go-imap's syntax error
+			}
+			for i++; i < len(c.toks) && c.toks[i].kind != tokClose; i++ {
+				if c.toks[i].isString() && !validPattern(c.toks[i].val) {
+					return false
+				}
+			}
+			return true
+		case tokClose:
+			return true
+		}
+		if !validPattern(t.val) {
+			return false
+		}
+		n++
+	}
+	return true
+}
+
+func validPattern(p string) bool {
+	return p == "" || validMailbox(p)
+}
+
+// validSeqSet: a sequence set go-imap parses without error: numbers from 1,
+// "*", ranges and commas. "$" (SEARCHRES) is not supported.
+func validSeqSet(t token) bool {
+	if t.kind != tokAtom || t.val == "" {
+		return false
+	}
+	for _, part := range strings.Split(t.val, ",") {
+		lo, hi, isRange := strings.Cut(part, ":")
+		if !seqNumber(lo) || isRange && !seqNumber(hi) {
+			return false
+		}
+	}
+	return true
+}
+
+func seqNumber(s string) bool {
+	if s == "*" {
+		return true
+	}
+	if s == "" || len(s) > 10 || s[0] == '0' {
+		return false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		v = v*10 + uint64(s[i]-'0')
+	}
+	return v <= 1<<32-1
+}
+
+// searchKeyArgs: how many arguments follow a search key (those whose
+// arguments are not sequence sets).
+var searchKeyArgs = map[string]int{
+	"BCC": 1, "BEFORE": 1, "BODY": 1, "CC": 1, "FROM": 1, "KEYWORD": 1,
+	"LARGER": 1, "ON": 1, "SENTBEFORE": 1, "SENTON": 1, "SENTSINCE": 1,
+	"SINCE": 1, "SMALLER": 1, "SUBJECT": 1, "TEXT": 1, "TO": 1,
+	"UNKEYWORD": 1, "OLDER": 1, "YOUNGER": 1, "HEADER": 2, "CHARSET": 1,
+	"MODSEQ": 1,
+}
+
+// searchSetsValid checks the sequence sets among SEARCH's keys (a bare set,
+// or UID's argument), which go-imap would otherwise answer with SERVERBUG.
+func searchSetsValid(toks []token) bool {
+	skip := 0
+	for i, t := range toks {
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if t.kind != tokAtom {
+			continue
+		}
+		up := upperASCII(t.val)
+		if n, ok := searchKeyArgs[up]; ok {
+			skip = n
+			continue
+		}
+		if up == "RETURN" {
+			return true // the rest is the result options list
+		}
+		if up == "UID" && i+1 < len(toks) {
+			if !validSeqSet(toks[i+1]) {
+				return false
+			}
+			skip = 1
+			continue
+		}
+		if strings.Trim(t.val, "0123456789*:,$") == "" && !validSeqSet(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendHeader checks APPEND's arguments before its message literal:
+// mailbox [SP flag-list] [SP date-time]. It returns a refusal text, or "".
+func appendHeader(c *command) string {
+	t, ok := c.arg(0)
+	if !ok || !t.isString() {
+		return "BAD [CLIENTBUG] Missing mailbox name"
+	}
+	if !validMailbox(t.val) {
+		return "BAD [CLIENTBUG] Invalid mailbox name"
+	}
+	rest := c.toks[1:]
+	if len(rest) > 0 && rest[0].kind == tokOpen {
+		i := 1
+		for ; i < len(rest) && rest[i].kind != tokClose; i++ {
+			if rest[i].kind != tokAtom || !validFlag(rest[i].val) {
+				return "BAD [CLIENTBUG] Invalid flag in APPEND"
+			}
+		}
+		if i == len(rest) {
+			return "BAD [CLIENTBUG] Unterminated flag list"
+		}
+		rest = rest[i+1:]
+	}
+	if len(rest) > 0 && rest[0].kind == tokQuoted {
+		if _, err := time.Parse("_2-Jan-2006 15:04:05 -0700", rest[0].val); err != nil {
+			return "BAD [CLIENTBUG] Invalid date-time in APPEND"
+		}
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		return "BAD [CLIENTBUG] Unexpected argument in APPEND"
+	}
+	if c.ntoks-c.head > len(c.toks) {
+		return "BAD [CLIENTBUG] Too many arguments"
+	}
+	return ""
+}
+
+// validFlag: "\" atom or a keyword atom (no "\*" in APPEND).
+func validFlag(f string) bool {
+	f = strings.TrimPrefix(f, `\`)
+	if f == "" {
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		b := f[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte(`(){%*"\]`, b) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,134 @@
+package session_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// maildirEnv is a site with use_maildir: alice's INBOX is the maildir
+// <home>/alice.mdir (no hash_spool in the demo), holding her folders too.
+func maildirEnv(t *testing.T) (*env, string) {
+	home := t.TempDir()
+	e := newEnv(t, "use_maildir true", "maildir_home "+home)
+	return e, filepath.Join(home, "alice.mdir")
+}
+
+func TestMaildirSession(t *testing.T) {
+	e, inbox := maildirEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX").has(t, "* 0 EXISTS")
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if st, err := os.Stat(filepath.Join(inbox, sub)); err != nil || !st.IsDir() {
+			t.Fatalf("INBOX maildir not created: %v", err)
+		}
+	}
+	v := c.ok("APPEND INBOX (\\Seen) {%d+}\r\n%s", len(appendMsg), appendMsg).taggedHas
+	v(t, "OK [APPENDUID ")
+	// An MTA delivers while the session is open.
+	msg := "From: mta@example.com\nSubject: delivered\n\nhello\n"
+	os.WriteFile(filepath.Join(inbox, "tmp", "1765000000.1.mta"), []byte(msg), 0o600)
+	os.Rename(filepath.Join(inbox, "tmp", "1765000000.1.mta"), filepath.Join(inbox, "new", "1765000000.1.mta"))
+	c.ok("NOOP").has(t, "* 2 EXISTS")
+	c.ok("FETCH 1:* (UID FLAGS RFC822.SIZE)").exactly(t,
+		"* 1 FETCH (UID 1 FLAGS (\\Recent \\Seen) RFC822.SIZE 75)",
+		"* 2 FETCH (UID 2 FLAGS (\\Recent) RFC822.SIZE 52)")
+	c.ok("FETCH 2 BODY.PEEK[]").has(t, "* 2 FETCH (BODY[] {52}\r\nFrom: mta@example.com\r\nSubject: delivered\r\n\r\nhello\r\n)")
+	c.ok("STORE 2 +FLAGS (\\Flagged $Work)")
+	c.ok("UID SEARCH KEYWORD $Work").has(t, "* SEARCH 2")
+
+	c.ok("CREATE Archive/2026")
+	c.ok("COPY 1:2 Archive/2026").taggedHas(t, "OK [COPYUID ")
+	c.ok("STORE 1 +FLAGS (\\Deleted)")
+	c.ok("EXPUNGE").has(t, "* 1 EXPUNGE")
+	c.ok(`LIST "" *`).exactly(t,
+		`* LIST (\Noselect \HasChildren) "/" "Archive"`,
+		`* LIST (\Noinferiors \Unmarked) "/" "Archive/2026"`,
+		`* LIST (\Noinferiors) NIL INBOX`)
+	c.ok("STATUS Archive/2026 (MESSAGES UIDNEXT UNSEEN)").has(t, `* STATUS "Archive/2026" (MESSAGES 2 UIDNEXT 3 UNSEEN 1)`)
+	c.no("CREATE cur")
+	c.no("CREATE Archive/2026/x")
+	c.logout()
+
+	// Flags reached the file names; a new session sees the same state.
+	names, _ := os.ReadDir(filepath.Join(inbox, "cur"))
+	if len(names) != 1 || !strings.HasSuffix(names[0].Name(), ":2,Fa") {
+		t.Errorf("INBOX cur/: %v", names)
+	}
+	c = e.login()
+	c.ok("SELECT INBOX").has(t, "* 1 EXISTS", "* OK [UIDNEXT 3] Predicted next UID")
+	c.ok("FETCH 1 (UID FLAGS)").exactly(t, "* 1 FETCH (UID 2 FLAGS (\\Flagged $Work))")
+	c.ok("RENAME Archive/2026 Old")
+	c.ok("SELECT Old").has(t, "* 2 EXISTS")
+	c.ok("DELETE Archive")
+	c.logout()
+}
+
+// An MTA delivers (tmp/ then new/) while the client idles, expunges and
+// polls: every message is seen once, with distinct, ascending UIDs.
+func TestMaildirDeliveryDuringSession(t *testing.T) {
+	e, inbox := maildirEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	const n = 60
+	c.send("I1 IDLE")
+	if cont := c.readResponse(); !strings.HasPrefix(cont, "+ ") {
+		t.Fatalf("IDLE: %q", cont)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			name := fmt.Sprintf("1765000000.%03d.mta", i)
+			tmp := filepath.Join(inbox, "tmp", name)
+			os.WriteFile(tmp, []byte(fmt.Sprintf("Subject: m%03d\n\nbody\n", i)), 0o600)
+			os.Rename(tmp, filepath.Join(inbox, "new", name))
+		}
+	}()
+	for {
+		line := c.readResponse()
+		if strings.HasSuffix(line, " EXISTS") {
+			break // told while idling
+		}
+	}
+	c.send("DONE")
+	c.collect("I1")
+	expunged := 0
+	for round := 0; ; round++ {
+		c.ok("NOOP")
+		exists := 0
+		for _, l := range c.ok("SEARCH ALL").Untagged {
+			exists = len(strings.Fields(l)) - 2
+		}
+		if exists > 0 && round%2 == 0 {
+			c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+			c.ok("EXPUNGE").has(t, "* 1 EXPUNGE")
+			expunged++
+		}
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		break
+	}
+	c.ok("NOOP")
+	r := c.ok("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+	subjects := map[string]bool{}
+	var last uint64
+	for _, l := range r.Untagged {
+		var seq, uid uint64
+		fmt.Sscanf(l, "* %d FETCH (UID %d", &seq, &uid)
+		if uid <= last {
+			t.Fatalf("UIDs not ascending: %q", r.Untagged)
+		}
+		last = uid
+		i := strings.Index(l, "Subject: ")
+		subjects[l[i:i+13]] = true
+	}
+	if len(subjects) != len(r.Untagged) || len(r.Untagged)+expunged != n {
+		t.Errorf("%d remaining (%d distinct) + %d expunged, want %d", len(r.Untagged), len(subjects), expunged, n)
+	}
+}
