@@ -115,3 +115,64 @@ func TestListPatternNotUTF7(t *testing.T) {
 	c.ok(`LSUB "" "&*"`)
 	c.ok("NOOP")
 }
+
+// TestListSpecialUse: SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154),
+// after its section 5 examples, with the folders named as there through
+// imapd_special_use: LIST shows the attribute, LIST (SPECIAL-USE) lists
+// only such folders, CREATE (USE ...) is honoured for the configured name
+// and refused with NO [USEATTR] (nothing created) otherwise.
+func TestListSpecialUse(t *testing.T) {
+	e := newEnv(t, `imapd_special_use \Sent SentMail`, `imapd_special_use \drafts MyDrafts`,
+		`imapd_special_use \Trash Trash`, `imapd_special_use \Junk Spam Mail`)
+	c := e.login()
+	if r := c.ok("CAPABILITY"); !strings.Contains(r.Untagged[0], " SPECIAL-USE") || !strings.Contains(r.Untagged[0], " CREATE-SPECIAL-USE") {
+		t.Errorf("CAPABILITY %q", r.Untagged)
+	}
+	c.ok("CREATE ToDo")
+	c.ok("CREATE Projects/Foo")
+	c.ok("CREATE SentMail")
+	c.ok(`CREATE MyDrafts (USE (\Drafts))`)
+	c.ok(`CREATE "Spam Mail" (USE (\Junk))`)
+	c.ok("CREATE Trash/") // a folder of folders: no special use
+	listIs(t, c.ok(`LIST "" "%%"`),
+		`* LIST (\Noinferiors \Drafts) "/" "MyDrafts"`,
+		`* LIST (\Noselect \HasChildren) "/" "Projects"`,
+		`* LIST (\Noinferiors \Sent) "/" "SentMail"`,
+		`* LIST (\Noinferiors \Junk) "/" "Spam Mail"`,
+		`* LIST (\Noinferiors) "/" "ToDo"`,
+		`* LIST (\Noselect \HasNoChildren) "/" "Trash"`,
+		`* LIST (\Noinferiors) NIL INBOX`)
+	listIs(t, c.ok(`LIST (SPECIAL-USE) "" "*"`),
+		`* LIST (\Noinferiors \Drafts) "/" "MyDrafts"`,
+		`* LIST (\Noinferiors \Sent) "/" "SentMail"`,
+		`* LIST (\Noinferiors \Junk) "/" "Spam Mail"`)
+	listIs(t, c.ok(`LIST "" "S*" RETURN (SPECIAL-USE)`),
+		`* LIST (\Noinferiors \Sent) "/" "SentMail"`,
+		`* LIST (\Noinferiors \Junk) "/" "Spam Mail"`)
+
+	// RFC 6154 5.3: a use the server cannot give is refused, nothing made.
+	c.no(`CREATE Everything (USE (\All))`).taggedHas(t, "NO [USEATTR] ")
+	c.no(`CREATE Elsewhere (USE (\Sent))`).taggedHas(t, "NO [USEATTR] ")
+	c.no(`CREATE SentMail2 (USE (\Sent \Drafts))`).taggedHas(t, "NO [USEATTR] ")
+	c.no(`CREATE Trash (USE (\Sent))`).taggedHas(t, "NO [USEATTR] ")
+	listIs(t, c.ok(`LIST "" "E*"`))
+	c.ok("SELECT SentMail")
+}
+
+// TestListSpecialUseDefault: without imapd_special_use, the folder names
+// clients create: Archive, Drafts, Junk, Sent, Trash.
+func TestListSpecialUseDefault(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	for _, n := range []string{"Archive", "Drafts", "Junk", "Sent", "Trash", "sent"} {
+		c.ok("CREATE %s", n)
+	}
+	c.ok(`CREATE Other (USE ())`)
+	listIs(t, c.ok(`LIST (SPECIAL-USE) "" "*"`),
+		`* LIST (\Noinferiors \Archive) "/" "Archive"`,
+		`* LIST (\Noinferiors \Drafts) "/" "Drafts"`,
+		`* LIST (\Noinferiors \Junk) "/" "Junk"`,
+		`* LIST (\Noinferiors \Sent) "/" "Sent"`,
+		`* LIST (\Noinferiors \Trash) "/" "Trash"`)
+	_ = e
+}

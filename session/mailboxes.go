@@ -5,11 +5,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"imapd/config"
 	"imapd/folders"
 	"imapd/mailbox"
 	"imapd/platform"
@@ -31,6 +33,11 @@ func (s *Session) Create(name string, options *imap.CreateOptions) error {
 	defer s.mu.Unlock()
 	if isInbox(name) {
 		return no(imap.ResponseCodeAlreadyExists, "Can't create INBOX: it always exists")
+	}
+	if options != nil {
+		if err := s.checkSpecialUse(name, options.SpecialUse); err != nil {
+			return err
+		}
 	}
 	path, err := s.tree.Create(name)
 	if err != nil {
@@ -259,6 +266,15 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	for _, e := range entries {
 		// Delim 0 is NIL: INBOX without children, as UW lists it.
 		data := &imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}
+		use := imap.MailboxAttr("")
+		if selectable(e.Attrs) {
+			use = s.specialUseOf(e.Name)
+		}
+		if use != "" {
+			data.Attrs = append(slices.Clone(e.Attrs), use)
+		} else if options != nil && options.SelectSpecialUse {
+			continue // LIST (SPECIAL-USE): only the special-use folders
+		}
 		if withStatus != nil && selectable(e.Attrs) {
 			// LIST-STATUS (RFC 5819): a STATUS after the LIST of every
 			// mailbox that can be selected; one whose status cannot be
@@ -275,6 +291,39 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		}
 	}
 	return nil
+}
+
+// specialUseOf is the RFC 6154 special use imapd_special_use gives the
+// folder name, or "".
+func (s *Session) specialUseOf(name string) imap.MailboxAttr {
+	uses := s.deps.Config.ImapdSpecialUse
+	if uses == nil {
+		uses = config.SpecialUseDefault
+	}
+	for _, u := range uses {
+		if u.Folder == name {
+			return imap.MailboxAttr(u.Attr)
+		}
+	}
+	return ""
+}
+
+// checkSpecialUse refuses a CREATE ... (USE (...)) this server cannot
+// honour: a folder has the special use imapd_special_use gives its name,
+// and only that one (RFC 6154 CREATE-SPECIAL-USE: NO [USEATTR], nothing
+// created).
+func (s *Session) checkSpecialUse(name string, uses []imap.MailboxAttr) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	have := s.specialUseOf(name)
+	if len(uses) == 1 && have != "" && strings.EqualFold(string(uses[0]), string(have)) {
+		return nil
+	}
+	if have == "" {
+		return no("USEATTR", "Can't create %s with a special use: this server gives special uses to configured folder names only", name)
+	}
+	return no("USEATTR", "Can't create %s with that special use: its special use is %s", name, have)
 }
 
 // selectable reports whether a LIST entry with these attributes names a

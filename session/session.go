@@ -80,16 +80,18 @@ type Deps struct {
 // Caps is the capability set advertised: only what the storage honours.
 func Caps() imap.CapSet {
 	return imap.CapSet{
-		imap.CapIMAP4rev1:   {},
-		imap.CapNamespace:   {},
-		imap.CapUIDPlus:     {},
-		imap.CapMove:        {},
-		imap.CapChildren:    {},
-		imap.CapLiteralPlus: {},
-		imap.CapUnselect:    {},
-		imap.CapIdle:        {},
-		imap.CapESearch:     {},
-		imap.CapStatusSize:  {},
-		imap.CapListStatus:  {},
+		imap.CapIMAP4rev1:        {},
+		imap.CapNamespace:        {},
+		imap.CapUIDPlus:          {},
+		imap.CapMove:             {},
+		imap.CapChildren:         {},
+		imap.CapLiteralPlus:      {},
+		imap.CapUnselect:         {},
+		imap.CapIdle:             {},
+		imap.CapESearch:          {},
+		imap.CapStatusSize:       {},
+		imap.CapListStatus:       {},
+		imap.CapSpecialUse:       {},
+		imap.CapCreateSpecialUse: {},
 	}
 }
