@@ -221,17 +221,19 @@ const (
 func (c *conn) Close() error {
 	err := errClosed
 	c.closeOnce.Do(func() {
-		close(c.closed) // from now on reads fail with errClosed
 		t := c.transport()
-		if t != c.raw {
-			// TLS's CloseWrite waits for a write in progress: one stuck on
-			// a client that does not read must fail soon.
+		// Only a socket half-closes (pipes do not, and have no deadlines
+		// to bound the drain).
+		rc, half := c.raw.(interface{ CloseWrite() error })
+		if half && t != c.raw {
+			// TLS says close_notify first. Its CloseWrite waits for a
+			// write in progress: one stuck on a client that does not read
+			// must fail soon. Before the handshake: no half-close.
 			c.raw.SetWriteDeadline(time.Now().Add(drainWait))
+			tc, ok := t.(interface{ CloseWrite() error })
+			half = ok && tc.CloseWrite() == nil
 		}
-		if hc, ok := t.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
-			if rc, ok := c.raw.(interface{ CloseWrite() error }); ok && t != c.raw {
-				rc.CloseWrite() // TLS: its CloseWrite said close_notify; now the socket's FIN
-			}
+		if half && rc.CloseWrite() == nil {
 			c.out.close()
 			c.reader().stop() // go-imap's reads end; only drain reads now
 			drain(t)
@@ -239,6 +241,7 @@ func (c *conn) Close() error {
 		err = t.Close() // (without the half-close: first, as it unblocks a write stuck holding out's lock)
 		c.reader().stop()
 		c.out.close()
+		close(c.closed) // last: in inetd mode the process ends when it is closed
 	})
 	return err
 }

@@ -50,6 +50,14 @@ func (d *deadlineReader) read(p []byte, limit time.Duration) (int, error) {
 	d.c.SetReadDeadline(time.Now().Add(limit))
 	d.mu.Unlock()
 	n, err := d.c.Read(p)
+	if err != nil {
+		d.mu.Lock()
+		stopped := d.stopped
+		d.mu.Unlock()
+		if stopped {
+			return n, errClosed // stop ended it: not an idle client
+		}
+	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		return n, errIdle
 	}
