@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"imapd/platform"
 )
 
 // DefaultTimeout is authent_timeout when the configuration gives none.
@@ -313,7 +315,9 @@ func startProc(argv []string) (*extProc, error) {
 	cmd.Stdin = inR
 	cmd.Stdout = outW
 	cmd.Stderr = nil // the null device
-	setProcAttr(cmd)
+	// A process group of its own, so that a kill also ends any helper
+	// process a script started.
+	platform.OwnProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		inR.Close()
 		inW.Close()
@@ -387,7 +391,9 @@ func (p *extProc) kill() string {
 	select {
 	case <-p.exited:
 	default:
-		killProc(p.cmd)
+		if p.cmd.Process != nil {
+			platform.KillProcessGroup(p.cmd.Process)
+		}
 	}
 	_ = p.stdin.Close()
 	t := time.NewTimer(closeWait)

@@ -26,7 +26,7 @@
 // directory until every user has logged in once, or remove the .bul files).
 //
 // One delivery at a time per user: Deliver holds the lock file
-// <drop file>.bul.lock (platform.LockFile) from reading the state to writing
+// <drop file>.bul.lock (platform/filelock) from reading the state to writing
 // it, so concurrent logins of a user deliver each bulletin exactly once. The
 // number is written after each bulletin is appended; a crash between the two
 // delivers that bulletin again at the next login.
@@ -57,7 +57,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"imapd/platform"
+	"imapd/platform/filelock"
 )
 
 // MaxSize bounds a bulletin file.
@@ -112,7 +112,7 @@ func Deliver(dirs []Dir, r Recipient, appendMsg func(msg []byte, date time.Time)
 		return 0, nil
 	}
 	statePath := r.DropFile + ".bul"
-	unlock, err := platform.LockFile(statePath+".lock", 0o600, lockWait)
+	unlock, err := filelock.LockPath(statePath+".lock", 0o600, lockWait)
 	if err != nil {
 		return 0, fmt.Errorf("bulletins: %w", err)
 	}

@@ -48,7 +48,7 @@ func TestWriteCheck(t *testing.T) {
 		"host_domain example.net",
 		"imapd_include_level 1 (dmail.conf:1)",
 		"imapd_timeout 60 (site.conf:2)",
-		`lock_id "" (default; parsed only, not acted on yet)`,
+		`lock_id "" (default)`,
 		"log_path " + filepath.ToSlash(dir) + " (default)",
 		"use_maildir false (dmail.conf:9)",
 		`valid_users "" (default)`,

@@ -242,9 +242,10 @@ var registry = []def{
 	textSetting(Setting{Name: "invalid_chars", Syntax: "<characters>", Default: `/ (\/:*?"<>| on Windows)`, Status: Implemented,
 		Description: "Characters that may not appear in a file name: they are encoded when a user name becomes a drop file name."},
 		func(c *Config) *string { return &c.InvalidChars }),
-	wordSetting(Setting{Name: "lock_id", Syntax: "<text>", Status: ParsedOnly,
-		Description: "For drop files on NFS or shared by a cluster of mail servers: a text unique to each server, " +
-			"which turns on file locking that works across servers."},
+	wordSetting(Setting{Name: "lock_id", Syntax: "<text>", Status: Implemented,
+		Description: "For drop files on NFS or shared by a cluster of mail servers: a text unique to each server. " +
+			"imapd writes it (else the host name) with its process ID into the <drop file>.lock files it makes, " +
+			"and breaks at once a lock of this server whose process is gone (see docs/locks.md)."},
 		func(c *Config) *string { return &c.LockID }),
 	enumSetting(Setting{Name: "log_level", Syntax: "error|info|debug", Default: "info", Status: Implemented,
 		Description: "How much goes to the log file: errors only, normal events, or everything for debugging."},

@@ -44,9 +44,7 @@ func TestRegistry(t *testing.T) {
 
 // TestRegistryStatus pins which settings are not acted on yet.
 func TestRegistryStatus(t *testing.T) {
-	parsedOnly := []string{
-		"lock_id",
-	}
+	parsedOnly := []string{}
 	// The manual's IMAPD configuration table, its three imapd settings, and the rest imapd reads.
 	manual := []string{
 		"authent_domain", "authent_method", "authent_process", "authent_timeout", "bulletin_path", "bulletin_from",

@@ -10,13 +10,10 @@ package e2e
 // tools) they skip. Spools are temp directories, never /var/mail.
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -30,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"imapd/demo"
+	"imapd/internal/imaptest"
 )
 
 // uxNeedRoot skips unless the test can make real users.
@@ -193,103 +191,36 @@ func uxStartListen(t *testing.T, conf string) *server {
 	return startCommand(t, addr, bin("imapd"), "-i", conf, "-listen", addr)
 }
 
-// uxConn is a line-level IMAP client: it sees every untagged line, and the
-// unsolicited BYE of a session that lost its mailbox.
-type uxConn struct {
-	t   *testing.T
-	c   net.Conn
-	r   *bufio.Reader
-	tag int
-}
-
-func uxDial(t *testing.T, addr string) *uxConn {
+// uxDial connects and reads the greeting. The client (internal/imaptest)
+// sees every untagged line, and the unsolicited BYE of a session that lost
+// its mailbox.
+func uxDial(t *testing.T, addr string) *imaptest.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(60 * time.Second)) // bounds a broken test only
-	t.Cleanup(func() { c.Close() })
-	x := &uxConn{t: t, c: c, r: bufio.NewReader(c)}
-	if l, err := x.line(); err != nil || !strings.HasPrefix(l, "* OK") {
-		t.Fatalf("greeting %q %v", l, err)
-	}
-	return x
+	c := imaptest.Dial(t, addr)
+	c.TagPrefix = "u"
+	c.Greeting("* OK")
+	return c
 }
 
-// line reads one response line, literals included.
-func (x *uxConn) line() (string, error) {
-	var b strings.Builder
-	for {
-		l, err := x.r.ReadString('\n')
-		b.WriteString(strings.TrimRight(l, "\r\n"))
-		if err != nil {
-			return b.String(), err
-		}
-		s := strings.TrimRight(l, "\r\n")
-		i := strings.LastIndexByte(s, '{')
-		if !strings.HasSuffix(s, "}") || i < 0 {
-			return b.String(), nil
-		}
-		n, err := strconv.Atoi(s[i+1 : len(s)-1])
-		if err != nil {
-			return b.String(), nil
-		}
-		lit := make([]byte, n)
-		if _, err := io.ReadFull(x.r, lit); err != nil {
-			return b.String(), err
-		}
-		b.WriteString("\n")
-		b.Write(lit)
-	}
-}
+// uxLogin logs a user in.
+func uxLogin(c *imaptest.Conn, name, pass string) { c.OK("LOGIN %s %s", name, pass) }
 
-// do sends a command and returns the untagged lines and the tagged reply.
-func (x *uxConn) do(format string, args ...any) ([]string, string) {
-	x.t.Helper()
-	x.tag++
-	tag := fmt.Sprintf("u%d", x.tag)
-	if _, err := fmt.Fprintf(x.c, tag+" "+format+"\r\n", args...); err != nil {
-		x.t.Fatalf("send: %v", err)
-	}
-	var untagged []string
-	for {
-		l, err := x.line()
-		if err != nil {
-			x.t.Fatalf("reading the reply to %q: %v (after %q)", fmt.Sprintf(format, args...), err, untagged)
-		}
-		if strings.HasPrefix(l, tag+" ") {
-			return untagged, strings.TrimPrefix(l, tag+" ")
-		}
-		untagged = append(untagged, l)
-	}
-}
-
-func (x *uxConn) ok(format string, args ...any) []string {
-	x.t.Helper()
-	u, tagged := x.do(format, args...)
-	if !strings.HasPrefix(tagged, "OK") {
-		x.t.Fatalf("%q: %s (untagged %q)", fmt.Sprintf(format, args...), tagged, u)
-	}
-	return u
-}
-
-func (x *uxConn) login(name, pass string) { x.t.Helper(); x.ok("LOGIN %s %s", name, pass) }
-
-func (x *uxConn) appendCmd(mailbox, msg string) string {
+// uxAppend is an APPEND command with a non-synchronizing literal.
+func uxAppend(mailbox, msg string) string {
 	return fmt.Sprintf("APPEND %s {%d+}\r\n%s", mailbox, len(msg), msg)
 }
 
-// expectBye reads the unsolicited "* BYE text" and then the end.
-func (x *uxConn) expectBye(text string) {
-	x.t.Helper()
-	l, err := x.line()
-	if l != "* BYE "+text {
-		x.t.Fatalf("got %q (%v), want \"* BYE %s\"", l, err, text)
-	}
-	if l, err := x.line(); err == nil {
-		x.t.Fatalf("after BYE: %q, want the end", l)
-	}
+// uxExpectBye reads the unsolicited "* BYE text" and then the end.
+func uxExpectBye(c *imaptest.Conn, text string) {
+	c.Expect("* BYE " + text)
+	c.ExpectEOF()
+}
+
+// uxDo sends a command and returns the untagged responses and the tagged
+// reply without its tag.
+func uxDo(c *imaptest.Conn, format string, args ...any) ([]string, string) {
+	r := c.Command(format, args...)
+	return r.Untagged, r.Tagged
 }
 
 // uxMessages drops UW's pseudo-message from an mbox summary.
@@ -399,11 +330,11 @@ func TestUnixSessionBecomesUser(t *testing.T) {
 	srv := uxStartInetd(t, e.Conf)
 
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-one")
-	c.ok("CREATE Work")
-	c.ok("%s", c.appendCmd("Work", "From: a@example.com\r\nSubject: appended\r\n\r\nhello\r\n"))
-	c.ok("SUBSCRIBE Work")
-	c.ok("SELECT INBOX")
+	uxLogin(c, u.Name, "pw-one")
+	c.OK("CREATE Work")
+	c.OK("%s", uxAppend("Work", "From: a@example.com\r\nSubject: appended\r\n\r\nhello\r\n"))
+	c.OK("SUBSCRIBE Work")
+	c.OK("SELECT INBOX")
 	pid := uxLockPID(t, e.drop(u))
 	st := uxCheckRunsAs(t, pid, u.UID, u.GID)
 	groups := " " + st["Groups"] + " "
@@ -421,11 +352,11 @@ func TestUnixSessionBecomesUser(t *testing.T) {
 	if uid, _ := uxOwner(t, lock); uid != u.UID {
 		t.Errorf("lock owned by %d, want the user %d", uid, u.UID)
 	}
-	if list := strings.Join(uxListNames(c.ok(`LIST "" "*"`)), " "); list != "Work INBOX" {
+	if list := strings.Join(uxListNames(c.OK(`LIST "" "*"`).Untagged), " "); list != "Work INBOX" {
 		t.Errorf("LIST: %s, want Work INBOX (.mailboxlist hidden)", list)
 	}
-	c.ok("LOGOUT")
-	if _, err := c.line(); err == nil {
+	c.OK("LOGOUT")
+	if _, err := c.TryResponse(); err == nil {
 		t.Error("connection open after LOGOUT")
 	}
 	if _, err := os.Lstat(lock); err == nil {
@@ -448,9 +379,9 @@ func TestUnixSessionBecomesUser(t *testing.T) {
 	// A user without a drop file: the session creates it, as the user.
 	u2 := uxAddUser(t, e, uxRun(t, "", "mkpasswd", "-m", "sha512crypt", "pw-two"))
 	c2 := uxDial(t, srv.Addr)
-	c2.login(u2.Name, "pw-two")
-	c2.ok("SELECT INBOX")
-	c2.ok("LOGOUT")
+	uxLogin(c2, u2.Name, "pw-two")
+	c2.OK("SELECT INBOX")
+	c2.OK("LOGOUT")
 	if uid, gid := uxOwner(t, e.drop(u2)); uid != u2.UID || gid != u2.GID {
 		t.Errorf("drop file made by the session owned by %d:%d, want %d:%d", uid, gid, u2.UID, u2.GID)
 	}
@@ -464,13 +395,13 @@ func TestUnixMailboxNameDot(t *testing.T) {
 	u := uxAddUser(t, e, uxRun(t, "", "mkpasswd", "-m", "sha512crypt", "pw-dot"))
 	srv := uxStartInetd(t, e.Conf)
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-dot")
-	c.ok("CREATE Work")
-	c.ok("SUBSCRIBE Work")
-	if list := strings.Join(uxListNames(c.ok(`LIST "" "*"`)), " "); list != "Work INBOX" {
+	uxLogin(c, u.Name, "pw-dot")
+	c.OK("CREATE Work")
+	c.OK("SUBSCRIBE Work")
+	if list := strings.Join(uxListNames(c.OK(`LIST "" "*"`).Untagged), " "); list != "Work INBOX" {
 		t.Errorf("LIST: %s, want Work INBOX", list)
 	}
-	c.ok("LOGOUT")
+	c.OK("LOGOUT")
 	for _, p := range []string{filepath.Join(u.Home, "Work"), filepath.Join(u.Home, ".mailboxlist")} {
 		if uid, _ := uxOwner(t, p); uid != u.UID {
 			t.Errorf("%s owned by %d, want %d", p, uid, u.UID)
@@ -487,11 +418,11 @@ func TestUnixBecomeUserFalse(t *testing.T) {
 	uxWriteOwned(t, e.drop(u), uxSampleMail(), u)
 	srv := uxStartInetd(t, e.Conf)
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-root")
-	c.ok("CREATE Work")
-	c.ok("SELECT INBOX")
+	uxLogin(c, u.Name, "pw-root")
+	c.OK("CREATE Work")
+	c.OK("SELECT INBOX")
 	uxCheckRunsAs(t, uxLockPID(t, e.drop(u)), 0, 0)
-	c.ok("LOGOUT")
+	c.OK("LOGOUT")
 	if uid, _ := uxOwner(t, filepath.Join(u.Home, "mail", "Work")); uid != 0 {
 		t.Errorf("folder made by a root session owned by %d", uid)
 	}
@@ -507,9 +438,9 @@ func TestUnixListenForksPerConnection(t *testing.T) {
 	uxWriteOwned(t, e.drop(u), uxSampleMail(), u)
 	srv := uxStartListen(t, e.Conf)
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-listen")
-	c.ok("SELECT INBOX")
-	c.ok(`STORE 1 +FLAGS (\Flagged)`)
+	uxLogin(c, u.Name, "pw-listen")
+	c.OK("SELECT INBOX")
+	c.OK(`STORE 1 +FLAGS (\Flagged)`)
 	pid := uxLockPID(t, e.drop(u))
 	if pid == srv.cmd.Process.Pid {
 		t.Fatal("the session runs in the daemon process")
@@ -519,7 +450,7 @@ func TestUnixListenForksPerConnection(t *testing.T) {
 		t.Errorf("session process's parent %s, want the daemon %d", st["PPid"], srv.cmd.Process.Pid)
 	}
 	srv.cmd.Process.Signal(syscall.SIGTERM)
-	l, err := c.line()
+	l, err := c.TryResponse()
 	if !strings.HasPrefix(l, "* BYE") || !strings.Contains(l, "shutting down") {
 		t.Errorf("on SIGTERM the client got %q %v", l, err)
 	}
@@ -566,7 +497,7 @@ func TestUnixOthersMailUnreachable(t *testing.T) {
 
 			srv := uxStartInetd(t, e.Conf)
 			c := uxDial(t, srv.Addr)
-			c.login(eve.Name, "pw-eve")
+			uxLogin(c, eve.Name, "pw-eve")
 			names := []string{
 				"link", "shadow", "hard", "spool/" + bob.Name,
 				"../../spool/" + bob.Name, "../../../../../../etc/shadow",
@@ -587,23 +518,23 @@ func TestUnixOthersMailUnreachable(t *testing.T) {
 			for _, n := range names {
 				q := strconv.Quote(n)
 				for _, cmd := range []string{"SELECT " + q, "EXAMINE " + q, "STATUS " + q + " (MESSAGES UIDNEXT)"} {
-					u, tagged := c.do("%s", cmd)
+					u, tagged := uxDo(c, "%s", cmd)
 					check(cmd, u, tagged)
 				}
-				u, tagged := c.do("%s", c.appendCmd(q, "Subject: planted\r\n\r\nx\r\n"))
+				u, tagged := uxDo(c, "%s", uxAppend(q, "Subject: planted\r\n\r\nx\r\n"))
 				check("APPEND "+q, u, tagged)
 			}
-			c.ok("SELECT INBOX")
+			c.OK("SELECT INBOX")
 			for _, n := range names {
-				u, tagged := c.do("COPY 1 %s", strconv.Quote(n))
+				u, tagged := uxDo(c, "COPY 1 %s", strconv.Quote(n))
 				check("COPY to "+n, u, tagged)
 			}
-			for _, n := range uxListNames(c.ok(`LIST "" "*"`)) {
+			for _, n := range uxListNames(c.OK(`LIST "" "*"`).Untagged) {
 				if n == "link" || n == "shadow" || strings.HasPrefix(n, "spool") {
 					t.Errorf("LIST shows the planted link %q", n)
 				}
 			}
-			c.ok("LOGOUT")
+			c.OK("LOGOUT")
 			if b, _ := os.ReadFile(e.drop(bob)); string(b) != secret {
 				t.Error("bob's drop file changed")
 			}
@@ -621,10 +552,10 @@ func TestUnixOthersMailUnreachable(t *testing.T) {
 					must(t, os.Link(e.drop(bob), e.drop(eve)))
 				}
 				c := uxDial(t, srv.Addr)
-				u, tagged := c.do("LOGIN %s pw-eve", eve.Name)
+				u, tagged := uxDo(c, "LOGIN %s pw-eve", eve.Name)
 				check("LOGIN with a drop file that is a "+how, u, tagged)
 				if strings.HasPrefix(tagged, "OK") {
-					u, tagged := c.do("SELECT INBOX")
+					u, tagged := uxDo(c, "SELECT INBOX")
 					check("SELECT INBOX through a "+how, u, tagged)
 				}
 			}
@@ -680,10 +611,10 @@ func TestUnixSetuidBinary(t *testing.T) {
 		t.Fatalf("spawner runs as %q, want nobody", st["Uid"])
 	}
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-suid")
-	c.ok("SELECT INBOX")
+	uxLogin(c, u.Name, "pw-suid")
+	c.OK("SELECT INBOX")
 	uxCheckRunsAs(t, uxLockPID(t, e.drop(u)), u.UID, u.GID)
-	c.ok("LOGOUT")
+	c.OK("LOGOUT")
 
 	// A configuration nobody wrote (with an authent_process of theirs,
 	// which would run as root) is refused.
@@ -707,9 +638,9 @@ func TestUnixSetuidBinary(t *testing.T) {
 
 // uxSelectTakesOver: b SELECTs the mailbox a holds; b's reply ends with
 // the notice want, then READ-WRITE; a gets the unsolicited BYE.
-func uxSelectTakesOver(t *testing.T, a, b *uxConn, notice string) {
+func uxSelectTakesOver(t *testing.T, a, b *imaptest.Conn, notice string) {
 	t.Helper()
-	untagged, tagged := b.do("SELECT INBOX")
+	untagged, tagged := uxDo(b, "SELECT INBOX")
 	if !strings.HasPrefix(tagged, "OK [READ-WRITE]") {
 		t.Fatalf("second SELECT: %s (untagged %q)", tagged, untagged)
 	}
@@ -719,20 +650,20 @@ func uxSelectTakesOver(t *testing.T, a, b *uxConn, notice string) {
 	if !strings.Contains(strings.Join(untagged, "\n"), "* 3 EXISTS") {
 		t.Errorf("second SELECT's data: %q", untagged)
 	}
-	a.expectBye("Killed (lost mailbox lock)")
+	uxExpectBye(a, "Killed (lost mailbox lock)")
 }
 
 // uxCheckBothFlags: b sets \Seen on message 2, sees a's \Flagged on 1,
 // logs out; the drop file holds all three messages with both flags.
-func uxCheckBothFlags(t *testing.T, b *uxConn, drop string) {
+func uxCheckBothFlags(t *testing.T, b *imaptest.Conn, drop string) {
 	t.Helper()
-	b.ok(`STORE 2 +FLAGS (\Seen)`)
-	fetch := b.ok("FETCH 1:* (UID FLAGS)")
+	b.OK(`STORE 2 +FLAGS (\Seen)`)
+	fetch := b.OK("FETCH 1:* (UID FLAGS)").Untagged
 	if len(fetch) < 2 || !strings.HasPrefix(fetch[0], "* 1 FETCH") || !strings.Contains(fetch[0], `\Flagged`) ||
 		!strings.HasPrefix(fetch[1], "* 2 FETCH") || !strings.Contains(fetch[1], `\Seen`) {
 		t.Errorf("flags seen by the new session:\n%s", strings.Join(fetch, "\n"))
 	}
-	b.ok("LOGOUT")
+	b.OK("LOGOUT")
 	got := uxMessages(mboxSummary(t, drop))
 	if len(got) != 3 {
 		t.Fatalf("drop file holds %q, want 3 messages", got)
@@ -755,34 +686,34 @@ func TestUnixKissOfDeathProcesses(t *testing.T) {
 	srv := uxStartInetd(t, e.Conf)
 
 	a := uxDial(t, srv.Addr)
-	a.login(u.Name, "pw-kod")
-	a.ok("SELECT INBOX")
-	a.ok(`STORE 1 +FLAGS.SILENT (\Flagged)`)
+	uxLogin(a, u.Name, "pw-kod")
+	a.OK("SELECT INBOX")
+	a.OK(`STORE 1 +FLAGS.SILENT (\Flagged)`)
 	pidA := uxLockPID(t, e.drop(u))
 
 	b := uxDial(t, srv.Addr)
-	b.login(u.Name, "pw-kod")
-	if untagged, tagged := b.do("EXAMINE INBOX"); !strings.HasPrefix(tagged, "OK [READ-ONLY]") || strings.Contains(strings.Join(untagged, "\n"), "Trying") {
+	uxLogin(b, u.Name, "pw-kod")
+	if untagged, tagged := uxDo(b, "EXAMINE INBOX"); !strings.HasPrefix(tagged, "OK [READ-ONLY]") || strings.Contains(strings.Join(untagged, "\n"), "Trying") {
 		t.Errorf("EXAMINE: %s %q", tagged, untagged)
 	}
-	b.ok("STATUS INBOX (MESSAGES)")
-	a.ok("NOOP") // still alive
+	b.OK("STATUS INBOX (MESSAGES)")
+	a.OK("NOOP") // still alive
 	uxSelectTakesOver(t, a, b, fmt.Sprintf("* NO Trying to get mailbox lock from process %d", pidA))
 	if pidB := uxLockPID(t, e.drop(u)); pidB == pidA {
 		t.Error("the lock still names the first process")
 	}
 
 	// DELETE of a folder selected by another process.
-	b.ok("CREATE Work")
+	b.OK("CREATE Work")
 	c := uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-kod")
-	c.ok("SELECT Work")
-	if _, tagged := b.do("DELETE Work"); !strings.HasPrefix(tagged, "NO [INUSE]") {
+	uxLogin(c, u.Name, "pw-kod")
+	c.OK("SELECT Work")
+	if _, tagged := uxDo(b, "DELETE Work"); !strings.HasPrefix(tagged, "NO [INUSE]") {
 		t.Errorf("DELETE of a folder another process has selected: %s", tagged)
 	}
-	c.ok("UNSELECT") // the folder is released before the reply
-	b.ok("DELETE Work")
-	c.ok("LOGOUT")
+	c.OK("UNSELECT") // the folder is released before the reply
+	b.OK("DELETE Work")
+	c.OK("LOGOUT")
 	uxCheckBothFlags(t, b, e.drop(u))
 }
 
@@ -794,14 +725,14 @@ func TestUnixKissOfDeathGoroutines(t *testing.T) {
 	site := newSite(t, "imapd_become_user false")
 	srv := startListen(t, site)
 	a := uxDial(t, srv.Addr)
-	a.login("alice", "alice-secret")
-	a.ok("SELECT INBOX")
-	a.ok(`STORE 1 +FLAGS.SILENT (\Flagged)`)
+	uxLogin(a, "alice", "alice-secret")
+	a.OK("SELECT INBOX")
+	a.OK(`STORE 1 +FLAGS.SILENT (\Flagged)`)
 	if pid := uxLockPID(t, site.DropFile("alice")); pid != srv.cmd.Process.Pid {
 		t.Errorf("lock names process %d, want the daemon %d", pid, srv.cmd.Process.Pid)
 	}
 	b := uxDial(t, srv.Addr)
-	b.login("alice", "alice-secret")
+	uxLogin(b, "alice", "alice-secret")
 	uxSelectTakesOver(t, a, b, "* NO Trying to get mailbox lock from another session")
 	uxCheckBothFlags(t, b, site.DropFile("alice"))
 }
@@ -816,22 +747,22 @@ func TestUnixKissOfDeathDaemonAndInetd(t *testing.T) {
 	inetd := startInetd(t, site)
 
 	a := uxDial(t, daemon.Addr)
-	a.login("alice", "alice-secret")
-	a.ok("SELECT INBOX")
-	a.ok(`STORE 1 +FLAGS.SILENT (\Flagged)`)
+	uxLogin(a, "alice", "alice-secret")
+	a.OK("SELECT INBOX")
+	a.OK(`STORE 1 +FLAGS.SILENT (\Flagged)`)
 	d := uxDial(t, daemon.Addr)
-	d.login("bob", "bob-secret")
-	d.ok("SELECT INBOX")
+	uxLogin(d, "bob", "bob-secret")
+	d.OK("SELECT INBOX")
 
 	b := uxDial(t, inetd.Addr)
-	b.login("alice", "alice-secret")
+	uxLogin(b, "alice", "alice-secret")
 	uxSelectTakesOver(t, a, b, fmt.Sprintf("* NO Trying to get mailbox lock from process %d", daemon.cmd.Process.Pid))
-	d.ok("NOOP") // bob's session in the daemon was not disturbed
+	d.OK("NOOP") // bob's session in the daemon was not disturbed
 	if pid := uxLockPID(t, site.DropFile("bob")); pid != daemon.cmd.Process.Pid {
 		t.Errorf("bob's lock names %d", pid)
 	}
 	uxCheckBothFlags(t, b, site.DropFile("alice"))
-	d.ok("LOGOUT")
+	d.OK("LOGOUT")
 }
 
 // TestUnixCryptSchemes: unix_user logins against /etc/shadow entries made
@@ -872,8 +803,8 @@ func TestUnixCryptSchemes(t *testing.T) {
 	srv := uxStartInetd(t, e.Conf)
 	login := func(name, pass string) string {
 		c := uxDial(t, srv.Addr)
-		_, tagged := c.do("LOGIN %s %s", name, pass)
-		c.do("LOGOUT")
+		_, tagged := uxDo(c, "LOGIN %s %s", name, pass)
+		uxDo(c, "LOGOUT")
 		return tagged
 	}
 	for _, a := range accounts {
@@ -902,16 +833,37 @@ func TestUnixAccessProblem(t *testing.T) {
 	must(t, os.Chmod(e.Spool, 0o700))
 	srv := uxStartInetd(t, e.Conf)
 	c := uxDial(t, srv.Addr)
-	if _, tagged := c.do("LOGIN %s pw-access", u.Name); !strings.HasPrefix(tagged, "NO") {
+	if _, tagged := uxDo(c, "LOGIN %s pw-access", u.Name); !strings.HasPrefix(tagged, "NO") {
 		t.Errorf("LOGIN without access to the spool: %s", tagged)
 	}
-	c.do("LOGOUT")
+	uxDo(c, "LOGOUT")
 	if log := e.logText(); !strings.Contains(log, "problems with unix-user authentication") || !strings.Contains(log, "cannot enter the directory of the drop file") {
 		t.Errorf("log does not say why:\n%s", log)
 	}
 	e.writeConf(t, "imapd_become_user false")
 	c = uxDial(t, srv.Addr)
-	c.login(u.Name, "pw-access")
-	c.ok("SELECT INBOX")
-	c.ok("LOGOUT")
+	uxLogin(c, u.Name, "pw-access")
+	c.OK("SELECT INBOX")
+	c.OK("LOGOUT")
+}
+
+// TestUnixDropFileNotWritable: a user who may read but not write their
+// drop file gets it read-only, and SELECT says so ([READ-ONLY], as for a
+// mailbox another session holds): session/select.go decides both.
+func TestUnixDropFileNotWritable(t *testing.T) {
+	uxNeedRoot(t)
+	e := uxNewEnv(t)
+	u := uxAddUser(t, e, uxRun(t, "", "mkpasswd", "-m", "sha512crypt", "pw-ro"))
+	uxWriteOwned(t, e.drop(u), uxSampleMail(), u)
+	must(t, os.Chmod(e.drop(u), 0o400))
+	srv := uxStartInetd(t, e.Conf)
+	c := uxDial(t, srv.Addr)
+	uxLogin(c, u.Name, "pw-ro")
+	r := c.OK("SELECT INBOX")
+	r.TaggedHas(t, "OK [READ-ONLY]")
+	r.Has(t, "* 3 EXISTS")
+	if r := c.Command(`STORE 1 +FLAGS (\Flagged)`); r.Status == "OK" {
+		t.Errorf("STORE in a read-only drop file: %s", r.Tagged)
+	}
+	c.OK("LOGOUT")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"imapd/platform"
 )
 
 // Entry is one LIST or LSUB reply line.
@@ -227,6 +229,6 @@ func marked(fi fs.FileInfo) bool {
 	if fi.Size() == 0 {
 		return false
 	}
-	at, ok := atime(fi)
+	at, ok := platform.Atime(fi)
 	return ok && at.Before(fi.ModTime())
 }

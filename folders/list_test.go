@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imapd/platform"
 )
 
 func list(t *testing.T, tr *Tree, ref string, patterns ...string) []Entry {
@@ -105,7 +107,7 @@ func smallTree(t *testing.T) *Tree {
 
 func TestListSmallTree(t *testing.T) {
 	tr := smallTree(t)
-	if _, ok := atime(mustStat(t, filepath.Join(tr.Root(), "Sent"))); !ok {
+	if _, ok := platform.Atime(mustStat(t, filepath.Join(tr.Root(), "Sent"))); !ok {
 		t.Skip("no access times on this OS")
 	}
 	wantList(t, list(t, tr, "", "*"), `(\Noinferiors \Unmarked) "/" Drafts
@@ -191,7 +193,7 @@ func TestListRawAndShadowedNames(t *testing.T) {
 func TestListMarkedFollowsTimes(t *testing.T) {
 	tr := newTree(t)
 	p := mustCreate(t, tr, "f")
-	if _, ok := atime(mustStat(t, p)); !ok {
+	if _, ok := platform.Atime(mustStat(t, p)); !ok {
 		t.Skip("no access times on this OS")
 	}
 	if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"imapd/platform"
 )
 
 // Kind is what a mailbox name refers to.
@@ -401,7 +403,19 @@ func (t *Tree) Delete(name string) error {
 	}
 	if t.maildir && p.kind == MessageFolder {
 		// A maildir's messages are files in it: deleting the folder
-		// deletes them, as deleting a folder file does.
+		// deletes them, as deleting a folder file does. A maildir made by
+		// another tool may hold child maildirs (Dovecot LAYOUT=fs, mbsync
+		// Verbatim), which are not listed here: never remove those.
+		entries, err := readDir(r, p.rel)
+		if err != nil {
+			return sysError("Can't delete "+n.full, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !maildirOwn(e.Name()) {
+				return newError(imap.ResponseCodeHasChildren, nil,
+					"Can't delete %s: its directory holds another folder (%s)", n.full, e.Name())
+			}
+		}
 		if err := r.RemoveAll(filepath.FromSlash(p.rel)); err != nil {
 			return sysError("Can't delete "+n.full, err)
 		}
@@ -539,7 +553,7 @@ func CheckFile(path string) error {
 	if fi.IsDir() {
 		return newError(imap.ResponseCodeCannot, nil, "Mailbox %s holds folders, not messages", path)
 	}
-	if n, ok := links(fi); ok && n > 1 {
+	if n, ok := platform.Links(fi); ok && n > 1 {
 		return newError(imap.ResponseCodeNoPerm, nil, "Mailbox %s has %d hard links (refused)", path, n)
 	}
 	return nil

@@ -19,7 +19,8 @@
 // Rotation (max_log_size, "Max size, in bytes, for the log file before
 // renaming and starting new one"): when a line would take the file past
 // maxSize, the logger takes an exclusive lock on <name>.log.lock
-// (go-filemutex: flock on unix, LockFileEx on windows), checks again under the
+// (platform/filelock: flock, fcntl on Solaris/illumos, LockFileEx on
+// windows), checks again under the
 // lock, renames <name>.log to <name>.log.old (replacing an older .old) and
 // starts a new <name>.log. Checking again under the lock is what keeps two
 // processes from rotating twice and losing the first .old file. A failed
@@ -44,7 +45,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/alexflint/go-filemutex"
+	"imapd/platform/filelock"
 )
 
 // Level is how much is logged: log_level "error", "info" or "debug".
@@ -100,7 +101,7 @@ type Logger struct {
 	path    string
 	maxSize int64
 	f       *os.File
-	lock    *filemutex.FileMutex // nil: rotation without a cross-process lock is not attempted
+	lock    *os.File // <name>.log.lock; nil: rotation without a cross-process lock is not attempted
 	now     func() time.Time
 }
 
@@ -108,10 +109,6 @@ type Logger struct {
 func New(w io.Writer, level Level) *Logger {
 	return &Logger{level: level, pid: os.Getpid(), w: w, now: time.Now}
 }
-
-// filePerm is the mode of a new log file. Group-readable: the log holds
-// login names and client addresses.
-const filePerm = 0o640
 
 // Open returns a Logger appending to <dir>/<name>.log, rotated to
 // <name>.log.old when a line would take it past maxSize bytes (0: never).
@@ -141,21 +138,17 @@ func Open(dir, name string, level Level, maxSize int64) (*Logger, error) {
 }
 
 // openLock opens (creating it world-writable, so that processes of any user
-// can lock it) the rotation lock file.
-func openLock(path string) (*filemutex.FileMutex, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o666)
+// can lock it) the rotation lock file, for writing: fcntl write locks need
+// it.
+func openLock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm() != 0o666 {
 		f.Chmod(0o666) // best effort: only the owner may; umask made it narrower
 	}
-	f.Close()
-	m, err := filemutex.New(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return f, nil
 }
 
 // Level returns the logger's level.
@@ -265,10 +258,10 @@ func (l *Logger) prepare(n int64) {
 	if !ok || l.maxSize <= 0 || size+n <= l.maxSize || l.lock == nil {
 		return
 	}
-	if err := l.lock.Lock(); err != nil {
+	if err := filelock.Lock(l.lock, filelock.Exclusive); err != nil {
 		return
 	}
-	defer l.lock.Unlock()
+	defer filelock.Unlock(l.lock)
 	// Again under the lock: another process may have rotated meanwhile.
 	size, ok = l.current()
 	if !ok || size+n <= l.maxSize {

@@ -11,7 +11,10 @@ type Store interface {
 	// Open opens the mailbox at path for a session.
 	Open(path string, readOnly bool) (Mailbox, error)
 	// Stat reports a mailbox that is not selected. readOnly: another
-	// session holds it, so nothing may be written.
+	// session holds it, so nothing it could notice may change (mbox
+	// writes nothing; maildir still records the UIDs of new files in its
+	// uid list, under the list's lock, as every writer of it does, so a
+	// UID shown is never given to another message).
 	Stat(path string, readOnly bool) (Status, error)
 	// CreateInbox makes the INBOX at path when it does not exist yet (mbox:
 	// an empty drop file, without UW's internal-data message, which a POP3

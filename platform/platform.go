@@ -1,8 +1,12 @@
 // Package platform owns the seams where unix and Windows behave differently:
 // default paths, the subscription file name, who a session runs as after
 // login, and what happens when a second session selects a mailbox another
-// session holds read-write. The per-OS code lives in platform/unix and
-// platform/windows and is reached only through this package.
+// session holds read-write; also the small file and process facts other
+// packages need (Links, Atime, OpenFileID, OpenMailFile, OwnProcessGroup,
+// KillProcessGroup, StdinSocketAddrs). Per-OS code for every OS is in this
+// package's _unix and _windows files; what one family alone has lives in
+// platform/unix and platform/windows and is reached only through this
+// package. docs/architecture.md states the rule for per-OS code.
 //
 // # A mailbox selected twice
 //
@@ -19,8 +23,8 @@
 //   - a holder in another process gets SIGUSR2 ("* NO Trying to get mailbox
 //     lock from process <pid>"); this process relays SIGUSR2 to the letGo
 //     of the claim it concerns;
-//   - the new session polls (UW: once a second; here at most every 250 ms)
-//     for LetGoTimeout (UW: 15 s). When the holder did not let go, or
+//   - the new session polls (UW: once a second; here at most every 20 ms,
+//     asking again every 250 ms) for LetGoTimeout (UW: 15 s). When the holder did not let go, or
 //     cannot be signalled, it gets the mailbox read-only with "* NO Mailbox
 //     is open by another process, access is readonly".
 //
@@ -125,7 +129,7 @@ func identify(path string) (os.FileInfo, string, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return nil, "", fmt.Errorf("mailbox %s is a symbolic link (refused)", path)
 	}
-	if n, ok := links(fi); ok && n > 1 && fi.Mode().IsRegular() {
+	if n, ok := Links(fi); ok && n > 1 && fi.Mode().IsRegular() {
 		return nil, "", fmt.Errorf("mailbox %s has %d hard links (refused)", path, n)
 	}
 	if id, ok := fileID(fi); ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,8 +27,17 @@ func SubscriptionFile() string { return unix.SubscriptionFile }
 func DefaultConfigPath() string { return unix.DefaultConfigPath }
 
 func fileID(fi os.FileInfo) (string, bool) { return unix.FileID(fi) }
-func links(fi os.FileInfo) (uint64, bool)  { return unix.Links(fi) }
 func alreadyUser(uid int) bool             { return os.Getuid() == uid && os.Geteuid() == uid }
+
+// StdinSocketAddrs: on unix a socket on stdin is found by net.FileConn
+// (server.StdioConn); this finds nothing.
+func StdinSocketAddrs() (local, remote net.Addr) { return nil, nil }
+
+// Links is the number of hard links of a file (ok false when unknown).
+func Links(fi os.FileInfo) (uint64, bool) { return unix.Links(fi) }
+
+// Atime is the file's last access time (ok false when unknown).
+func Atime(fi os.FileInfo) (time.Time, bool) { return unix.Atime(fi) }
 
 // Privileged reports whether the process runs as root (and so can become
 // a user).
@@ -146,15 +156,22 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		}
 		return append(notices, noticeReadOnly), false
 	}
-	wait := 10 * time.Millisecond
+	var lastSignal time.Time
+	wait := 5 * time.Millisecond
 	for {
 		held.mu.Lock()
-		l, h, err := unix.TryLock(fi)
+		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
 		if l != nil {
 			c.across = l
 			held.claims[c] = l
 		}
 		held.mu.Unlock()
+		if errors.Is(err, unix.ErrForeignLock) {
+			// Planted by another local user: it decides nothing. The
+			// session has the mailbox read-write, without a session lock
+			// (the mailbox file's own locks still guard every change).
+			return notices, true
+		}
 		if err != nil {
 			Warnf("%v", err)
 			return append(notices, noticeReadOnly), false
@@ -162,13 +179,14 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		if l != nil {
 			return notices, true
 		}
-		// Signalled at every try, not once as UW does: a holder serving
-		// several sessions looks for the lock we marked, and a mark made
-		// within its clock tick would go unseen.
-		if h.PID > 0 {
+		// Signalled again and again (every resignal), not once as UW does:
+		// a holder serving several sessions looks for the lock we marked,
+		// and a mark made within its clock tick would go unseen.
+		if h.PID > 0 && time.Since(lastSignal) >= resignal {
+			lastSignal = time.Now()
 			if err := unix.SignalLetGo(h); err != nil {
 				why = err
-			} else if !signalled {
+			} else if why = nil; !signalled {
 				notices = append(notices, fmt.Sprintf(noticeTryingProcess, h.PID))
 				signalled = true
 			}
@@ -179,9 +197,17 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		}
 		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
 		<-t.C
-		wait = min(2*wait, 250*time.Millisecond)
+		wait = min(2*wait, maxPoll)
 	}
 }
+
+// maxPoll is the longest pause between two tries of the session lock: a
+// lock given up is taken within that time. resignal is how often the
+// holder is asked again.
+const (
+	maxPoll  = 20 * time.Millisecond
+	resignal = 250 * time.Millisecond
+)
 
 func releaseAcross(c *Claim) {
 	held.mu.Lock()
@@ -215,4 +241,10 @@ func FileOwner(path string) (uid, gid int, ok bool) {
 		return 0, 0, false
 	}
 	return int(st.Uid), int(st.Gid), true
+}
+
+// ProcessGone reports whether no process pid exists on this host (a
+// process of another user exists: kill answers EPERM).
+func ProcessGone(pid int) bool {
+	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

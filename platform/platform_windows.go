@@ -5,6 +5,7 @@ package platform
 import (
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"imapd/platform/windows"
@@ -22,8 +23,18 @@ func DefaultConfigPath() string { return windows.DefaultConfigPath() }
 
 func fileID(fi os.FileInfo) (string, bool) { return "", false }
 
-// links: Lstat does not report the link count on Windows.
-func links(fi os.FileInfo) (uint64, bool) { return 0, false }
+// Links is the number of hard links of a file: Lstat does not report it on
+// Windows (ok false).
+func Links(fi os.FileInfo) (uint64, bool) { return 0, false }
+
+// Atime is the file's last access time (ok false when unknown).
+func Atime(fi os.FileInfo) (time.Time, bool) {
+	d, ok := fi.Sys().(*syscall.Win32FileAttributeData)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, d.LastAccessTime.Nanoseconds()), true
+}
 
 // Privileged: sessions never change identity on Windows (the service
 // account serves everyone).
@@ -89,3 +100,6 @@ func TrustedConfig(path string) (string, error) { return path, nil }
 
 // FileOwner: files have no numeric owner on Windows.
 func FileOwner(string) (uid, gid int, ok bool) { return 0, 0, false }
+
+// ProcessGone reports whether no process pid runs on this host.
+func ProcessGone(pid int) bool { return windows.ProcessGone(pid) }

@@ -16,7 +16,7 @@
 // and records older than its window.
 //
 // Writers (many imapd processes at once) take the lock file forward.dat.lock
-// (platform.LockFile), read the file, write forward.dat.new and rename it
+// (platform/filelock), read the file, write forward.dat.new and rename it
 // over forward.dat, so a reader never sees a half-written file and needs no
 // lock. The format is imapd's own: DMail's DSMTP keeps its records
 // elsewhere and does not read this file; an MTA policy hook can (imapd
@@ -38,7 +38,7 @@ import (
 	"time"
 
 	"imapd/config"
-	"imapd/platform"
+	"imapd/platform/filelock"
 )
 
 // FileName is the records file's name in its directory.
@@ -88,7 +88,7 @@ func Add(path, ip, user string, now time.Time, window time.Duration) error {
 	if user == "" || strings.ContainsAny(user, " \t\r\n\x00") {
 		user = "-" // a name that cannot be one field is not worth a broken line
 	}
-	unlock, err := platform.LockFile(path+".lock", 0o600, lockWait)
+	unlock, err := filelock.LockPath(path+".lock", 0o600, lockWait)
 	if err != nil {
 		return fmt.Errorf("forward_user record: %w", err)
 	}

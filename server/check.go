@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -80,6 +81,12 @@ func (g *guard) early(c *command) (verdict, bool) {
 	case state == notAuthenticated && authed:
 		return verdict{reply: "BAD [CLIENTBUG] Already logged in"}, true
 	}
+	if c.bad != "" {
+		// Known from the pieces read so far: refused before any literal
+		// is invited or any of it reaches go-imap (APPEND's message is
+		// handed over before final runs).
+		return verdict{reply: "BAD [CLIENTBUG] " + c.bad}, true
+	}
 	switch {
 	case c.text > maxLine:
 		return verdict{reply: "BAD Command line too long"}, true
@@ -103,9 +110,6 @@ func (g *guard) final(c *command) verdict {
 	if v, refused := g.early(c); refused {
 		return v
 	}
-	if c.bad != "" {
-		return verdict{reply: "BAD [CLIENTBUG] " + c.bad}
-	}
 	if c.depth != 0 {
 		return verdict{reply: "BAD [CLIENTBUG] Unbalanced parentheses"}
 	}
@@ -126,9 +130,34 @@ func (g *guard) final(c *command) verdict {
 			// name we list is): answer as go-imap would for no match.
 			return verdict{reply: "OK " + c.name + " completed"}
 		}
+	case "APPEND":
+		// Not handed over with its message (appendMessage): the message
+		// literal is missing. go-imap would answer a bad date before that
+		// with SERVERBUG.
+		if text := appendHeader(c); text != "" {
+			return verdict{reply: text}
+		}
+		return verdict{reply: "BAD [CLIENTBUG] Missing message literal"}
+	case "AUTHENTICATE":
+		// go-imap decodes the initial response (all the rest of the line)
+		// as base64 and answers an error with SERVERBUG.
+		if len(c.toks) > 1 {
+			t := c.toks[1]
+			ok := c.ntoks-c.head == 2 && t.kind == tokAtom
+			if ok && t.val != "=" {
+				_, err := base64.StdEncoding.DecodeString(t.val)
+				ok = err == nil
+			}
+			if !ok {
+				return verdict{reply: "BAD [CLIENTBUG] Malformed SASL initial response"}
+			}
+		}
 	case "SEARCH", "UID SEARCH":
-		if !searchSetsValid(c.toks) {
-			return verdict{reply: "BAD [CLIENTBUG] Invalid sequence set"}
+		if c.ntoks-c.head > len(c.toks) {
+			return verdict{reply: "BAD [CLIENTBUG] Too many search keys"}
+		}
+		if text := searchKeysCheck(c.toks); text != "" {
+			return verdict{reply: "BAD [CLIENTBUG] " + text}
 		}
 	}
 	return verdict{pass: true}
@@ -208,48 +237,79 @@ func seqNumber(s string) bool {
 	return v <= 1<<32-1
 }
 
-// searchKeyArgs: how many arguments follow a search key (those whose
-// arguments are not sequence sets).
+// searchKeyArgs: the search keys go-imap knows, and how many arguments
+// follow each (NOT's and OR's are keys, checked in turn). go-imap answers
+// any other atom, and a date it cannot parse, with SERVERBUG.
 var searchKeyArgs = map[string]int{
-	"BCC": 1, "BEFORE": 1, "BODY": 1, "CC": 1, "FROM": 1, "KEYWORD": 1,
-	"LARGER": 1, "ON": 1, "SENTBEFORE": 1, "SENTON": 1, "SENTSINCE": 1,
-	"SINCE": 1, "SMALLER": 1, "SUBJECT": 1, "TEXT": 1, "TO": 1,
-	"UNKEYWORD": 1, "OLDER": 1, "YOUNGER": 1, "HEADER": 2, "CHARSET": 1,
-	"MODSEQ": 1,
+	"ALL": 0, "ANSWERED": 0, "DELETED": 0, "DRAFT": 0, "FLAGGED": 0, "RECENT": 0,
+	"SEEN": 0, "UNANSWERED": 0, "UNDELETED": 0, "UNDRAFT": 0, "UNFLAGGED": 0,
+	"UNSEEN": 0, "NEW": 0, "OLD": 0, "NOT": 0, "OR": 0,
+	"KEYWORD": 1, "UNKEYWORD": 1, "BCC": 1, "CC": 1, "FROM": 1, "SUBJECT": 1,
+	"TO": 1, "BODY": 1, "TEXT": 1, "LARGER": 1, "SMALLER": 1, "HEADER": 2,
+	"SINCE": 1, "BEFORE": 1, "ON": 1, "SENTSINCE": 1, "SENTBEFORE": 1, "SENTON": 1,
 }
 
-// searchSetsValid checks the sequence sets among SEARCH's keys (a bare set,
-// or UID's argument), which go-imap would otherwise answer with SERVERBUG.
-func searchSetsValid(toks []token) bool {
-	skip := 0
-	for i, t := range toks {
-		if skip > 0 {
-			skip--
-			continue
-		}
-		if t.kind != tokAtom {
-			continue
-		}
-		up := upperASCII(t.val)
-		if n, ok := searchKeyArgs[up]; ok {
-			skip = n
-			continue
-		}
-		if up == "RETURN" {
-			return true // the rest is the result options list
-		}
-		if up == "UID" && i+1 < len(toks) {
-			if !validSeqSet(toks[i+1]) {
-				return false
+// searchDateKeys take a date go-imap parses with time.Parse.
+var searchDateKeys = map[string]bool{
+	"SINCE": true, "BEFORE": true, "ON": true, "SENTSINCE": true, "SENTBEFORE": true, "SENTON": true,
+}
+
+// searchKeysCheck checks SEARCH's arguments as go-imap reads them:
+// [RETURN (...)] [CHARSET x] keys. It returns a refusal text, or "".
+// Only what go-imap would answer with SERVERBUG is checked (unknown keys,
+// bad dates, bad sequence sets); syntax errors are go-imap's to answer.
+func searchKeysCheck(toks []token) string {
+	i := 0
+	if i < len(toks) && toks[i].kind == tokAtom && upperASCII(toks[i].val) == "RETURN" {
+		i++
+		if i < len(toks) && toks[i].kind == tokOpen {
+			for depth := 0; i < len(toks); i++ {
+				if toks[i].kind == tokOpen {
+					depth++
+				} else if toks[i].kind == tokClose {
+					depth--
+					if depth == 0 {
+						i++
+						break
+					}
+				}
 			}
-			skip = 1
-			continue
-		}
-		if strings.Trim(t.val, "0123456789*:,$") == "" && !validSeqSet(t) {
-			return false
 		}
 	}
-	return true
+	if i < len(toks) && toks[i].kind == tokAtom && upperASCII(toks[i].val) == "CHARSET" {
+		i += 2
+	}
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tokAtom {
+			continue // a parenthesis; anything else is go-imap's syntax error
+		}
+		up := upperASCII(t.val)
+		if up == "UID" && i+1 < len(toks) {
+			if !validSeqSet(toks[i+1]) {
+				return "Invalid sequence set"
+			}
+			i++
+			continue
+		}
+		n, known := searchKeyArgs[up]
+		if !known {
+			if strings.Trim(t.val, "0123456789*:,$") == "" {
+				if !validSeqSet(t) {
+					return "Invalid sequence set"
+				}
+				continue
+			}
+			return "Unknown search key"
+		}
+		if searchDateKeys[up] && i+1 < len(toks) && toks[i+1].isString() {
+			if _, err := time.Parse("2-Jan-2006", toks[i+1].val); err != nil {
+				return "Invalid date"
+			}
+		}
+		i += n
+	}
+	return ""
 }
 
 // appendHeader checks APPEND's arguments before its message literal:

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 )
 
 // A command is one client command as the guard collects it: its line
@@ -51,6 +53,8 @@ const (
 	maxTokens     = 256      // tokens kept for judging; more are only counted
 	maxDepth      = 16       // parenthesis nesting
 	maxSearchOps  = 64       // NOT and OR operators in one command
+	maxContLine   = 4000     // a continuation line: go-imap reads it into a 4 KiB buffer
+	hugeLiteral   = 1 << 62  // the size of a literal announced with more digits than int64 holds
 )
 
 // literalMark describes a literal announced at the end of a piece.
@@ -71,7 +75,16 @@ func (c *command) addPiece(p []byte) (lit literalMark, ok bool) {
 		lit, ok = m, true
 		end = m.at
 	}
+	first := len(c.cuts) == 0
 	c.lex(p[:end])
+	if bytes.IndexByte(p[:end], '\r') >= 0 && c.bad == "" {
+		// go-imap ends a line it discards at a bare CR and would run what
+		// follows it as a command of its own.
+		c.bad = "CR without LF"
+	}
+	if first && !c.badTag && c.hasName && c.bad == "" && !c.header(p[:end]) {
+		c.bad = "Expected the tag, one space and the command name"
+	}
 	if ok {
 		c.asm = append(c.asm, p[:end]...)
 		if !lit.binary {
@@ -85,6 +98,15 @@ func (c *command) addPiece(p []byte) (lit literalMark, ok bool) {
 	}
 	c.cuts = append(c.cuts, len(c.asm))
 	return lit, ok
+}
+
+// header reports whether the first piece starts exactly as go-imap reads
+// a command: tag SP name (SP sub-name for UID). go-imap drops the connection
+// without an answer when it does not.
+func (c *command) header(p []byte) bool {
+	n := len(c.tag) + 1 + len(c.name)
+	return len(p) >= n && string(p[:len(c.tag)]) == c.tag && p[len(c.tag)] == ' ' &&
+		strings.EqualFold(string(p[len(c.tag)+1:n]), c.name)
 }
 
 // addLiteral appends the content of a literal the guard read.
@@ -204,8 +226,13 @@ func unquote(p []byte) (string, int, bool) {
 
 // literalAtEnd finds "{n}", "{n+}" or "~{n}" ending a piece (without CRLF).
 // A marker inside a quoted string does not count: a piece whose quotes are
-// unbalanced before the marker has none.
+// unbalanced before the marker has none. It reads markers as go-imap does:
+// one space may follow (go-imap's CRLF takes one), n may have any number of
+// digits (more than int64 holds: hugeLiteral).
 func literalAtEnd(p []byte) (literalMark, bool) {
+	if len(p) > 0 && p[len(p)-1] == ' ' {
+		p = p[:len(p)-1]
+	}
 	if len(p) < 3 || p[len(p)-1] != '}' {
 		return literalMark{}, false
 	}
@@ -228,14 +255,18 @@ func literalAtEnd(p []byte) (literalMark, bool) {
 		m.nonSync = true
 		num = num[:len(num)-1]
 	}
-	if len(num) == 0 || len(num) > 18 {
+	if len(num) == 0 {
 		return literalMark{}, false
 	}
-	v, err := strconv.ParseInt(string(num), 10, 64)
-	if err != nil {
-		return literalMark{}, false
+	num = bytes.TrimLeft(num, "0")
+	m.size = hugeLiteral
+	if len(num) <= 18 {
+		v, err := strconv.ParseInt("0"+string(num), 10, 64)
+		if err != nil {
+			return literalMark{}, false
+		}
+		m.size = v
 	}
-	m.size = v
 	if open > 0 && p[open-1] == '~' {
 		m.binary = true
 		m.at = open - 1
@@ -271,7 +302,7 @@ func validTag(t []byte) bool {
 			return false
 		}
 		switch b {
-		case '(', ')', '{', '%', '*', '"', '\\', '+':
+		case '(', ')', '{', '%', '*', '"', '\\', '+', ']': // go-imap reads the tag as an atom: no ']'
 			return false
 		}
 	}

@@ -75,7 +75,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 	c.initTLS(raw, opts.TLS)
 	c.guard = &guard{
 		read:        c.readTimed,
-		reply:       c.out.reply,
+		reply:       c.reply,
 		authed:      c.isAuthed,
 		answered:    c.out.answered,
 		appendLimit: func() int64 { return DefaultAppendLimit },
@@ -196,6 +196,25 @@ func (c *conn) end(bye string) error {
 	c.out.insertAndClose(bye)
 	c.Close()
 	return errClosed
+}
+
+// reply writes a line of the guard's own (a refusal, an invitation). Its
+// write is bounded like a read: go-imap clears its write deadline after
+// each response, and a client that never reads what the guard answers
+// would otherwise hold the connection for ever. On an error the
+// connection is closed (the guard's next read fails).
+func (c *conn) reply(line string) {
+	limit, _ := c.limit()
+	if limit <= 0 {
+		limit = byeWait
+	}
+	c.raw.SetWriteDeadline(time.Now().Add(limit))
+	err := c.out.reply(line)
+	c.raw.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.logger().Infof("client %s does not read: %v", c.RemoteAddr(), err)
+		c.Close()
+	}
 }
 
 // Write passes go-imap's output through the rewriter.

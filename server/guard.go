@@ -96,6 +96,13 @@ func (g *guard) read1(p []byte) (int, error) {
 				continue
 			}
 			g.out, g.segs = g.segs[0], g.segs[1:]
+			continue // an empty literal is an empty piece: take the next
+		}
+		if len(g.out) > 0 && g.running && g.answered() != g.mark {
+			// go-imap answered without reading all it was given (a
+			// continuation line longer than its buffer): never run the rest.
+			g.out = nil
+			continue
 		}
 		if len(g.out) > 0 {
 			n := copy(p, g.out)
@@ -145,9 +152,11 @@ func (g *guard) read1(p []byte) (int, error) {
 		}
 		if g.running && g.answered() == g.mark {
 			// go-imap reads on within a command: IDLE's DONE, an
-			// AUTHENTICATE response. One bounded line; an over-long one
-			// becomes "*", which cancels either.
-			line, over, err := g.readLine(maxLine)
+			// AUTHENTICATE response. One bounded line, which must fit
+			// go-imap's 4 KiB read buffer (it reads these with ReadLine
+			// and answers after a partial line); an over-long one becomes
+			// "*", which cancels either.
+			line, over, err := g.readLine(maxContLine)
 			if err != nil {
 				return 0, err
 			}

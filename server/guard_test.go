@@ -2,13 +2,13 @@ package server
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"imapd/internal/imaptest"
 	"imapd/session"
 )
 
@@ -53,33 +53,30 @@ func guardEnv(t *testing.T) (*env, string) {
 // loggedIn dials and logs in, with INBOX selected.
 func loggedIn(t *testing.T, addr string) *client {
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.login()
-	c.command("s1", "SELECT INBOX")
+	c.Expect(greeting)
+	login(t, c)
+	c.Tagged("s1", "SELECT INBOX").Lines()
 	return c
 }
 
-// raw sends bytes as they are, in pieces of n bytes (n = 0: at once).
-func (c *client) raw(s string, n int) {
-	c.t.Helper()
+// sendChunks sends bytes as they are, in pieces of n bytes (n = 0: at
+// once), each a write of its own.
+func sendChunks(c *client, s string, n int) {
 	if n <= 0 {
 		n = len(s)
 	}
 	for len(s) > 0 {
 		k := min(n, len(s))
-		if _, err := io.WriteString(c.c, s[:k]); err != nil {
-			c.t.Fatalf("send: %v", err)
-		}
+		c.SendRaw(s[:k])
 		s = s[k:]
 	}
 }
 
 // until reads responses up to the one starting with prefix.
-func (c *client) until(prefix string) []string {
-	c.t.Helper()
+func until(c *client, prefix string) []string {
 	var resps []string
 	for {
-		r := c.response()
+		r := c.Response()
 		resps = append(resps, r)
 		if strings.HasPrefix(r, prefix) {
 			return resps
@@ -98,7 +95,7 @@ const injected = "Subject: CREATE x\r\n" +
 // message's lines.
 func noInjection(t *testing.T, c *client, what string, resps []string) {
 	t.Helper()
-	resps = append(resps, c.command("z1", `LIST "" *`)...)
+	resps = append(resps, c.Tagged("z1", `LIST "" *`).Lines()...)
 	for _, r := range resps {
 		if strings.HasPrefix(r, "x") || strings.Contains(r, "injected") || strings.HasPrefix(r, "* BYE") {
 			t.Errorf("%s: message text ran as a command: %q", what, resps)
@@ -127,11 +124,11 @@ func TestGuardRefusedAppendLiteralNotRun(t *testing.T) {
 			if tc.name == "too big" {
 				msg := msg + strings.Repeat("x", smallAppendLimit)
 				tc.cmd = fmt.Sprintf("a1 APPEND INBOX {%d+}", len(msg))
-				c.raw(tc.cmd+"\r\n"+msg+"\r\n", chunk)
+				sendChunks(c, tc.cmd+"\r\n"+msg+"\r\n", chunk)
 			} else {
-				c.raw(tc.cmd+"\r\n"+msg+"\r\n", chunk)
+				sendChunks(c, tc.cmd+"\r\n"+msg+"\r\n", chunk)
 			}
-			resps := c.until("a1 ")
+			resps := until(c, "a1 ")
 			if last := resps[len(resps)-1]; !strings.HasPrefix(last, tc.want) {
 				t.Errorf("%s: %q, want %s...", tc.name, resps, tc.want)
 			}
@@ -145,21 +142,21 @@ func TestGuardRefusedAppendLiteralNotRun(t *testing.T) {
 func TestGuardAppendBeforeLogin(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.raw(fmt.Sprintf("a1 APPEND INBOX {%d+}\r\n%s\r\n", len(injected), injected), 0)
-	resps := c.until("a1 ")
-	if last := resps[len(resps)-1]; last != "a1 BAD [CLIENTBUG] Log in first\r\n" {
+	c.Expect(greeting)
+	sendChunks(c, fmt.Sprintf("a1 APPEND INBOX {%d+}\r\n%s\r\n", len(injected), injected), 0)
+	resps := until(c, "a1 ")
+	if last := resps[len(resps)-1]; last != "a1 BAD [CLIENTBUG] Log in first" {
 		t.Errorf("APPEND before login: %q", resps)
 	}
-	resps = c.command("z0", "NOOP")
-	if len(resps) != 1 || resps[0] != "z0 OK NOOP completed\r\n" {
+	resps = c.Tagged("z0", "NOOP").Lines()
+	if len(resps) != 1 || resps[0] != "z0 OK NOOP completed" {
 		t.Errorf("after refused APPEND: %q", resps)
 	}
 
-	c.raw("a2 APPEND INBOX {100000+}\r\nx1 NOOP\r\n", 0)
-	c.expect("a2 BAD [CLIENTBUG] Log in first\r\n")
-	c.expect("* BYE Literal refused before login\r\n")
-	c.expectEOF()
+	sendChunks(c, "a2 APPEND INBOX {100000+}\r\nx1 NOOP\r\n", 0)
+	c.Expect("a2 BAD [CLIENTBUG] Log in first")
+	c.Expect("* BYE Literal refused before login")
+	c.ExpectEOF()
 }
 
 // Issue 8.2: after a refused synchronizing APPEND literal the guard is not
@@ -168,21 +165,21 @@ func TestGuardAppendBeforeLogin(t *testing.T) {
 func TestGuardRefusedSyncLiteral(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := loggedIn(t, addr)
-	c.raw("a1 APPEND INBOX {999999999}\r\n", 0)
-	c.expect(fmt.Sprintf("a1 NO [TOOBIG] Literals are limited to %d bytes for this command\r\n", smallAppendLimit))
+	sendChunks(c, "a1 APPEND INBOX {999999999}\r\n", 0)
+	c.Expect(fmt.Sprintf("a1 NO [TOOBIG] Literals are limited to %d bytes for this command", smallAppendLimit))
 
-	c.raw("a2 SEARCH HEADER Subject {6}\r\n", 0)
-	c.expect("+ Ready for literal data\r\n")
-	c.raw("tricky\r\n", 0)
-	resps := c.until("a2 ")
-	if !equal(resps, []string{"* SEARCH 1\r\n", "a2 OK SEARCH completed\r\n"}) {
+	sendChunks(c, "a2 SEARCH HEADER Subject {6}\r\n", 0)
+	c.Expect("+ Ready for literal data")
+	sendChunks(c, "tricky\r\n", 0)
+	resps := until(c, "a2 ")
+	if !equal(resps, []string{"* SEARCH 1", "a2 OK SEARCH completed"}) {
 		t.Errorf("SEARCH with a literal after a refused APPEND: %q", resps)
 	}
 
 	long := "a3 NOOP " + strings.Repeat("y", 60<<10) + " x1 CREATE injected\r\n"
-	c.raw(long, 0)
-	resps = c.until("a3 ")
-	if !equal(resps, []string{"a3 BAD Command line too long\r\n"}) {
+	sendChunks(c, long, 0)
+	resps = until(c, "a3 ")
+	if !equal(resps, []string{"a3 BAD Command line too long"}) {
 		t.Errorf("long line: %q", resps)
 	}
 	noInjection(t, c, "long line", resps)
@@ -197,24 +194,24 @@ func TestGuardSearchBounds(t *testing.T) {
 	parens := "a1 SEARCH " + strings.Repeat("(", 100) + "ALL" + strings.Repeat(")", 100)
 
 	c := dial(t, addr)
-	c.expect(greeting)
+	c.Expect(greeting)
 	for _, line := range []string{nots, ors, parens} {
-		c.raw(line+"\r\n", 0)
-		c.expect("a1 BAD [CLIENTBUG] Log in first\r\n")
+		sendChunks(c, line+"\r\n", 0)
+		c.Expect("a1 BAD [CLIENTBUG] Log in first")
 	}
 
 	c = loggedIn(t, addr)
 	for _, tc := range []struct{ line, want string }{
-		{nots, "a1 BAD [CLIENTBUG] Too many search operators\r\n"},
-		{ors, "a1 BAD [CLIENTBUG] Too many search operators\r\n"},
-		{parens, "a1 BAD [CLIENTBUG] Too deeply nested\r\n"},
-		{"a1 FETCH 1 " + strings.Repeat("(", 40) + "FLAGS" + strings.Repeat(")", 40), "a1 BAD [CLIENTBUG] Too deeply nested\r\n"},
+		{nots, "a1 BAD [CLIENTBUG] Too many search operators"},
+		{ors, "a1 BAD [CLIENTBUG] Too many search operators"},
+		{parens, "a1 BAD [CLIENTBUG] Too deeply nested"},
+		{"a1 FETCH 1 " + strings.Repeat("(", 40) + "FLAGS" + strings.Repeat(")", 40), "a1 BAD [CLIENTBUG] Too deeply nested"},
 	} {
-		c.raw(tc.line+"\r\n", 0)
-		c.expect(tc.want)
+		sendChunks(c, tc.line+"\r\n", 0)
+		c.Expect(tc.want)
 	}
-	resps := c.command("a2", "SEARCH NOT NOT OR (NOT DELETED) SEEN ALL")
-	if !equal(resps, []string{"* SEARCH 1\r\n", "a2 OK SEARCH completed\r\n"}) {
+	resps := c.Tagged("a2", "SEARCH NOT NOT OR (NOT DELETED) SEEN ALL").Lines()
+	if !equal(resps, []string{"* SEARCH 1", "a2 OK SEARCH completed"}) {
 		t.Errorf("a normal nested SEARCH: %q", resps)
 	}
 }
@@ -245,16 +242,16 @@ func TestGuardNoServerBug(t *testing.T) {
 		{"a1 LOGIN a b", "a1 BAD [CLIENTBUG] Already logged in"},
 		{"a1 STARTTLS", "a1 BAD [CLIENTBUG] Already logged in"},
 	} {
-		c.raw(tc.send+"\r\n", 0)
-		resps := c.until("a1 ")
-		if last := resps[len(resps)-1]; last != tc.want+"\r\n" {
+		sendChunks(c, tc.send+"\r\n", 0)
+		resps := until(c, "a1 ")
+		if last := resps[len(resps)-1]; last != tc.want+"" {
 			t.Errorf("%q: %q, want %q", tc.send, resps, tc.want)
 		}
 	}
-	c.raw("\r\n", 0)
-	c.expect("* BAD Null command\r\n")
-	resps := c.command("a2", "SEARCH SUBJECT 0 LARGER 0 UID 1:*")
-	if !equal(resps, []string{"* SEARCH\r\n", "a2 OK SEARCH completed\r\n"}) {
+	sendChunks(c, "\r\n", 0)
+	c.Expect("* BAD Null command")
+	resps := c.Tagged("a2", "SEARCH SUBJECT 0 LARGER 0 UID 1:*").Lines()
+	if !equal(resps, []string{"* SEARCH", "a2 OK SEARCH completed"}) {
 		t.Errorf("SEARCH with numbers as values: %q", resps)
 	}
 }
@@ -266,45 +263,45 @@ func TestGuardLiterals(t *testing.T) {
 	_, addr := guardEnv(t)
 	for _, chunk := range []int{0, 1, 5} {
 		c := dial(t, addr)
-		c.expect(greeting)
-		c.raw("a1 LOGIN {5}\r\n", chunk)
-		c.expect("+ Ready for literal data\r\n")
-		c.raw("alice {2+}\r\npw\r\n", chunk)
-		resps := c.until("a1 ")
-		if !strings.HasSuffix(resps[len(resps)-1], "] LOGIN completed\r\n") {
+		c.Expect(greeting)
+		sendChunks(c, "a1 LOGIN {5}\r\n", chunk)
+		c.Expect("+ Ready for literal data")
+		sendChunks(c, "alice {2+}\r\npw\r\n", chunk)
+		resps := until(c, "a1 ")
+		if !strings.HasSuffix(resps[len(resps)-1], "] LOGIN completed") {
 			t.Fatalf("LOGIN with literals: %q", resps)
 		}
-		c.raw("a2 SELECT {5+}\r\nINBOX\r\n", chunk)
-		resps = c.until("a2 ")
-		if resps[len(resps)-1] != "a2 OK [READ-WRITE] SELECT completed\r\n" {
+		sendChunks(c, "a2 SELECT {5+}\r\nINBOX\r\n", chunk)
+		resps = until(c, "a2 ")
+		if resps[len(resps)-1] != "a2 OK [READ-WRITE] SELECT completed" {
 			t.Errorf("SELECT with a literal: %q", resps)
 		}
-		c.raw("a3 SELECT {5000}\r\n", chunk)
-		c.expect("a3 NO [TOOBIG] Literals are limited to 4096 bytes for this command\r\n")
-		c.raw("a4 SELECT {5000+}\r\n"+strings.Repeat("x", 5000)+" x1 CREATE injected\r\n", chunk)
-		resps = c.until("a4 ")
+		sendChunks(c, "a3 SELECT {5000}\r\n", chunk)
+		c.Expect("a3 NO [TOOBIG] Literals are limited to 4096 bytes for this command")
+		sendChunks(c, "a4 SELECT {5000+}\r\n"+strings.Repeat("x", 5000)+" x1 CREATE injected\r\n", chunk)
+		resps = until(c, "a4 ")
 		noInjection(t, c, "big literal", resps)
 
 		msg := "Subject: hi\r\n\r\nhello\r\n"
-		c.raw(fmt.Sprintf("a5 APPEND INBOX (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {%d}\r\n", len(msg)), chunk)
-		c.expect("+ Ready for literal data\r\n")
-		c.raw(msg+"\r\n", chunk)
-		resps = c.until("a5 ")
+		sendChunks(c, fmt.Sprintf("a5 APPEND INBOX (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {%d}\r\n", len(msg)), chunk)
+		c.Expect("+ Ready for literal data")
+		sendChunks(c, msg+"\r\n", chunk)
+		resps = until(c, "a5 ")
 		if !strings.HasPrefix(resps[len(resps)-1], "a5 OK ") {
 			t.Errorf("APPEND: %q", resps)
 		}
-		c.raw(fmt.Sprintf("a6 APPEND INBOX {%d+}\r\n%s INBOX {3+}\r\nabc\r\n", len(msg), msg), chunk)
-		resps = c.until("a6 ")
+		sendChunks(c, fmt.Sprintf("a6 APPEND INBOX {%d+}\r\n%s INBOX {3+}\r\nabc\r\n", len(msg), msg), chunk)
+		resps = until(c, "a6 ")
 		if !strings.HasPrefix(resps[len(resps)-1], "a6 OK ") {
 			t.Errorf("APPEND with a MULTIAPPEND tail: %q", resps)
 		}
 		noInjection(t, c, "multiappend", resps)
-		c.raw("a7 APPEND INBOX {0}\r\n", chunk)
-		c.expect("+ Ready for literal data\r\n")
-		c.raw("\r\n", chunk)
-		c.until("a7 ")
-		c.send("a8 IDLE")
-		c.expect("+ idling\r\n")
+		sendChunks(c, "a7 APPEND INBOX {0}\r\n", chunk)
+		c.Expect("+ Ready for literal data")
+		sendChunks(c, "\r\n", chunk)
+		until(c, "a7 ")
+		c.Send("a8 IDLE")
+		c.Expect("+ idling")
 	}
 }
 
@@ -313,27 +310,27 @@ func TestGuardLiterals(t *testing.T) {
 func TestGuardContinuations(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.raw("a1 AUTHENTICATE PLAIN\r\n", 0)
-	c.expect("+ =\r\n")
-	c.raw("AGFsaWNlAHB3\r\n", 0) // \0alice\0pw
-	resps := c.until("a1 ")
+	c.Expect(greeting)
+	sendChunks(c, "a1 AUTHENTICATE PLAIN\r\n", 0)
+	c.Expect("+ =")
+	sendChunks(c, "AGFsaWNlAHB3\r\n", 0) // \0alice\0pw
+	resps := until(c, "a1 ")
 	if !strings.HasPrefix(resps[len(resps)-1], "a1 OK ") {
 		t.Fatalf("AUTHENTICATE: %q", resps)
 	}
-	c.raw("a2 IDLE\r\n", 0)
-	c.expect("+ idling\r\n")
-	c.raw("DONE\r\n", 0)
-	c.expect("a2 OK IDLE completed\r\n")
-	c.raw("a3 IDLE\r\n", 0)
-	c.expect("+ idling\r\n")
-	c.raw(strings.Repeat("D", 40<<10)+"\r\n", 0)
-	resps = c.until("a3 ")
+	sendChunks(c, "a2 IDLE\r\n", 0)
+	c.Expect("+ idling")
+	sendChunks(c, "DONE\r\n", 0)
+	c.Expect("a2 OK IDLE completed")
+	sendChunks(c, "a3 IDLE\r\n", 0)
+	c.Expect("+ idling")
+	sendChunks(c, strings.Repeat("D", 40<<10)+"\r\n", 0)
+	resps = until(c, "a3 ")
 	if !strings.HasPrefix(resps[len(resps)-1], "a3 BAD ") {
 		t.Errorf("over-long IDLE continuation: %q", resps)
 	}
-	resps = c.command("a4", "NOOP")
-	if !equal(resps, []string{"a4 OK NOOP completed\r\n"}) {
+	resps = c.Tagged("a4", "NOOP").Lines()
+	if !equal(resps, []string{"a4 OK NOOP completed"}) {
 		t.Errorf("after IDLE: %q", resps)
 	}
 }
@@ -343,33 +340,33 @@ func TestGuardContinuations(t *testing.T) {
 func TestGuardUnknownBeforeLogin(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.raw("POST / HTTP/1.1\r\nHost: x\r\n", 0)
-	c.expect("POST BAD Unknown command\r\n")
-	c.expect("* BYE Unknown command\r\n")
-	c.expectEOF()
+	c.Expect(greeting)
+	sendChunks(c, "POST / HTTP/1.1\r\nHost: x\r\n", 0)
+	c.Expect("POST BAD Unknown command")
+	c.Expect("* BYE Unknown command")
+	c.ExpectEOF()
 }
 
 // ID (RFC 2971, issue 9.5): answered in any state, fields bounded.
 func TestGuardID(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := dial(t, addr)
-	c.expect(greeting)
-	resps := c.command("a1", `ID ("name" "Thunderbird" "version" "128.0")`)
-	want := []string{"* ID (\"name\" \"imapd\" \"version\" \"1.2.3\")\r\n", "a1 OK ID completed\r\n"}
+	c.Expect(greeting)
+	resps := c.Tagged("a1", `ID ("name" "Thunderbird" "version" "128.0")`).Lines()
+	want := []string{"* ID (\"name\" \"imapd\" \"version\" \"1.2.3\")", "a1 OK ID completed"}
 	if !equal(resps, want) {
 		t.Errorf("ID: %q, want %q", resps, want)
 	}
-	if resps := c.command("a2", "CAPABILITY"); !strings.Contains(resps[0], " ID") {
+	if resps := c.Tagged("a2", "CAPABILITY").Lines(); !strings.Contains(resps[0], " ID") {
 		t.Errorf("ID not advertised: %q", resps)
 	}
-	c.login()
-	if resps := c.command("a3", "ID NIL"); !equal(resps, []string{want[0], "a3 OK ID completed\r\n"}) {
+	login(t, c)
+	if resps := c.Tagged("a3", "ID NIL").Lines(); !equal(resps, []string{want[0], "a3 OK ID completed"}) {
 		t.Errorf("ID NIL: %q", resps)
 	}
 	many := "ID (" + strings.Repeat(`"k" "v" `, 31) + ")"
 	for _, bad := range []string{"ID", "ID ()x", many, `ID ("` + strings.Repeat("k", 31) + `" "v")`, `ID ("k")`, "ID (k v)"} {
-		resps := c.command("a4", bad)
+		resps := c.Tagged("a4", bad).Lines()
 		if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a4 BAD ") {
 			t.Errorf("%.30s: %q", bad, resps)
 		}
@@ -384,11 +381,11 @@ func TestGuardByteAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, conn)
-	c.expect(greeting)
-	c.raw("a1 LOGIN alice pw\r\na2 SELECT INBOX\r\na3 NOOP\r\n", 1)
-	resps := c.until("a3 ")
-	if resps[len(resps)-1] != "a3 OK NOOP completed\r\n" {
+	c := imaptest.New(t, conn)
+	c.Expect(greeting)
+	sendChunks(c, "a1 LOGIN alice pw\r\na2 SELECT INBOX\r\na3 NOOP\r\n", 1)
+	resps := until(c, "a3 ")
+	if resps[len(resps)-1] != "a3 OK NOOP completed" {
 		t.Errorf("%q", resps)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"imapd/internal/imaptest"
 	"imapd/logging"
 )
 
@@ -188,47 +189,47 @@ func dialFrom(t *testing.T, src, addr string) *client {
 	if err != nil {
 		t.Skipf("cannot connect from %s: %v", src, err)
 	}
-	return newClient(t, c)
+	return imaptest.New(t, c)
 }
 
 func TestMaxConnections(t *testing.T) {
 	e := newEnv(t)
 	addr, lim := serveLimited(t, e, 2, 0)
 	a := dial(t, addr)
-	a.expect(greeting)
+	a.Expect(greeting)
 	b := dial(t, addr)
-	b.expect(greeting)
+	b.Expect(greeting)
 
 	over := dial(t, addr)
-	over.expect("* BYE Too many connections\r\n")
-	over.expectEOF()
+	over.Expect("* BYE Too many connections")
+	over.ExpectEOF()
 	if want := " INFO connection refused: client=127.0.0.1 too many connections: the server has 2 (imapd_max_connections 2)\n"; !strings.Contains(e.logBuf.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, e.logBuf.String())
 	}
 
 	// A place freed is taken again.
-	a.send("a1 LOGOUT")
-	a.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
+	a.Send("a1 LOGOUT")
+	a.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
 	select {
 	case <-lim.released:
 	case <-time.After(clientLimit):
 		t.Fatal("the closed connection did not give its place back")
 	}
 	c := dial(t, addr)
-	c.expect(greeting)
+	c.Expect(greeting)
 }
 
 func TestMaxConnectionsPerIP(t *testing.T) {
 	e := newEnv(t)
 	addr, _ := serveLimited(t, e, 0, 1)
 	a := dialFrom(t, "127.0.0.1", addr)
-	a.expect(greeting)
+	a.Expect(greeting)
 	same := dialFrom(t, "127.0.0.1", addr)
-	same.expect("* BYE Too many connections\r\n")
-	same.expectEOF()
+	same.Expect("* BYE Too many connections")
+	same.ExpectEOF()
 	other := dialFrom(t, "127.0.0.2", addr)
-	other.expect(greeting)
-	other.login()
+	other.Expect(greeting)
+	login(t, other)
 	if want := " INFO connection refused: client=127.0.0.1 too many connections: the address has 1 (imapd_max_connections_per_ip 1)\n"; !strings.Contains(e.logBuf.String(), want) {
 		t.Errorf("log lacks %q:\n%s", want, e.logBuf.String())
 	}
@@ -251,11 +252,11 @@ func TestPreAuthDeadline(t *testing.T) {
 			} else {
 				c, _ = servePipe(t, NewServer(opts))
 			}
-			c.expect(greeting)
-			c.command("a1", "NOOP")
-			io.WriteString(c.c, "a2 NOO")
-			c.expect("* BYE Autologout; no login in time\r\n")
-			c.expectEOF()
+			c.Expect(greeting)
+			c.Tagged("a1", "NOOP").Lines()
+			io.WriteString(c.NetConn(), "a2 NOO")
+			c.Expect("* BYE Autologout; no login in time")
+			c.ExpectEOF()
 			e.waitClosed(t)
 			if !strings.Contains(e.logBuf.String(), " INFO autologout: no login within 300ms, client ") {
 				t.Errorf("log:\n%s", e.logBuf.String())
@@ -278,16 +279,16 @@ func TestLoginFailuresCut(t *testing.T) {
 	opts.MaxLoginFailures = 3
 	_, addr, _ := serveTCP(t, opts)
 	c := dial(t, addr)
-	c.expect(greeting)
+	c.Expect(greeting)
 	for i, cmd := range []string{"LOGIN alice wrong", "AUTHENTICATE PLAIN " + plain("alice", "bad"), "LOGIN alice worse"} {
 		tag := fmt.Sprintf("a%d", i+1)
-		resps := c.command(tag, cmd)
+		resps := c.Tagged(tag, cmd).Lines()
 		if last := resps[len(resps)-1]; !strings.HasPrefix(last, tag+" NO ") {
 			t.Fatalf("%s: %q", cmd, resps)
 		}
 	}
-	c.expect(ByeLoginFailures + "\r\n")
-	c.expectEOF()
+	c.Expect(ByeLoginFailures + "")
+	c.ExpectEOF()
 	e.waitClosed(t)
 	log := e.logBuf.String()
 	for _, want := range []string{
@@ -312,17 +313,17 @@ func TestLoginFailuresSharedPerAddress(t *testing.T) {
 	opts.MaxLoginFailures = -1
 	_, addr, _ := serveTCP(t, opts)
 	a := dialFrom(t, "127.0.0.1", addr)
-	a.expect(greeting)
+	a.Expect(greeting)
 	b := dialFrom(t, "127.0.0.1", addr)
-	b.expect(greeting)
+	b.Expect(greeting)
 	other := dialFrom(t, "127.0.0.2", addr)
-	other.expect(greeting)
-	a.command("a1", "LOGIN alice x")
-	a.command("a2", "LOGIN alice y")
-	b.command("b1", "AUTHENTICATE PLAIN "+plain("bob", "z"))
-	other.command("c1", "LOGIN carol w")
-	other.command("c2", "LOGIN "+strings.Repeat("x", 1000)+" w")
-	b.login() // a success still works after the failures
+	other.Expect(greeting)
+	a.Tagged("a1", "LOGIN alice x").Lines()
+	a.Tagged("a2", "LOGIN alice y").Lines()
+	b.Tagged("b1", "AUTHENTICATE PLAIN "+plain("bob", "z")).Lines()
+	other.Tagged("c1", "LOGIN carol w").Lines()
+	other.Tagged("c2", "LOGIN "+strings.Repeat("x", 1000)+" w").Lines()
+	login(t, b) // a success still works after the failures
 	log := e.logBuf.String()
 	for _, want := range []string{
 		` login failure: client=127.0.0.1 user="bob" failures=1 address_failures=3` + "\n",
@@ -367,17 +368,17 @@ func TestLoginDelayHoldsOnlyItsConnection(t *testing.T) {
 			opts.LoginDelay = time.Hour
 			srv, addr, _ := serveTCP(t, opts)
 			slow := dialFrom(t, "127.0.0.1", addr)
-			slow.expect(greeting)
-			slow.send("a1 " + cmd)
+			slow.Expect(greeting)
+			slow.Send("a1 " + cmd)
 			select {
 			case <-sig.seen:
 			case <-time.After(clientLimit):
 				t.Fatal("the failure was not logged")
 			}
 			other := dialFrom(t, "127.0.0.2", addr)
-			other.expect(greeting)
-			other.login()
-			other.command("a2", "SELECT INBOX")
+			other.Expect(greeting)
+			login(t, other)
+			other.Tagged("a2", "SELECT INBOX").Lines()
 
 			ctx, cancel := context.WithTimeout(context.Background(), clientLimit)
 			defer cancel()
@@ -385,14 +386,14 @@ func TestLoginDelayHoldsOnlyItsConnection(t *testing.T) {
 				t.Fatalf("Shutdown: %v (the delay kept the session)", err)
 			}
 			// The NO may or may not get out before the BYE.
-			r := slow.response()
+			r := slow.Response()
 			if strings.HasPrefix(r, "a1 NO ") {
-				r = slow.response()
+				r = slow.Response()
 			}
-			if r != "* BYE "+host+" IMAP4rev1 server shutting down\r\n" {
+			if r != "* BYE "+host+" IMAP4rev1 server shutting down" {
 				t.Errorf("got %q, want the shutdown BYE", r)
 			}
-			slow.expectEOF()
+			slow.ExpectEOF()
 		})
 	}
 }
@@ -405,12 +406,12 @@ func TestLoginDelayEndsAtDeadline(t *testing.T) {
 	opts.PreAuthTimeout = time.Hour
 	opts.PreAuthDeadline = 300 * time.Millisecond
 	c, _ := servePipe(t, NewServer(opts))
-	c.expect(greeting)
-	resps := c.command("a1", "LOGIN alice wrong")
+	c.Expect(greeting)
+	resps := c.Tagged("a1", "LOGIN alice wrong").Lines()
 	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 NO ") {
 		t.Fatalf("LOGIN: %q", resps)
 	}
-	c.expect("* BYE Autologout; no login in time\r\n")
-	c.expectEOF()
+	c.Expect("* BYE Autologout; no login in time")
+	c.ExpectEOF()
 	e.waitClosed(t)
 }

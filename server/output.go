@@ -150,20 +150,21 @@ func (o *output) answered() uint64 { return o.tagged.Load() }
 
 // reply writes a tagged line the server itself answers (not go-imap): now
 // if the socket is between two lines, else just before go-imap's next
-// tagged line.
-func (o *output) reply(line string) {
+// tagged line. It returns the error of a write.
+func (o *output) reply(line string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
-		return
+		return nil
 	}
 	if o.mode == modeStart && !o.first {
-		io.WriteString(o.w, line+"\r\n")
-		return
+		_, err := io.WriteString(o.w, line+"\r\n")
+		return err
 	}
 	o.qmu.Lock()
 	o.notices = append(o.notices, line)
 	o.qmu.Unlock()
+	return nil
 }
 
 // insertAndClose writes line (with CRLF) now if the socket is between two lines,

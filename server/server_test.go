@@ -1,16 +1,12 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"imapd/internal/syncbuf"
-	"io"
 	"net"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +14,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"imapd/internal/imaptest"
 
 	"imapd/config"
 	"imapd/logging"
@@ -136,126 +134,55 @@ func (s *testSession) Close() error {
 }
 
 // client speaks raw IMAP so that exact bytes can be checked.
-type client struct {
-	t *testing.T
-	c net.Conn
-	r *bufio.Reader
-}
+type client = imaptest.Conn
 
-func newClient(t *testing.T, c net.Conn) *client {
-	t.Cleanup(func() { c.Close() })
-	return &client{t: t, c: c, r: bufio.NewReader(c)}
-}
-
-func (c *client) send(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.c, s+"\r\n"); err != nil {
-		c.t.Fatalf("send %q: %v", s, err)
+func login(t *testing.T, c *client) {
+	t.Helper()
+	r := c.Tagged("a1", "LOGIN alice pw")
+	if r.Status != "OK" || !strings.HasSuffix(r.Tagged, "] LOGIN completed") {
+		t.Fatalf("login: %q (want the legacy text: OK [CAPABILITY ...] LOGIN completed)", r.Lines())
 	}
 }
 
-var literalRE = regexp.MustCompile(`~?\{(\d+)\}\r\n$`)
-
-// response reads one response, literals included.
-func (c *client) response() string {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(clientLimit))
-	var b strings.Builder
-	for {
-		line, err := c.r.ReadString('\n')
-		b.WriteString(line)
-		if err != nil {
-			c.t.Fatalf("read: %v (after %q)", err, b.String())
-		}
-		m := literalRE.FindStringSubmatch(line)
-		if m == nil || strings.HasPrefix(line, "+") {
-			return b.String()
-		}
-		n, _ := strconv.Atoi(m[1])
-		lit := make([]byte, n)
-		if _, err := io.ReadFull(c.r, lit); err != nil {
-			c.t.Fatalf("read literal: %v", err)
-		}
-		b.Write(lit)
-	}
-}
-
-// command sends "tag cmd" and returns the responses up to the tagged one.
-func (c *client) command(tag, cmd string) []string {
-	c.t.Helper()
-	c.send(tag + " " + cmd)
-	var resps []string
-	for {
-		r := c.response()
-		resps = append(resps, r)
-		if strings.HasPrefix(r, tag+" ") {
-			return resps
-		}
-	}
-}
-
-func (c *client) expect(want string) {
-	c.t.Helper()
-	if got := c.response(); got != want {
-		c.t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
-func (c *client) expectEOF() {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(clientLimit))
-	if rest, err := io.ReadAll(c.r); err != nil || len(rest) > 0 {
-		c.t.Fatalf("want EOF, got %q, %v", rest, err)
-	}
-}
-
-func (c *client) login() {
-	c.t.Helper()
-	resps := c.command("a1", "LOGIN alice pw")
-	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 OK ") || !strings.HasSuffix(last, "] LOGIN completed\r\n") {
-		c.t.Fatalf("login: %q (want the legacy text: OK [CAPABILITY ...] LOGIN completed)", resps)
-	}
-}
-
-const greeting = "* OK " + host + " IMAP4rev1 v1.2.3 server ready\r\n"
+const greeting = "* OK " + host + " IMAP4rev1 v1.2.3 server ready"
 
 // conversation is the session every transport must serve identically.
 func conversation(t *testing.T, e *env, c *client) {
-	c.expect(greeting)
-	c.login()
+	c.Expect(greeting)
+	login(t, c)
 
-	resps := c.command("a2", "SELECT INBOX")
-	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed\r\n" {
+	resps := c.Tagged("a2", "SELECT INBOX").Lines()
+	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed" {
 		t.Errorf("SELECT INBOX ended with %q", last)
 	}
 
-	resps = c.command("a3", "FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[TEXT])")
-	wantFetch := fmt.Sprintf("* 1 FETCH (UID 1 BODY[HEADER] {19}\r\nSubject: tricky\r\n\r\n BODY[TEXT] {%d}\r\n%s)\r\n",
+	resps = c.Tagged("a3", "FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[TEXT])").Lines()
+	wantFetch := fmt.Sprintf("* 1 FETCH (UID 1 BODY[HEADER] {19}\r\nSubject: tricky\r\n\r\n BODY[TEXT] {%d}\r\n%s)",
 		len(trickyText), trickyText)
-	want := []string{wantFetch, "* OK [ALERT] fetched\r\n", "a3 OK FETCH completed\r\n"}
+	want := []string{wantFetch, "* OK [ALERT] fetched", "a3 OK FETCH completed"}
 	if !equal(resps, want) {
 		t.Errorf("FETCH:\n got %q\nwant %q", resps, want)
 	}
 
-	resps = c.command("a4", "SELECT Locked")
+	resps = c.Tagged("a4", "SELECT Locked").Lines()
 	n := len(resps)
-	if n < 3 || resps[n-2] != "* NO Trying to get mailbox lock from process 42\r\n" ||
-		resps[n-1] != "a4 OK [READ-ONLY] SELECT completed\r\n" {
+	if n < 3 || resps[n-2] != "* NO Trying to get mailbox lock from process 42" ||
+		resps[n-1] != "a4 OK [READ-ONLY] SELECT completed" {
 		t.Errorf("SELECT Locked: %q", resps)
 	}
 	if strings.Count(strings.Join(resps, ""), "Trying to get") != 1 {
 		t.Errorf("notice not sent exactly once: %q", resps)
 	}
 
-	resps = c.command("a5", "SELECT INBOX")
-	if last := resps[len(resps)-1]; last != "a5 OK [READ-WRITE] SELECT completed\r\n" {
+	resps = c.Tagged("a5", "SELECT INBOX").Lines()
+	if last := resps[len(resps)-1]; last != "a5 OK [READ-WRITE] SELECT completed" {
 		t.Errorf("second SELECT INBOX ended with %q", last)
 	}
 
-	c.send("a6 LOGOUT")
-	c.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
-	c.expect("a6 OK LOGOUT completed\r\n")
-	c.expectEOF()
+	c.Send("a6 LOGOUT")
+	c.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
+	c.Expect("a6 OK LOGOUT completed")
+	c.ExpectEOF()
 	e.waitClosed(t)
 }
 
@@ -288,7 +215,7 @@ func dial(t *testing.T, addr string) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newClient(t, c)
+	return imaptest.New(t, c)
 }
 
 // servePipe serves one connection made of two os.Pipe pairs with
@@ -307,16 +234,8 @@ func servePipe(t *testing.T, srv *Server) (*client, <-chan error) {
 	go func() {
 		served <- srv.ServeConn(newPipeConn(toServer, fromServer, nil, nil))
 	}()
-	return newClient(t, &fileConn{pipeConn: newPipeConn(toClient, fromClient, nil, nil), r: toClient}), served
+	return imaptest.Pipes(t, toClient, fromClient), served
 }
-
-// fileConn gives the test client read deadlines on its pipe.
-type fileConn struct {
-	*pipeConn
-	r *os.File
-}
-
-func (f *fileConn) SetReadDeadline(t time.Time) error { return f.r.SetReadDeadline(t) }
 
 func waitServed(t *testing.T, served <-chan error) error {
 	t.Helper()
@@ -359,9 +278,9 @@ func TestPreAuthTimeout(t *testing.T) {
 			} else {
 				c, served = servePipe(t, NewServer(opts))
 			}
-			c.expect(greeting)
-			c.expect("* BYE Autologout; idle for too long\r\n")
-			c.expectEOF()
+			c.Expect(greeting)
+			c.Expect("* BYE Autologout; idle for too long")
+			c.ExpectEOF()
 			e.waitClosed(t)
 			if served != nil {
 				if err := waitServed(t, served); err != nil {
@@ -388,11 +307,11 @@ func TestIdleTimeoutAfterLogin(t *testing.T) {
 			} else {
 				c, _ = servePipe(t, NewServer(opts))
 			}
-			c.expect(greeting)
-			c.login()
-			c.command("a2", "SELECT INBOX")
-			c.expect("* BYE Autologout; idle for too long\r\n")
-			c.expectEOF()
+			c.Expect(greeting)
+			login(t, c)
+			c.Tagged("a2", "SELECT INBOX")
+			c.Expect("* BYE Autologout; idle for too long")
+			c.ExpectEOF()
 			e.waitClosed(t)
 		})
 	}
@@ -402,14 +321,14 @@ func TestShutdownSaysByeToAll(t *testing.T) {
 	e := newEnv(t)
 	srv, addr, served := serveTCP(t, e.options())
 	busy := dial(t, addr)
-	busy.expect(greeting)
-	busy.login()
-	busy.command("a2", "SELECT INBOX")
+	busy.Expect(greeting)
+	login(t, busy)
+	busy.Tagged("a2", "SELECT INBOX")
 	fresh := dial(t, addr)
-	fresh.expect(greeting)
+	fresh.Expect(greeting)
 	piped, pipeServed := servePipe(t, srv)
-	piped.expect(greeting)
-	piped.login()
+	piped.Expect(greeting)
+	login(t, piped)
 
 	ctx, cancel := context.WithTimeout(context.Background(), clientLimit)
 	defer cancel()
@@ -425,8 +344,8 @@ func TestShutdownSaysByeToAll(t *testing.T) {
 		}
 	}
 	for _, c := range []*client{busy, fresh, piped} {
-		c.expect("* BYE " + host + " IMAP4rev1 server shutting down\r\n")
-		c.expectEOF()
+		c.Expect("* BYE " + host + " IMAP4rev1 server shutting down")
+		c.ExpectEOF()
 	}
 	if err := waitServed(t, served); err != nil {
 		t.Errorf("Serve: %v", err)
@@ -444,13 +363,13 @@ func TestShutdownSaysByeToAll(t *testing.T) {
 func TestSessionBye(t *testing.T) {
 	e := newEnv(t)
 	c, served := servePipe(t, NewServer(e.options()))
-	c.expect(greeting)
-	c.login()
-	c.command("a2", "SELECT INBOX")
+	c.Expect(greeting)
+	login(t, c)
+	c.Tagged("a2", "SELECT INBOX")
 	conn := <-e.conns
 	go conn.Bye("Killed (lost mailbox lock)")
-	c.expect("* BYE Killed (lost mailbox lock)\r\n")
-	c.expectEOF()
+	c.Expect("* BYE Killed (lost mailbox lock)")
+	c.ExpectEOF()
 	e.waitClosed(t)
 	if err := waitServed(t, served); err != nil {
 		t.Errorf("ServeConn: %v", err)
@@ -464,8 +383,8 @@ func TestNewDepsErrorIsBye(t *testing.T) {
 		return session.Deps{}, errors.New("read /etc/dmail.conf: permission\r\ndenied")
 	}
 	c, served := servePipe(t, NewServer(opts))
-	c.expect("* BYE read /etc/dmail.conf: permission denied\r\n")
-	c.expectEOF()
+	c.Expect("* BYE read /etc/dmail.conf: permission denied")
+	c.ExpectEOF()
 	if err := waitServed(t, served); err == nil || !strings.Contains(err.Error(), "dmail.conf") {
 		t.Errorf("ServeConn: %v, want the NewDeps error", err)
 	}
@@ -474,9 +393,9 @@ func TestNewDepsErrorIsBye(t *testing.T) {
 func TestAppendLimit(t *testing.T) {
 	e := newEnv(t)
 	c, _ := servePipe(t, NewServer(e.options()))
-	c.expect(greeting)
-	c.login()
-	resps := c.command("a2", fmt.Sprintf("APPEND INBOX {%d}", DefaultAppendLimit+1))
+	c.Expect(greeting)
+	login(t, c)
+	resps := c.Tagged("a2", fmt.Sprintf("APPEND INBOX {%d}", DefaultAppendLimit+1)).Lines()
 	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a2 NO [TOOBIG]") {
 		t.Errorf("oversized APPEND: %q", resps)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"imapd/platform"
 )
 
 // StdioConn returns the client connection of an inetd-started process: fd 0
@@ -30,7 +32,7 @@ func StdioConn() (net.Conn, error) {
 			return &stdioSocket{Conn: c, stdout: sameFile(os.Stdin, os.Stdout)}, nil
 		}
 	}
-	local, remote := stdioAddrs()
+	local, remote := platform.StdinSocketAddrs()
 	if local == nil {
 		local = envAddr("IMAPD_LOCAL_ADDR")
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"imapd/internal/imaptest"
 	"imapd/logging"
 	"imapd/session"
 )
@@ -51,12 +52,12 @@ func helperCmd(t *testing.T) (*exec.Cmd, *syncBuffer) {
 }
 
 func shortSession(t *testing.T, c *client, host string) {
-	c.expect("* OK " + host + " IMAP4rev1 v1.2.3 server ready\r\n")
-	c.login()
-	c.send("a2 LOGOUT")
-	c.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
-	c.expect("a2 OK LOGOUT completed\r\n")
-	c.expectEOF()
+	c.Expect("* OK " + host + " IMAP4rev1 v1.2.3 server ready")
+	login(t, c)
+	c.Send("a2 LOGOUT")
+	c.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
+	c.Expect("a2 OK LOGOUT completed")
+	c.ExpectEOF()
 }
 
 func TestStdioPipe(t *testing.T) {
@@ -75,7 +76,7 @@ func TestStdioPipe(t *testing.T) {
 	}
 	toServer.Close()
 	fromServer.Close()
-	c := newClient(t, &fileConn{pipeConn: newPipeConn(toClient, fromClient, nil, nil), r: toClient})
+	c := imaptest.Pipes(t, toClient, fromClient)
 	shortSession(t, c, "pipe/stdin")
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("helper: %v", err)
@@ -110,7 +111,7 @@ func TestStdioSocket(t *testing.T) {
 	}
 	f.Close()
 	sc.Close()
-	c := newClient(t, nc)
+	c := imaptest.New(t, nc)
 	shortSession(t, c, "tcp/"+nc.LocalAddr().String())
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("helper: %v", err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"imapd/config"
+	"imapd/internal/imaptest"
 )
 
 // testCert makes a self-signed certificate for 127.0.0.1 named cn.
@@ -67,23 +68,23 @@ func tlsEnv(t *testing.T, required bool) (*env, Options, *x509.CertPool) {
 // client speaks through it.
 func upgrade(t *testing.T, c *client, pool *x509.CertPool) (*client, *tls.Conn) {
 	t.Helper()
-	if n := c.r.Buffered(); n != 0 {
+	if n := c.Buffered(); n != 0 {
 		t.Fatalf("%d bytes in clear after the OK to STARTTLS", n)
 	}
-	tc := tls.Client(c.c, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	tc := tls.Client(c.NetConn(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 	tc.SetDeadline(time.Now().Add(clientLimit))
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("client handshake: %v", err)
 	}
 	tc.SetDeadline(time.Time{})
-	return newClient(t, tc), tc
+	return imaptest.New(t, tc), tc
 }
 
 // capsOf returns the capabilities of a CAPABILITY command's answer.
 func capsOf(t *testing.T, c *client, tag string) map[string]bool {
 	t.Helper()
-	resps := c.command(tag, "CAPABILITY")
-	if len(resps) != 2 || !strings.HasPrefix(resps[0], "* CAPABILITY ") || resps[1] != tag+" OK CAPABILITY completed\r\n" {
+	resps := c.Tagged(tag, "CAPABILITY").Lines()
+	if len(resps) != 2 || !strings.HasPrefix(resps[0], "* CAPABILITY ") || resps[1] != tag+" OK CAPABILITY completed" {
 		t.Fatalf("CAPABILITY: %q", resps)
 	}
 	caps := map[string]bool{}
@@ -111,18 +112,18 @@ func wantCaps(t *testing.T, when string, caps map[string]bool, has, hasNot []str
 func afterTLS(t *testing.T, e *env, c *client) {
 	t.Helper()
 	wantCaps(t, "after STARTTLS", capsOf(t, c, "t1"), []string{"IMAP4rev1", "AUTH=PLAIN"}, []string{"STARTTLS", "LOGINDISABLED"})
-	if resps := c.command("t2", "STARTTLS"); !equal(resps, []string{"t2 BAD STARTTLS not available\r\n"}) {
+	if resps := c.Tagged("t2", "STARTTLS").Lines(); !equal(resps, []string{"t2 BAD STARTTLS not available"}) {
 		t.Errorf("second STARTTLS: %q", resps)
 	}
-	c.login()
-	resps := c.command("a2", "SELECT INBOX")
-	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed\r\n" {
+	login(t, c)
+	resps := c.Tagged("a2", "SELECT INBOX").Lines()
+	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed" {
 		t.Errorf("SELECT INBOX ended with %q", last)
 	}
-	c.send("a6 LOGOUT")
-	c.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
-	c.expect("a6 OK LOGOUT completed\r\n")
-	c.expectEOF()
+	c.Send("a6 LOGOUT")
+	c.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
+	c.Expect("a6 OK LOGOUT completed")
+	c.ExpectEOF()
 	e.waitClosed(t)
 }
 
@@ -138,9 +139,9 @@ func TestSTARTTLS(t *testing.T) {
 			} else {
 				c, served = servePipe(t, NewServer(opts))
 			}
-			c.expect(greeting)
+			c.Expect(greeting)
 			wantCaps(t, "before STARTTLS", capsOf(t, c, "c0"), []string{"IMAP4rev1", "STARTTLS", "AUTH=PLAIN"}, []string{"LOGINDISABLED"})
-			if resps := c.command("s1", "starttls"); !equal(resps, []string{"s1 OK Begin TLS negotiation now\r\n"}) {
+			if resps := c.Tagged("s1", "starttls").Lines(); !equal(resps, []string{"s1 OK Begin TLS negotiation now"}) {
 				t.Fatalf("STARTTLS: %q", resps)
 			}
 			c, _ = upgrade(t, c, pool)
@@ -160,12 +161,12 @@ func TestSTARTTLSInjection(t *testing.T) {
 	e, opts, pool := tlsEnv(t, false)
 	_, addr, _ := serveTCP(t, opts)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.send("a STARTTLS\r\nb CAPABILITY\r\nc LOGIN alice pw")
-	c.expect("a OK Begin TLS negotiation now\r\n")
+	c.Expect(greeting)
+	c.Send("a STARTTLS\r\nb CAPABILITY\r\nc LOGIN alice pw")
+	c.Expect("a OK Begin TLS negotiation now")
 	c, _ = upgrade(t, c, pool)
 	// The first answer over TLS must be to d: b and c never ran.
-	if resps := c.command("d", "NOOP"); !equal(resps, []string{"d OK NOOP completed\r\n"}) {
+	if resps := c.Tagged("d", "NOOP").Lines(); !equal(resps, []string{"d OK NOOP completed"}) {
 		t.Fatalf("after STARTTLS: %q (injected commands answered?)", resps)
 	}
 	afterTLS(t, e, c)
@@ -176,10 +177,10 @@ func TestSTARTTLSAfterPipelined(t *testing.T) {
 	e, opts, pool := tlsEnv(t, false)
 	_, addr, _ := serveTCP(t, opts)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.send("a NOOP\r\nb STARTTLS")
-	c.expect("a OK NOOP completed\r\n")
-	c.expect("b OK Begin TLS negotiation now\r\n")
+	c.Expect(greeting)
+	c.Send("a NOOP\r\nb STARTTLS")
+	c.Expect("a OK NOOP completed")
+	c.Expect("b OK Begin TLS negotiation now")
 	c, _ = upgrade(t, c, pool)
 	afterTLS(t, e, c)
 }
@@ -188,12 +189,12 @@ func TestSTARTTLSNotConfigured(t *testing.T) {
 	e := newEnv(t)
 	_, addr, _ := serveTCP(t, e.options())
 	c := dial(t, addr)
-	c.expect(greeting)
+	c.Expect(greeting)
 	wantCaps(t, "no TLS", capsOf(t, c, "c0"), []string{"AUTH=PLAIN"}, []string{"STARTTLS", "LOGINDISABLED"})
-	if resps := c.command("s1", "STARTTLS"); !equal(resps, []string{"s1 BAD STARTTLS not available\r\n"}) {
+	if resps := c.Tagged("s1", "STARTTLS").Lines(); !equal(resps, []string{"s1 BAD STARTTLS not available"}) {
 		t.Errorf("STARTTLS: %q", resps)
 	}
-	c.login()
+	login(t, c)
 }
 
 // With imapd_tls_required: LOGINDISABLED and no AUTH= before TLS, LOGIN and
@@ -203,32 +204,32 @@ func TestTLSRequired(t *testing.T) {
 	e, opts, pool := tlsEnv(t, true)
 	_, addr, _ := serveTCP(t, opts)
 	c := dial(t, addr)
-	c.expect(greeting)
+	c.Expect(greeting)
 	wantCaps(t, "before TLS", capsOf(t, c, "c0"), []string{"IMAP4rev1", "STARTTLS", "LOGINDISABLED"}, []string{"AUTH=PLAIN"})
-	resps := c.command("l1", "LOGIN alice pw")
+	resps := c.Tagged("l1", "LOGIN alice pw").Lines()
 	if len(resps) != 1 || !strings.HasPrefix(resps[0], "l1 NO [PRIVACYREQUIRED] ") {
 		t.Errorf("LOGIN before TLS: %q", resps)
 	}
-	resps = c.command("l2", "AUTHENTICATE PLAIN")
+	resps = c.Tagged("l2", "AUTHENTICATE PLAIN").Lines()
 	if len(resps) != 1 || !strings.HasPrefix(resps[0], "l2 NO [PRIVACYREQUIRED] ") {
 		t.Errorf("AUTHENTICATE before TLS: %q (must be refused before the '+')", resps)
 	}
 	plain := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00pw"))
-	resps = c.command("l3", "AUTHENTICATE PLAIN "+plain)
+	resps = c.Tagged("l3", "AUTHENTICATE PLAIN "+plain).Lines()
 	if len(resps) != 1 || !strings.HasPrefix(resps[0], "l3 NO [PRIVACYREQUIRED] ") {
 		t.Errorf("AUTHENTICATE with initial response before TLS: %q", resps)
 	}
-	c.command("s1", "STARTTLS")
+	c.Tagged("s1", "STARTTLS").Lines()
 	c, _ = upgrade(t, c, pool)
 	wantCaps(t, "after TLS", capsOf(t, c, "c1"), []string{"AUTH=PLAIN"}, []string{"STARTTLS", "LOGINDISABLED"})
-	c.send("l4 AUTHENTICATE PLAIN")
-	if r := c.response(); !strings.HasPrefix(r, "+") {
+	c.Send("l4 AUTHENTICATE PLAIN")
+	if r := c.Response(); !strings.HasPrefix(r, "+") {
 		t.Fatalf("AUTHENTICATE PLAIN: %q, want a continuation request", r)
 	}
-	c.send(plain)
+	c.Send(plain)
 	resps = nil
 	for {
-		r := c.response()
+		r := c.Response()
 		resps = append(resps, r)
 		if strings.HasPrefix(r, "l4 ") {
 			break
@@ -237,10 +238,10 @@ func TestTLSRequired(t *testing.T) {
 	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "l4 OK [CAPABILITY ") || strings.Contains(last, "STARTTLS") {
 		t.Errorf("AUTHENTICATE after TLS: %q", resps)
 	}
-	c.send("a6 LOGOUT")
-	c.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
-	c.expect("a6 OK LOGOUT completed\r\n")
-	c.expectEOF()
+	c.Send("a6 LOGOUT")
+	c.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
+	c.Expect("a6 OK LOGOUT completed")
+	c.ExpectEOF()
 	e.waitClosed(t)
 	if !strings.Contains(e.logBuf.String(), "login refused from 127.0.0.1") {
 		t.Errorf("refused login not logged")
@@ -270,7 +271,7 @@ func dialTLS(t *testing.T, addr string, pool *x509.CertPool) (*client, *tls.Conn
 	if err != nil {
 		t.Fatalf("dial TLS: %v", err)
 	}
-	return newClient(t, tc), tc
+	return imaptest.New(t, tc), tc
 }
 
 func TestImplicitTLS(t *testing.T) {
@@ -280,21 +281,21 @@ func TestImplicitTLS(t *testing.T) {
 	if v := tc.ConnectionState().Version; v < tls.VersionTLS12 {
 		t.Errorf("TLS version %x", v)
 	}
-	c.expect(greeting)
+	c.Expect(greeting)
 	afterTLS(t, e, c)
 
 	// A client speaking plain IMAP to the TLS port gets nothing usable,
 	// and the server goes on.
 	plain := dial(t, addr)
-	plain.send("a LOGIN alice pw")
-	plain.c.SetReadDeadline(time.Now().Add(clientLimit))
+	plain.Send("a LOGIN alice pw")
+	plain.NetConn().SetReadDeadline(time.Now().Add(clientLimit))
 	buf := make([]byte, 512)
-	n, _ := plain.c.Read(buf)
+	n, _ := plain.NetConn().Read(buf)
 	if strings.Contains(string(buf[:n]), "OK") {
 		t.Errorf("plain text on the TLS port answered %q", buf[:n])
 	}
 	c, _ = dialTLS(t, addr, pool)
-	c.expect(greeting)
+	c.Expect(greeting)
 }
 
 // Old TLS versions are refused.
@@ -313,8 +314,8 @@ func TestCertificateSwap(t *testing.T) {
 	e, opts, pool := tlsEnv(t, false)
 	_, addr := serveImplicit(t, opts)
 	old, oldTC := dialTLS(t, addr, pool)
-	old.expect(greeting)
-	old.login()
+	old.Expect(greeting)
+	login(t, old)
 
 	cert2, pool2 := testCert(t, "second")
 	opts.TLS.SetCertificate(cert2)
@@ -322,18 +323,18 @@ func TestCertificateSwap(t *testing.T) {
 	if cn := tc.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "second" {
 		t.Errorf("new connection got certificate %q", cn)
 	}
-	c.expect(greeting)
+	c.Expect(greeting)
 	if cn := oldTC.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "first" {
 		t.Errorf("old connection: %q", cn)
 	}
-	resps := old.command("a2", "SELECT INBOX")
-	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed\r\n" {
+	resps := old.Tagged("a2", "SELECT INBOX").Lines()
+	if last := resps[len(resps)-1]; last != "a2 OK [READ-WRITE] SELECT completed" {
 		t.Errorf("old session after the swap: %q", resps)
 	}
-	old.send("a3 LOGOUT")
-	old.expect("* BYE " + host + " IMAP4rev1 server terminating connection\r\n")
-	old.expect("a3 OK LOGOUT completed\r\n")
-	old.expectEOF()
+	old.Send("a3 LOGOUT")
+	old.Expect("* BYE " + host + " IMAP4rev1 server terminating connection")
+	old.Expect("a3 OK LOGOUT completed")
+	old.ExpectEOF()
 	e.waitClosed(t)
 }
 
@@ -366,17 +367,17 @@ func TestSTARTTLSHandshakeFails(t *testing.T) {
 	e, opts, pool := tlsEnv(t, false)
 	_, addr, _ := serveTCP(t, opts)
 	c := dial(t, addr)
-	c.expect(greeting)
-	c.command("s1", "STARTTLS")
-	c.send("a LOGIN alice pw") // not a ClientHello
-	c.expectEOF()
+	c.Expect(greeting)
+	c.Tagged("s1", "STARTTLS").Lines()
+	c.Send("a LOGIN alice pw") // not a ClientHello
+	c.ExpectEOF()
 	e.waitClosed(t)
 	if !strings.Contains(e.logBuf.String(), "STARTTLS with 127.0.0.1") {
 		t.Errorf("failed handshake not logged")
 	}
 	c = dial(t, addr)
-	c.expect(greeting)
-	c.command("s1", "STARTTLS")
+	c.Expect(greeting)
+	c.Tagged("s1", "STARTTLS").Lines()
 	c, _ = upgrade(t, c, pool)
 	afterTLS(t, e, c)
 }

@@ -332,12 +332,13 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	}
 	if sel.mbox.ReadOnly() {
 		// go-imap's CLOSE calls Expunge with a writer that writes
-		// nothing; CLOSE of a read-only mailbox removes nothing, silently
-		// (RFC 3501 6.4.2). An EXPUNGE is told why nothing happened.
-		if *w != (imapserver.ExpungeWriter{}) {
-			s.conn.Notice("* NO Expunge ignored on readonly mailbox")
+		// nothing; CLOSE of a read-only mailbox removes nothing and
+		// answers OK (RFC 3501 6.4.2). An EXPUNGE that removed nothing
+		// fails: a client must not believe its messages are gone.
+		if *w == (imapserver.ExpungeWriter{}) {
+			return nil
 		}
-		return nil
+		return no(imap.ResponseCode("READ-ONLY"), "Expunge ignored on readonly mailbox")
 	}
 	// Only messages the client knows of: one delivered since the last
 	// EXISTS (even one that arrived flagged \Deleted) is not its to remove.

@@ -1,7 +1,7 @@
 package session_test
 
 import (
-	"bufio"
+	"imapd/internal/imaptest"
 	"net"
 	"os/exec"
 	"strings"
@@ -16,8 +16,10 @@ func (e *env) pipeDial() *client {
 	done := make(chan struct{})
 	go func() { e.srv.ServeConn(theirs); close(done) }()
 	e.t.Cleanup(func() { ours.Close(); <-done })
-	c := &client{t: e.t, conn: ours, br: bufio.NewReader(ours)}
-	c.Greeting = c.readResponse()
+	conn := imaptest.New(e.t, ours)
+	conn.Timeout = readLimit
+	c := &client{Conn: conn, t: e.t, conn: ours}
+	c.Greeting = c.Response()
 	return c
 }
 

@@ -98,15 +98,23 @@ func TestExpungeWithNewMail(t *testing.T) {
 	}
 }
 
-// TestExpungeReadOnly: EXPUNGE of an EXAMINEd mailbox says it did nothing.
+// TestExpungeReadOnly: EXPUNGE of an EXAMINEd mailbox removes nothing and
+// says so with NO (it answered OK before: the client believed the messages
+// gone); CLOSE of it answers OK and removes nothing (RFC 3501 6.4.2).
 func TestExpungeReadOnly(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	c.ok("SELECT INBOX")
 	c.ok(`STORE 1 +FLAGS.SILENT (\Deleted)`)
 	c.ok("EXAMINE INBOX")
-	c.ok("EXPUNGE").exactly(t, "* NO Expunge ignored on readonly mailbox")
-	c.ok("UID EXPUNGE 1").exactly(t, "* NO Expunge ignored on readonly mailbox")
+	for _, cmd := range []string{"EXPUNGE", "UID EXPUNGE 1"} {
+		r := c.no("%s", cmd)
+		r.exactly(t)
+		if r.Tagged != "NO [READ-ONLY] Expunge ignored on readonly mailbox" {
+			t.Errorf("%s: %q", cmd, r.Tagged)
+		}
+	}
 	c.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Deleted))`)
+	c.ok("CLOSE").exactly(t)
 	c.ok("SELECT INBOX").has(t, "* 3 EXISTS")
 }

@@ -7,11 +7,9 @@ package session_test
 // protocol lines so that assertions are on the exact bytes the server sent.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"imapd/internal/syncbuf"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -19,7 +17,6 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +25,7 @@ import (
 
 	"imapd/config"
 	"imapd/demo"
+	"imapd/internal/imaptest"
 	"imapd/logging"
 	"imapd/mailbox/storage"
 	"imapd/server"
@@ -248,13 +246,10 @@ func mboxOf(n int) string {
 // dial opens a connection and reads the greeting.
 func (e *env) dial() *client {
 	e.t.Helper()
-	conn, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	c := &client{t: e.t, conn: conn, br: bufio.NewReader(conn)}
-	e.t.Cleanup(func() { conn.Close() })
-	c.Greeting = c.readResponse()
+	conn := imaptest.Dial(e.t, e.addr)
+	conn.Timeout = readLimit
+	c := &client{Conn: conn, t: e.t, conn: conn.NetConn()}
+	c.Greeting = c.Response()
 	return c
 }
 
@@ -266,127 +261,44 @@ func (e *env) login() *client {
 	return c
 }
 
-// client is a raw IMAP client: it sends "tag command" lines and collects
-// every response up to the tagged one.
+// client is the raw IMAP client of these tests, imaptest.Conn, under the
+// short names the tests of this package are written with: cmd sends a
+// command with the next tag ("A001"...) and reads up to its tagged reply;
+// ok, no and bad also check its status. Responses come without their final
+// CRLF, literals inline.
 type client struct {
+	*imaptest.Conn
 	t        testing.TB
 	conn     net.Conn
-	br       *bufio.Reader
-	n        int
 	Greeting string
 }
 
-// result is what one command got back.
-type result struct {
-	Untagged []string // each untagged response without CRLF; literals inline with their CRLF
-	Tagged   string   // the tagged line without tag and CRLF, e.g. "OK [READ-WRITE] SELECT completed"
-	Status   string   // OK, NO or BAD
-}
+// result is what one command got back (imaptest.Result: Untagged, Tagged
+// without the tag, Status).
+type result struct{ *imaptest.Result }
 
-func (c *client) send(line string) {
-	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(readLimit))
-	if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
-		c.t.Fatalf("send %q: %v", line, err)
-	}
-}
-
-func (c *client) sendRaw(b string) {
-	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(readLimit))
-	if _, err := io.WriteString(c.conn, b); err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-var literalRE = regexp.MustCompile(`\{(\d+)\}$`)
-
-// readResponse reads one response: a line and, when it ends in a literal,
-// the literal and the rest of the response. The final CRLF is removed.
-func (c *client) readResponse() string {
-	c.t.Helper()
-	s, err := c.tryReadResponse()
-	if err != nil {
-		c.t.Fatalf("read response: %v", err)
-	}
-	return s
-}
-
-func (c *client) tryReadResponse() (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(readLimit))
-	var b strings.Builder
-	for {
-		line, err := c.br.ReadString('\n')
-		if err != nil {
-			return b.String() + line, err
-		}
-		if !strings.HasSuffix(line, "\r\n") {
-			return b.String() + line, fmt.Errorf("line without CRLF: %q", line)
-		}
-		line = strings.TrimSuffix(line, "\r\n")
-		b.WriteString(line)
-		m := literalRE.FindStringSubmatch(line)
-		if m == nil || strings.HasPrefix(line, "+ ") {
-			return b.String(), nil
-		}
-		n, _ := strconv.Atoi(m[1])
-		lit := make([]byte, n)
-		if _, err := io.ReadFull(c.br, lit); err != nil {
-			return b.String(), err
-		}
-		b.WriteString("\r\n")
-		b.Write(lit)
-	}
-}
-
-func (c *client) tag() string {
-	c.n++
-	return fmt.Sprintf("A%03d", c.n)
-}
-
-// cmd sends a command and reads up to its tagged reply.
+func (c *client) send(line string)             { c.t.Helper(); c.Send(line) }
+func (c *client) sendRaw(b string)             { c.t.Helper(); c.SendRaw(b) }
+func (c *client) readResponse() string         { c.t.Helper(); return c.Response() }
+func (c *client) tag() string                  { return c.NextTag() }
+func (c *client) collect(tag string) *result   { c.t.Helper(); return &result{c.Collect(tag)} }
+func (c *client) waitFor(line string) []string { c.t.Helper(); return c.WaitFor(line) }
+func (c *client) readEOF() []string            { c.t.Helper(); return c.ReadToEOF() }
 func (c *client) cmd(format string, args ...any) *result {
 	c.t.Helper()
-	tag := c.tag()
-	c.send(tag + " " + fmt.Sprintf(format, args...))
-	return c.collect(tag)
+	return &result{c.Command(format, args...)}
 }
-
-// collect reads responses up to the tagged one.
-func (c *client) collect(tag string) *result {
-	c.t.Helper()
-	r := &result{}
-	for {
-		line := c.readResponse()
-		if rest, ok := strings.CutPrefix(line, tag+" "); ok {
-			r.Tagged = rest
-			r.Status, _, _ = strings.Cut(rest, " ")
-			return r
-		}
-		r.Untagged = append(r.Untagged, line)
-	}
-}
-
-func (c *client) expect(status, format string, args ...any) *result {
-	c.t.Helper()
-	r := c.cmd(format, args...)
-	if r.Status != status {
-		c.t.Fatalf("%s: want %s, got %q\nuntagged: %q", fmt.Sprintf(format, args...), status, r.Tagged, r.Untagged)
-	}
-	return r
-}
-
 func (c *client) ok(format string, args ...any) *result {
 	c.t.Helper()
-	return c.expect("OK", format, args...)
+	return &result{c.OK(format, args...)}
 }
 func (c *client) no(format string, args ...any) *result {
 	c.t.Helper()
-	return c.expect("NO", format, args...)
+	return &result{c.NO(format, args...)}
 }
 func (c *client) bad(format string, args ...any) *result {
 	c.t.Helper()
-	return c.expect("BAD", format, args...)
+	return &result{c.BAD(format, args...)}
 }
 
 // refused sends a command that must fail (NO or BAD, as go-imap answers
@@ -410,93 +322,14 @@ func (c *client) logout() {
 	}
 }
 
-// waitFor reads responses until one equals line (IDLE, unsolicited data)
-// and returns those before it.
-func (c *client) waitFor(line string) []string {
-	c.t.Helper()
-	var before []string
-	for {
-		got, err := c.tryReadResponse()
-		if err != nil {
-			c.t.Fatalf("waiting for %q: %v (got %q)", line, err, before)
-		}
-		if got == line {
-			return before
-		}
-		before = append(before, got)
-	}
-}
-
-// readEOF reads responses until the server closes the connection and
-// returns them.
-func (c *client) readEOF() []string {
-	c.t.Helper()
-	var got []string
-	for {
-		s, err := c.tryReadResponse()
-		if err == io.EOF && s == "" {
-			return got
-		}
-		if err != nil {
-			if s != "" {
-				got = append(got, s)
-			}
-			if err == io.EOF || isReset(err) {
-				return got
-			}
-			c.t.Fatalf("waiting for the connection to close: %v (got %q)", err, got)
-		}
-		got = append(got, s)
-	}
-}
-
-func isReset(err error) bool {
-	return strings.Contains(err.Error(), "connection reset")
-}
-
-// has fails the test unless every line is among the untagged responses.
-func (r *result) has(t *testing.T, lines ...string) {
-	t.Helper()
-	for _, l := range lines {
-		if !slices.Contains(r.Untagged, l) {
-			t.Errorf("missing untagged %q in %q", l, r.Untagged)
-		}
-	}
-}
-
-// lacks fails the test if any untagged response starts with prefix.
-func (r *result) lacks(t *testing.T, prefix string) {
-	t.Helper()
-	for _, l := range r.Untagged {
-		if strings.HasPrefix(l, prefix) {
-			t.Errorf("unexpected untagged %q", l)
-		}
-	}
-}
-
-// exactly fails the test unless the untagged responses are lines, in order.
+func (r *result) has(t *testing.T, lines ...string) { t.Helper(); r.Has(t, lines...) }
+func (r *result) lacks(t *testing.T, prefix string) { t.Helper(); r.Lacks(t, prefix) }
 func (r *result) exactly(t *testing.T, lines ...string) {
 	t.Helper()
-	if !slices.Equal(r.Untagged, lines) {
-		t.Errorf("untagged responses:\n got %q\nwant %q", r.Untagged, lines)
-	}
+	r.Exactly(t, lines...)
 }
-
-// taggedIs fails the test unless the tagged reply is want.
-func (r *result) taggedIs(t *testing.T, want string) {
-	t.Helper()
-	if r.Tagged != want {
-		t.Errorf("tagged reply %q, want %q", r.Tagged, want)
-	}
-}
-
-// taggedHas fails the test unless the tagged reply starts with prefix.
-func (r *result) taggedHas(t *testing.T, prefix string) {
-	t.Helper()
-	if !strings.HasPrefix(r.Tagged, prefix) {
-		t.Errorf("tagged reply %q, want it to start %q", r.Tagged, prefix)
-	}
-}
+func (r *result) taggedIs(t *testing.T, want string)    { t.Helper(); r.TaggedIs(t, want) }
+func (r *result) taggedHas(t *testing.T, prefix string) { t.Helper(); r.TaggedHas(t, prefix) }
 
 // uidValidity returns the UIDVALIDITY of a SELECT reply.
 func (r *result) uidValidity(t *testing.T) string {

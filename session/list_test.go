@@ -176,3 +176,39 @@ func TestListSpecialUseDefault(t *testing.T) {
 		`* LIST (\Noinferiors \Trash) "/" "Trash"`)
 	_ = e
 }
+
+// TestListStatus: LIST-STATUS (RFC 5819), after its section 5 example: a
+// STATUS follows the LIST of each selectable mailbox, none for a folder of
+// folders; the selected mailbox gets what its client was told; items not
+// offered are BAD, before anything is listed.
+func TestListStatus(t *testing.T) {
+	e, c := listTree(t)
+	if r := c.ok("CAPABILITY"); !strings.Contains(r.Untagged[0], " LIST-STATUS") {
+		t.Errorf("CAPABILITY %q lacks LIST-STATUS", r.Untagged)
+	}
+	listIs(t, c.ok(`LIST "" %% RETURN (STATUS (MESSAGES UNSEEN))`),
+		`* LIST (\Noinferiors) "/" "Entw&APw-rfe"`,
+		`* STATUS "Entw&APw-rfe" (MESSAGES 0 UNSEEN 0)`,
+		`* LIST (\Noinferiors) "/" "a"`,
+		`* STATUS "a" (MESSAGES 0 UNSEEN 0)`,
+		`* LIST (\Noselect \HasChildren) "/" "b"`,
+		`* LIST (\Noselect \HasNoChildren) "/" "d"`,
+		`* LIST (\Noinferiors) NIL INBOX`,
+		`* STATUS INBOX (MESSAGES 3 UNSEEN 3)`)
+	c.ok("SELECT INBOX")
+	c.ok(`STORE 1 +FLAGS.SILENT (\Seen)`)
+	e.deliver(e.inbox(), "x@example.com", "new", "new\n")
+	// The selected mailbox: what the client was told (3), not the file
+	// (4); the new mail follows as EXISTS.
+	listIs(t, c.ok(`LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT))`),
+		`* LIST (\Noinferiors) NIL INBOX`,
+		`* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UNSEEN 2)`,
+		"* 4 EXISTS", "* 4 RECENT")
+	listIs(t, c.ok(`LIST "" "b/*" RETURN (STATUS (SIZE RECENT))`),
+		`* LIST (\Noinferiors) "/" "b/c"`,
+		`* STATUS "b/c" (SIZE 0 RECENT 0)`)
+	c.bad(`LIST "" %% RETURN (STATUS (MESSAGES DELETED))`).exactly(t)
+	c.bad(`LIST "" %% RETURN (STATUS (BOGUS))`).exactly(t)
+	// Without the return option, plain LIST as before.
+	listIs(t, c.ok(`LIST "" a`), `* LIST (\Noinferiors) "/" "a"`)
+}

@@ -121,9 +121,9 @@ func TestSearchUID(t *testing.T) {
 	c.ok("UID SEARCH UID *").exactly(t, "* SEARCH 6")
 	c.ok("UID SEARCH UID 99").exactly(t, "* SEARCH")
 	r := c.ok("SEARCH RETURN (MIN MAX COUNT) UNSEEN")
-	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") MIN 3 MAX 5 COUNT 3`, c.n))
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") MIN 3 MAX 5 COUNT 3`, r.Tag))
 	r = c.ok("UID SEARCH RETURN (ALL) UNSEEN")
-	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") UID ALL 4:6`, c.n))
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") UID ALL 4:6`, r.Tag))
 	_ = e
 }
 
@@ -151,11 +151,11 @@ func TestSearchBad(t *testing.T) {
 func TestESearch(t *testing.T) {
 	_, c := searchEnv(t)
 	r := c.ok("SEARCH RETURN (MIN MAX COUNT ALL) UNSEEN")
-	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") ALL 2,4:6 MIN 2 MAX 6 COUNT 4`, c.n))
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") ALL 2,4:6 MIN 2 MAX 6 COUNT 4`, r.Tag))
 	r = c.ok("UID SEARCH RETURN (COUNT) SEEN")
-	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") UID COUNT 2`, c.n))
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") UID COUNT 2`, r.Tag))
 	r = c.ok("SEARCH RETURN () FLAGGED")
-	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "A%03d") ALL 1`, c.n))
+	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") ALL 1`, r.Tag))
 	c.ok("SEARCH FLAGGED").exactly(t, "* SEARCH 1")
 }
 

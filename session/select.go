@@ -82,9 +82,18 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	for _, n := range notices {
 		s.conn.Notice(n)
 	}
-	if claim.ReadOnly() && !options.ReadOnly {
+	// The one place that decides what SELECT tells the client: the
+	// mailbox is read-only when another session holds it (the claim:
+	// platform.ClaimMailbox) or when this process may not write the file
+	// (mbox.Open falls back to read-only, as UW does); the tagged reply
+	// then says [READ-ONLY] (server rewrites go-imap's [READ-WRITE]).
+	if mb.ReadOnly() && !options.ReadOnly {
 		s.conn.SelectReadOnly()
-		s.deps.Log.Infof("select %s %s: read-only, held by another session", name, s.who())
+		why := "no write access to the file"
+		if claim.ReadOnly() {
+			why = "held by another session"
+		}
+		s.deps.Log.Infof("select %s %s: read-only, %s", name, s.who(), why)
 	}
 	sel := &selected{name: name, path: path, mbox: mb, claim: claim}
 	s.sel = sel

@@ -396,7 +396,7 @@ func TestSelectTakeoverPipelining(t *testing.T) {
 
 	var got []string
 	for {
-		s, err := a.tryReadResponse()
+		s, err := a.TryResponse()
 		if err == io.EOF && s == "" {
 			break
 		}

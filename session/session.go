@@ -9,8 +9,9 @@
 //     or another program's write) is announced with "* FLAGS" and, when
 //     read-write, "* OK [PERMANENTFLAGS]" before any FETCH shows it (RFC
 //     3501 7.2.6), as UW does.
-//   - CLOSE of a read-only mailbox is silent; EXPUNGE of one answers OK
-//     with "* NO Expunge ignored on readonly mailbox".
+//   - CLOSE of a read-only mailbox is silent (OK, nothing removed);
+//     EXPUNGE of one answers "NO [READ-ONLY] Expunge ignored on readonly
+//     mailbox" (UW answered OK after an untagged NO with that text).
 //   - STATUS of the selected mailbox tells what the client was told; new
 //     mail follows as EXISTS. STATUS DELETED / DELETED-STORAGE (not offered)
 //     are BAD.

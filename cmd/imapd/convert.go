@@ -22,8 +22,10 @@ import (
 // convert copies a user's drop file and folder files into maildirs where
 // use_maildir would look for them (docs/maildir.md), keeping UIDVALIDITY,
 // UIDs, flags, keywords and dates, so clients do not download anything
-// again. It can be run again (after a crash, or to pick up mail that
-// arrived meanwhile): what was copied is skipped. Each folder is verified
+// again. It can be run again (after a crash, or to pick up what changed in
+// the drop file meanwhile): each run brings the maildirs to the mbox's
+// state, copying new messages, taking the flags copied ones have now, and
+// removing copies of messages expunged since. Each folder is verified
 // (every message's UID, flags, size and bytes) after it is copied; the mbox
 // files are never changed or removed.
 func (a *app) convert(user string, w io.Writer) int {
@@ -131,9 +133,15 @@ func convertFolder(from, to *folders.Tree, name string, mopt mbox.Options, dopt 
 	if err != nil {
 		return 0, err
 	}
+	present := make(map[uint32]bool, mb.Len())
 	for i := range mb.Len() {
 		m := mb.Message(i)
+		present[m.UID] = true
 		if im.Has(m.UID) {
+			// Copied by an earlier run: take the flags it has now.
+			if err := im.Update(m.UID, m.Flags, m.Keywords); err != nil {
+				return 0, err
+			}
 			continue
 		}
 		r, err := mb.Open(i)
@@ -145,6 +153,9 @@ func convertFolder(from, to *folders.Tree, name string, mopt mbox.Options, dopt 
 		if err != nil {
 			return 0, err
 		}
+	}
+	if err := im.Prune(func(uid uint32) bool { return present[uid] }); err != nil {
+		return 0, err
 	}
 	if err := im.Finish(mb.UIDNext()); err != nil {
 		return 0, err

@@ -5,7 +5,8 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
+
+	"imapd/internal/imaptest"
 )
 
 // -listen with only a port binds to dpop_host.
@@ -29,11 +30,7 @@ func TestListenDpopHost(t *testing.T) {
 	if err != nil || host != "127.0.0.1" {
 		t.Fatalf("listening on %q, want dpop_host 127.0.0.1", addr)
 	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(limit))
-	expectLine(t, bufio.NewReader(c), "* OK "+hostname()+" IMAP4rev1 vdev server ready\r\n")
+	c := imaptest.Dial(t, addr)
+	c.Timeout = limit
+	c.Expect("* OK " + hostname() + " IMAP4rev1 vdev server ready")
 }

@@ -9,8 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
+	"imapd/internal/imaptest"
 	"imapd/platform"
 )
 
@@ -38,16 +38,16 @@ func startListen(t *testing.T, conf string) string {
 
 // dialFrom connects from the loopback address src; the test is skipped
 // where the system has no such address.
-func dialFrom(t *testing.T, src, addr string) *bufio.Reader {
+func dialFrom(t *testing.T, src, addr string) *imaptest.Conn {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Skipf("cannot connect from %s: %v", src, err)
 	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(limit))
-	return bufio.NewReader(c)
+	ic := imaptest.New(t, c)
+	ic.Timeout = limit
+	return ic
 }
 
 // The caps of a -listen daemon hold for sessions served in goroutines and
@@ -66,18 +66,18 @@ func TestListenConnectionCaps(t *testing.T) {
 			dir := tempDir(t)
 			addr := startListen(t, writeConfig(t, dir, become,
 				"imapd_max_connections 2", "imapd_max_connections_per_ip 1"))
-			greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready\r\n"
+			greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready"
 
 			a := dialFrom(t, "127.0.0.1", addr)
-			expectLine(t, a, greeting)
+			a.Expect(greeting)
 			sameIP := dialFrom(t, "127.0.0.1", addr)
-			expectLine(t, sameIP, "* BYE Too many connections\r\n")
-			expectEOF(t, sameIP)
+			sameIP.Expect("* BYE Too many connections")
+			sameIP.ExpectEOF()
 			b := dialFrom(t, "127.0.0.2", addr)
-			expectLine(t, b, greeting)
+			b.Expect(greeting)
 			third := dialFrom(t, "127.0.0.3", addr)
-			expectLine(t, third, "* BYE Too many connections\r\n")
-			expectEOF(t, third)
+			third.Expect("* BYE Too many connections")
+			third.ExpectEOF()
 
 			log, err := os.ReadFile(filepath.Join(dir, "imapd.log"))
 			for _, want := range []string{
@@ -105,29 +105,18 @@ func TestListenLoginFailuresAcrossProcesses(t *testing.T) {
 	}
 	dir := tempDir(t)
 	addr := startListen(t, writeConfig(t, dir, "imapd_become_user true", "imapd_login_delay 0"))
-	greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready\r\n"
-	type client struct {
-		c net.Conn
-		r *bufio.Reader
-	}
-	connect := func() client {
+	greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready"
+	connect := func() *imaptest.Conn {
 		t.Helper()
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDeadline(time.Now().Add(limit))
-		r := bufio.NewReader(c)
-		expectLine(t, r, greeting)
-		return client{c, r}
+		c := imaptest.Dial(t, addr)
+		c.Timeout = limit
+		c.Expect(greeting)
+		return c
 	}
-	fail := func(cl client, tag, user string) {
+	fail := func(cl *imaptest.Conn, tag, user string) {
 		t.Helper()
-		io.WriteString(cl.c, tag+" LOGIN "+user+" wrong\r\n")
-		line, err := cl.r.ReadString('\n')
-		if !strings.HasPrefix(line, tag+" NO ") {
-			t.Fatalf("LOGIN: %q (%v)", line, err)
+		if r := cl.Tagged(tag, "LOGIN "+user+" wrong"); r.Status != "NO" {
+			t.Fatalf("LOGIN: %q", r.Lines())
 		}
 	}
 	a, b := connect(), connect() // two processes, both started before any failure

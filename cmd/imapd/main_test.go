@@ -3,10 +3,10 @@ package main
 import (
 	"bufio"
 	"errors"
+	"imapd/internal/imaptest"
 	"imapd/internal/syncbuf"
 	"imapd/internal/testdir"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,49 +106,38 @@ func TestCheck(t *testing.T) {
 }
 
 // inetd starts imapd in inetd mode on pipes and returns the client side.
-func inetd(t *testing.T, env []string, args ...string) (*exec.Cmd, *bufio.Reader, io.WriteCloser) {
+func inetd(t *testing.T, env []string, args ...string) (*exec.Cmd, *imaptest.Conn) {
 	t.Helper()
 	cmd, _ := imapd(t, args...)
 	cmd.Env = append(cmd.Env, env...)
-	in, err := cmd.StdinPipe()
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdin, cmd.Stdout = inR, outW
+	err = cmd.Start()
+	inR.Close() // imapd has its own copies
+	outW.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { in.Close() })
-	return cmd, bufio.NewReader(out), in
-}
-
-func expectLine(t *testing.T, r *bufio.Reader, want string) {
-	t.Helper()
-	got, err := r.ReadString('\n')
-	if got != want {
-		t.Fatalf("got %q (%v), want %q", got, err, want)
-	}
-}
-
-func expectEOF(t *testing.T, r *bufio.Reader) {
-	t.Helper()
-	if rest, err := io.ReadAll(r); err != nil || len(rest) > 0 {
-		t.Fatalf("want EOF, got %q, %v", rest, err)
-	}
+	c := imaptest.Pipes(t, outR, inW)
+	c.Timeout = limit
+	return cmd, c
 }
 
 func TestInetdSession(t *testing.T) {
 	dir := tempDir(t)
-	cmd, r, w := inetd(t, nil, "-i", writeConfig(t, dir))
+	cmd, c := inetd(t, nil, "-i", writeConfig(t, dir))
 	host := hostname()
-	expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
-	io.WriteString(w, "a1 LOGOUT\r\n")
-	expectLine(t, r, "* BYE "+host+" IMAP4rev1 server terminating connection\r\n")
-	expectLine(t, r, "a1 OK LOGOUT completed\r\n")
-	expectEOF(t, r)
+	c.Expect("* OK " + host + " IMAP4rev1 vdev server ready")
+	c.Send("a1 LOGOUT")
+	c.Expect("* BYE "+host+" IMAP4rev1 server terminating connection", "a1 OK LOGOUT completed")
+	c.ExpectEOF()
 	if code := exitCode(t, cmd.Wait()); code != 0 {
 		t.Errorf("exit %d", code)
 	}
@@ -160,12 +149,11 @@ func TestInetdSession(t *testing.T) {
 
 func TestInetdUnreadableConfig(t *testing.T) {
 	missing := filepath.Join(tempDir(t), "nothere", "dmail.conf")
-	cmd, r, _ := inetd(t, []string{"DMAIL_CONF=" + missing})
-	line, _ := r.ReadString('\n')
-	if !strings.HasPrefix(line, "* BYE read config "+missing+": ") || !strings.HasSuffix(line, "\r\n") {
+	cmd, c := inetd(t, []string{"DMAIL_CONF=" + missing})
+	if line := c.Response(); !strings.HasPrefix(line, "* BYE read config "+missing+": ") {
 		t.Errorf("got %q", line)
 	}
-	expectEOF(t, r)
+	c.ExpectEOF()
 	if code := exitCode(t, cmd.Wait()); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
@@ -173,12 +161,11 @@ func TestInetdUnreadableConfig(t *testing.T) {
 
 func TestInetdBadConfig(t *testing.T) {
 	dir := tempDir(t)
-	cmd, r, _ := inetd(t, nil, "-i", writeConfig(t, dir, "hash_spool 9"))
-	line, _ := r.ReadString('\n')
-	if !strings.HasPrefix(line, "* BYE configuration error (see imapd -check): ") || !strings.Contains(line, "hash_spool") {
+	cmd, c := inetd(t, nil, "-i", writeConfig(t, dir, "hash_spool 9"))
+	if line := c.Response(); !strings.HasPrefix(line, "* BYE configuration error (see imapd -check): ") || !strings.Contains(line, "hash_spool") {
 		t.Errorf("got %q", line)
 	}
-	expectEOF(t, r)
+	c.ExpectEOF()
 	if code := exitCode(t, cmd.Wait()); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
@@ -193,12 +180,12 @@ func TestInetdSIGTERM(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGTERM to send on windows")
 	}
-	cmd, r, _ := inetd(t, nil, "-i", writeConfig(t, tempDir(t)))
+	cmd, c := inetd(t, nil, "-i", writeConfig(t, tempDir(t)))
 	host := hostname()
-	expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
+	c.Expect("* OK " + host + " IMAP4rev1 vdev server ready")
 	cmd.Process.Signal(syscall.SIGTERM)
-	expectLine(t, r, "* BYE "+host+" IMAP4rev1 server shutting down\r\n")
-	expectEOF(t, r)
+	c.Expect("* BYE " + host + " IMAP4rev1 server shutting down")
+	c.ExpectEOF()
 	if code := exitCode(t, cmd.Wait()); code != 0 {
 		t.Errorf("exit %d", code)
 	}
@@ -226,22 +213,17 @@ func TestListenSIGTERM(t *testing.T) {
 	}
 	go io.Copy(io.Discard, stderr)
 	host := hostname()
-	var clients []*bufio.Reader
+	var clients []*imaptest.Conn
 	for range 2 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(limit))
-		r := bufio.NewReader(c)
-		expectLine(t, r, "* OK "+host+" IMAP4rev1 vdev server ready\r\n")
-		clients = append(clients, r)
+		c := imaptest.Dial(t, addr)
+		c.Timeout = limit
+		c.Expect("* OK " + host + " IMAP4rev1 vdev server ready")
+		clients = append(clients, c)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	for _, r := range clients {
-		expectLine(t, r, "* BYE "+host+" IMAP4rev1 server shutting down\r\n")
-		expectEOF(t, r)
+	for _, c := range clients {
+		c.Expect("* BYE " + host + " IMAP4rev1 server shutting down")
+		c.ExpectEOF()
 	}
 	if code := exitCode(t, cmd.Wait()); code != 0 {
 		t.Errorf("exit %d", code)

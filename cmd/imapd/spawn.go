@@ -9,11 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"imapd/config"
+	"imapd/internal/spawn"
 	"imapd/logging"
 	"imapd/platform"
 	"imapd/server"
@@ -37,10 +36,11 @@ func needsOwnProcess(cfg *config.Config) bool {
 // (imapd_max_connections, imapd_max_connections_per_ip: a refused one is
 // told "* BYE Too many connections" and closed before anything else
 // happens), then hands it to a child `imapd -i FILE` (inetd mode, the
-// connection as its stdin and stdout; with -tls on a TLS listener: the
-// child reads the certificate itself) when it needsOwnProcess, else to the
-// server (as a TLS connection on a TLS listener). A connection's place is
-// given back when its child exits, or when the server closes it.
+// connection as its stdin and stdout, through internal/spawn; with -tls on
+// a TLS listener: the child reads the certificate itself) when it
+// needsOwnProcess, else to the server (as a TLS connection on a TLS
+// listener). A connection's place is given back when its child exits, or
+// when the server closes it.
 type spawnListener struct {
 	net.Listener
 	a      *app
@@ -74,6 +74,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 			return rc, nil // the server tells the client about a bad configuration
 		}
 		if err := l.kids.spawn(c, l.a.path, l.tls != nil, release, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax); err != nil {
+			// c is still ours: say why and close it.
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
 			if l.tls == nil {
 				io.WriteString(c, "* BYE Server error: cannot start a session process\r\n")
@@ -85,40 +86,30 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 
 // children are the session processes of a -listen daemon.
 type children struct {
-	log      *logging.Logger
-	logins   *server.LoginFailures // of all the children (report.go)
-	mu       sync.Mutex
-	stopping bool
-	procs    map[*os.Process]struct{}
-	wg       sync.WaitGroup
+	log    *logging.Logger
+	logins *server.LoginFailures // of all the children (report.go)
+	g      spawn.Group
 }
 
 func newChildren(log *logging.Logger) *children {
-	return &children{log: log, procs: map[*os.Process]struct{}{}, logins: server.NewLoginFailures()}
+	k := &children{log: log, logins: server.NewLoginFailures()}
+	k.g.Term = true // a session says BYE and saves on SIGTERM
+	k.g.Log = log
+	return k
 }
 
-// spawn starts this program in inetd mode on c (with -tls when implicit);
-// c is closed here (the child has its own descriptor). release is called
-// when the child has exited, or at once if it could not start. The child
-// reports its failed logins to k.logins, whose delays follow loginDelay and
-// loginDelayMax (report.go).
+// spawn starts this program in inetd mode on c (with -tls when implicit).
+// On success the child owns c; on failure c is left to the caller. release
+// is called when the child has exited, or at once if it could not start.
+// The child reports its failed logins to k.logins, whose delays follow
+// loginDelay and loginDelayMax (report.go).
 func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(), loginDelay, loginDelayMax time.Duration) error {
-	defer c.Close()
 	started := false
 	defer func() {
 		if !started {
 			release()
 		}
 	}()
-	fc, ok := c.(interface{ File() (*os.File, error) })
-	if !ok {
-		return fmt.Errorf("connection %T has no descriptor to pass on", c)
-	}
-	f, err := fc.File()
-	if err != nil {
-		return fmt.Errorf("descriptor of the connection: %w", err)
-	}
-	defer f.Close()
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find this program: %w", err)
@@ -128,60 +119,32 @@ func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(),
 		args = append(args, "-tls")
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, os.Stderr
-	setChildAttrs(cmd)
+	cmd.Stderr = os.Stderr
 	reports, err := k.shareLogins(cmd, c.RemoteAddr(), loginDelay, loginDelayMax)
 	if err != nil {
 		return err
 	}
 	defer func() { reports(started) }()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.stopping {
-		return fmt.Errorf("shutting down")
-	}
-	if err := cmd.Start(); err != nil {
+	ch, err := k.g.Start(c, cmd)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", exe, err)
 	}
 	started = true
-	k.procs[cmd.Process] = struct{}{}
-	k.wg.Add(1)
-	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), cmd.Process.Pid)
+	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), ch.Cmd.Process.Pid)
 	go func() {
-		cmd.Wait()
+		ch.Wait()
 		release()
-		k.mu.Lock()
-		delete(k.procs, cmd.Process)
-		k.mu.Unlock()
-		k.wg.Done()
 	}()
 	return nil
 }
 
 // shutdown sends SIGTERM to every child (each says BYE after saving) and
-// waits for them; when ctx ends first the rest are killed.
+// waits for them; when ctx ends first, the rest have their connections cut
+// and, if that is not enough, are killed (see spawn.Group.Shutdown).
 func (k *children) shutdown(ctx context.Context) error {
-	k.mu.Lock()
-	k.stopping = true
-	for p := range k.procs {
-		p.Signal(syscall.SIGTERM)
+	st := k.g.Shutdown(ctx)
+	if st.Cut > 0 || st.Killed > 0 {
+		return fmt.Errorf("%d session processes cut, %d killed: %w", st.Cut, st.Killed, context.Cause(ctx))
 	}
-	k.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		k.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		k.mu.Lock()
-		for p := range k.procs {
-			p.Kill()
-		}
-		k.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
+	return nil
 }

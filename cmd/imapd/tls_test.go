@@ -26,8 +26,8 @@ func TestInetdTLSWithoutCertificate(t *testing.T) {
 	dir := tempDir(t)
 	garbage := filepath.Join(dir, "bad.pem")
 	os.WriteFile(garbage, []byte("not a certificate\n"), 0o600)
-	cmd, r, _ := inetd(t, nil, "-i", writeConfig(t, dir, "imapd_tls_cert "+garbage), "-tls")
-	expectEOF(t, r)
+	cmd, c := inetd(t, nil, "-i", writeConfig(t, dir, "imapd_tls_cert "+garbage), "-tls")
+	c.ExpectEOF()
 	if code := exitCode(t, cmd.Wait()); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}

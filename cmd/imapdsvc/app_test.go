@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"imapd/internal/spawn"
 )
 
 // writeConf writes a dmail.conf with log_path and dwatch_path in dir.
@@ -35,7 +37,7 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf, logDir, dwatch := writeConf(t, tempDir(t))
-	o := options{config: conf, listen: "127.0.0.1:0", imapd: exe, max: 10, grace: time.Minute, relay: !canPassSocket}
+	o := options{config: conf, listen: "127.0.0.1:0", imapd: exe, max: 10, grace: time.Minute, relay: !spawn.CanPassSocket}
 	a, err := start(o, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +47,10 @@ func TestApp(t *testing.T) {
 		t.Errorf("pid file: %q, %v", data, err)
 	}
 	c := dial(t, a.ln.Addr().String())
-	c.expect("* OK stand-in remote=" + c.c.LocalAddr().String() + " local=" + a.ln.Addr().String() + " args=-i " + conf)
-	c.send("a LOGOUT")
-	c.expect("* BYE stand-in", "a OK LOGOUT")
-	c.expectEOF()
+	c.Expect("* OK stand-in remote=" + c.NetConn().LocalAddr().String() + " local=" + a.ln.Addr().String() + " args=-i " + conf)
+	c.Send("a LOGOUT")
+	c.Expect("* BYE stand-in", "a OK LOGOUT")
+	c.ExpectEOF()
 	a.stop("test")
 
 	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
@@ -60,7 +62,7 @@ func TestApp(t *testing.T) {
 	}
 	for _, w := range []string{
 		"INFO imapdsvc listening on " + a.ln.Addr().String(),
-		"INFO connection from " + c.c.LocalAddr().String(),
+		"INFO connection from " + c.NetConn().LocalAddr().String(),
 		"INFO imapdsvc stopping (test)",
 		// The session may end, or only be reaped, after stop began.
 		"sessions ended by themselves, 0 cut, 0 killed",

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"imapd/internal/spawn"
 )
 
 // -listen with only a port binds to dpop_host, as imapd -listen does.
@@ -20,7 +22,7 @@ func TestListenDpopHost(t *testing.T) {
 	}
 	f.WriteString("dpop_host 127.0.0.1\r\n")
 	f.Close()
-	a, err := start(options{config: conf, listen: ":0", imapd: exe, max: 10, grace: time.Minute, relay: !canPassSocket}, nil)
+	a, err := start(options{config: conf, listen: ":0", imapd: exe, max: 10, grace: time.Minute, relay: !spawn.CanPassSocket}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

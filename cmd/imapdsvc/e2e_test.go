@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -207,49 +206,20 @@ func imapSession(t *testing.T, addr string) {
 	}
 }
 
-// raw is a hand-driven IMAP connection, for replies go-imap's client does
-// not show (response codes of tagged replies, untagged NO).
-type raw struct {
-	*client
-	n int
+// dialRaw is a hand-driven IMAP connection, for replies go-imap's client
+// does not show (response codes of tagged replies, untagged NO).
+func dialRaw(t *testing.T, addr string) *client {
+	t.Helper()
+	c := dial(t, addr)
+	c.Greeting("* OK")
+	return c
 }
 
-func dialRaw(t *testing.T, addr string) *raw {
-	r := &raw{client: dial(t, addr)}
-	if g := r.line(); !strings.HasPrefix(g, "* OK") {
-		t.Fatalf("greeting %q", g)
-	}
-	return r
-}
-
-// cmd sends a command and returns the untagged lines and the tagged reply.
-func (r *raw) cmd(command string) (untagged []string, tagged string) {
-	r.t.Helper()
-	r.n++
-	tag := fmt.Sprintf("x%d", r.n)
-	r.send(tag + " " + command)
-	for {
-		l := r.line()
-		if strings.HasPrefix(l, tag+" ") {
-			return untagged, strings.TrimPrefix(l, tag+" ")
-		}
-		untagged = append(untagged, l)
-	}
-}
-
-func (r *raw) ok(command string) []string {
-	r.t.Helper()
-	u, tagged := r.cmd(command)
-	if !strings.HasPrefix(tagged, "OK") {
-		r.t.Fatalf("%s: %s (%q)", command, tagged, u)
-	}
-	return u
-}
-
-func login(t *testing.T, addr string) *raw {
-	r := dialRaw(t, addr)
-	r.ok(fmt.Sprintf("LOGIN %s %s", demo.Users[0].Name, demo.Users[0].Password))
-	return r
+func login(t *testing.T, addr string) *client {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.OK("LOGIN %s %s", demo.Users[0].Name, demo.Users[0].Password)
+	return c
 }
 
 func logFile(t *testing.T, s *site, name string) string {
@@ -305,12 +275,12 @@ func TestE2EWineStandIn(t *testing.T) {
 		imapd: winPath(standin), wine: wine, conf: winPath(conf)}
 	r := startImapdsvc(t, s)
 	c := dial(t, r.addr)
-	c.expect(fmt.Sprintf("* OK stand-in remote=%s local=%s args=-i %s", c.c.LocalAddr(), r.addr, s.conf))
-	c.send("a BIG 100000")
-	c.expect("* BIG 100000", strings.Repeat("x", 100000), "a OK")
-	c.send("b LOGOUT")
-	c.expect("* BYE stand-in", "b OK LOGOUT")
-	c.expectEOF()
+	c.Expect(fmt.Sprintf("* OK stand-in remote=%s local=%s args=-i %s", c.NetConn().LocalAddr(), r.addr, s.conf))
+	c.Send("a BIG 100000")
+	c.Expect("* BIG 100000", strings.Repeat("x", 100000), "a OK")
+	c.Send("b LOGOUT")
+	c.Expect("* BYE stand-in", "b OK LOGOUT")
+	c.ExpectEOF()
 	r.stop(t)
 	if log := logFile(t, s, "imapdsvc.log"); !strings.Contains(log, "imapdsvc stopped: ") {
 		t.Errorf("imapdsvc.log:\n%s", log)
@@ -354,22 +324,21 @@ func TestE2EWineSecondSessionReadOnly(t *testing.T) {
 	r := startImapdsvc(t, s)
 
 	first := login(t, r.addr)
-	if _, tagged := first.cmd("SELECT INBOX"); !strings.Contains(tagged, "[READ-WRITE]") {
-		t.Fatalf("first SELECT: %s", tagged)
+	if r := first.Command("SELECT INBOX"); !strings.Contains(r.Tagged, "[READ-WRITE]") {
+		t.Fatalf("first SELECT: %s", r.Tagged)
 	}
 	second := login(t, r.addr)
-	untagged, tagged := second.cmd("SELECT INBOX")
-	if !strings.HasPrefix(tagged, "OK [READ-ONLY]") {
-		t.Errorf("second SELECT: %s (%q), want OK [READ-ONLY]", tagged, untagged)
+	if r := second.Command("SELECT INBOX"); !strings.HasPrefix(r.Tagged, "OK [READ-ONLY]") {
+		t.Errorf("second SELECT: %s (%q), want OK [READ-ONLY]", r.Tagged, r.Untagged)
 	}
-	if _, tagged := second.cmd(`STORE 1 +FLAGS (\Flagged)`); strings.HasPrefix(tagged, "OK") {
-		t.Errorf("STORE in the read-only session: %s, want it refused", tagged)
+	if r := second.Command(`STORE 1 +FLAGS (\Flagged)`); r.Status == "OK" {
+		t.Errorf("STORE in the read-only session: %s, want it refused", r.Tagged)
 	}
-	second.ok("LOGOUT")
+	second.OK("LOGOUT")
 
-	first.ok(`STORE 1 +FLAGS (\Flagged)`)
-	first.ok("NOOP")
-	first.ok("LOGOUT")
+	first.OK(`STORE 1 +FLAGS (\Flagged)`)
+	first.OK("NOOP")
+	first.OK("LOGOUT")
 	r.stop(t)
 }
 
@@ -391,11 +360,8 @@ func TestE2EWineNTUser(t *testing.T) {
 	}
 	r := startImapdsvc(t, s)
 	c := dialRaw(t, r.addr)
-	c.ok("LOGIN alice any-password-wine-accepts")
-	untagged := c.ok("SELECT INBOX")
-	if !slices.Contains(untagged, "* 3 EXISTS") {
-		t.Errorf("SELECT INBOX: %q, want 3 messages", untagged)
-	}
-	c.ok("LOGOUT")
+	c.OK("LOGIN alice any-password-wine-accepts")
+	c.OK("SELECT INBOX").Has(t, "* 3 EXISTS")
+	c.OK("LOGOUT")
 	r.stop(t)
 }

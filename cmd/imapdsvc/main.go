@@ -16,7 +16,7 @@
 // (default :143), -listen-tls ADDR (also listen there for implicit TLS, e.g.
 // :993; default none), -imapd PATH (default imapd[.exe] next to imapdsvc), -max N
 // concurrent sessions (default 100), -grace D (how long a stop waits for
-// sessions, default 10s). Flags go before the verb. install records
+// sessions, default 10s). Flags go before or after the verb. install records
 // -service in the service's command line: the service then does not depend
 // on svc.IsWindowsService's guess (which fails under Wine's service
 // manager); without it, that guess decides.
@@ -33,7 +33,8 @@
 // client is, hence the two variables. On unix the socket itself is imapd's
 // stdin and stdout (a dup, as inetd does: no copying, and imapd can ask the
 // socket); the variables are set there too. -relay forces relaying on unix
-// (the tests use it to run the Windows code path on Linux). imapd's standard
+// (the tests use it to run the Windows code path on Linux). Both modes are
+// internal/spawn's, which imapd -listen uses too. imapd's standard
 // error goes to imapdsvc.log, one line per line, tagged with imapd's pid.
 // Children start in their own process group (Windows: and without a
 // console window), so a Ctrl-C in imapdsvc's console stops imapdsvc
@@ -104,6 +105,7 @@ import (
 	"time"
 
 	"imapd/config"
+	"imapd/internal/spawn"
 	"imapd/logging"
 	"imapd/platform"
 )
@@ -180,27 +182,37 @@ func parseArgs(args []string, stderr io.Writer) (options, string, error) {
 	fs.StringVar(&o.imapd, "imapd", "", "imapd `program` (default imapd next to imapdsvc)")
 	fs.IntVar(&o.max, "max", 100, "most concurrent sessions")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long a stop waits for running sessions")
-	fs.BoolVar(&o.relay, "relay", !canPassSocket, "relay bytes through pipes instead of giving imapd the socket")
+	fs.BoolVar(&o.relay, "relay", !spawn.CanPassSocket, "relay bytes through pipes instead of giving imapd the socket")
 	fs.BoolVar(&o.svc, "service", false, "run as a Windows service (install puts it in the service's command line)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: imapdsvc [flags] [install|remove|start|stop|debug]")
+		fmt.Fprintln(stderr, "usage: imapdsvc [flags] [install|remove|start|stop|debug] [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return o, "", err
+	// Flags may come before and after the verb, as administrators type
+	// them: parse up to a word that is not a flag, take it as a verb, go on.
+	var verbs []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return o, "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		verbs = append(verbs, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
 	var verb string
-	switch fs.NArg() {
+	switch len(verbs) {
 	case 0:
 	case 1:
-		verb = fs.Arg(0)
+		verb = verbs[0]
 	default:
-		return o, "", fmt.Errorf("one verb at most, got %q", fs.Args())
+		return o, "", fmt.Errorf("one verb at most, got %q", verbs)
 	}
 	if o.max < 1 {
 		return o, "", fmt.Errorf("-max %d: must be at least 1", o.max)
 	}
-	if !o.relay && !canPassSocket {
+	if !o.relay && !spawn.CanPassSocket {
 		return o, "", fmt.Errorf("-relay=false: on %s a socket cannot be passed to imapd", runtime.GOOS)
 	}
 	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })

@@ -9,12 +9,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"imapd/internal/imaptest"
+	"imapd/internal/spawn"
 	"imapd/logging"
 )
 
@@ -135,60 +138,19 @@ func newTestServerFor(t *testing.T, imapd string, relay bool, max int) *testServ
 	return &testServer{server: s, addr: ln.Addr().String(), log: buf}
 }
 
-// client is a connection to the spawner. Its deadline only keeps a broken
-// test from hanging; nothing is asserted about time.
-type client struct {
-	t *testing.T
-	c net.Conn
-	r *bufio.Reader
-}
+// client is a connection to the spawner: the stand-in's lines are read as
+// IMAP responses (none has a literal).
+type client = imaptest.Conn
 
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(2 * time.Minute))
-	t.Cleanup(func() { c.Close() })
-	return &client{t: t, c: c, r: bufio.NewReader(c)}
-}
-
-func (c *client) line() string {
-	c.t.Helper()
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("read: %q, %v", l, err)
-	}
-	return strings.TrimSuffix(l, "\r\n")
-}
-
-func (c *client) send(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.c, s+"\r\n"); err != nil {
-		c.t.Fatalf("write %q: %v", s, err)
-	}
-}
-
-func (c *client) expect(want ...string) {
-	c.t.Helper()
-	for _, w := range want {
-		if got := c.line(); got != w {
-			c.t.Fatalf("got %q, want %q", got, w)
-		}
-	}
-}
-
-// expectEOF: the server closed the connection.
-func (c *client) expectEOF() {
-	c.t.Helper()
-	if l, err := c.r.ReadString('\n'); err == nil || l != "" {
-		c.t.Fatalf("got %q, %v; want the connection closed", l, err)
-	}
+	c := imaptest.Dial(t, addr)
+	c.Timeout = 2 * time.Minute
+	return c
 }
 
 func modes() []bool {
-	if canPassSocket {
+	if spawn.CanPassSocket {
 		return []bool{true, false}
 	}
 	return []bool{true}
@@ -206,32 +168,32 @@ func TestSession(t *testing.T) {
 		t.Run(modeName(relay), func(t *testing.T) {
 			ts := newTestServer(t, relay, 10)
 			c := dial(t, ts.addr)
-			want := fmt.Sprintf("* OK stand-in remote=%s local=%s args=-i %s", c.c.LocalAddr(), ts.addr, ts.config)
-			c.expect(want)
-			c.send("a ECHO hello")
-			c.expect("* ECHO hello", "a OK")
+			want := fmt.Sprintf("* OK stand-in remote=%s local=%s args=-i %s", c.NetConn().LocalAddr(), ts.addr, ts.config)
+			c.Expect(want)
+			c.Send("a ECHO hello")
+			c.Expect("* ECHO hello", "a OK")
 
 			const n = 1 << 20 // more than any pipe or socket buffer holds
-			c.send("b BIG " + strconv.Itoa(n))
-			c.expect("* BIG "+strconv.Itoa(n), strings.Repeat("x", n), "b OK")
-			c.send("c UPLOAD " + strconv.Itoa(n))
-			if _, err := c.c.Write(bytes.Repeat([]byte("y"), n)); err != nil {
+			c.Send("b BIG " + strconv.Itoa(n))
+			c.Expect("* BIG "+strconv.Itoa(n), strings.Repeat("x", n), "b OK")
+			c.Send("c UPLOAD " + strconv.Itoa(n))
+			if _, err := c.NetConn().Write(bytes.Repeat([]byte("y"), n)); err != nil {
 				t.Fatal(err)
 			}
-			c.expect("c OK got " + strconv.Itoa(n))
+			c.Expect("c OK got " + strconv.Itoa(n))
 
-			c.send("d STDERR hi there")
-			c.expect("d OK")
-			c.send("e LOGOUT")
-			c.expect("* BYE stand-in", "e OK LOGOUT")
-			c.expectEOF()
+			c.Send("d STDERR hi there")
+			c.Expect("d OK")
+			c.Send("e LOGOUT")
+			c.Expect("* BYE stand-in", "e OK LOGOUT")
+			c.ExpectEOF()
 
 			st := ts.Shutdown(time.Minute)
 			if st.Cut != 0 || st.Killed != 0 {
 				t.Errorf("shutdown after the session ended: %+v", st)
 			}
 			log := ts.log.String()
-			for _, w := range []string{"connection from " + c.c.LocalAddr().String() + ": imapd pid", "stderr: stand-in says hi there", ": ended after"} {
+			for _, w := range []string{"connection from " + c.NetConn().LocalAddr().String() + ": imapd pid", "stderr: stand-in says hi there", ": ended after"} {
 				if !strings.Contains(log, w) {
 					t.Errorf("log lacks %q:\n%s", w, log)
 				}
@@ -245,8 +207,8 @@ func TestClientCloseEndsImapd(t *testing.T) {
 		t.Run(modeName(relay), func(t *testing.T) {
 			ts := newTestServer(t, relay, 10)
 			c := dial(t, ts.addr)
-			c.line()
-			c.c.Close()
+			c.Response()
+			c.NetConn().Close()
 			// imapd sees end of file and ends by itself: nothing to cut.
 			if st := ts.Shutdown(time.Minute); st.Cut != 0 || st.Killed != 0 {
 				t.Errorf("shutdown: %+v, want the session to have ended by itself", st)
@@ -263,9 +225,9 @@ func TestImapdExitClosesConnection(t *testing.T) {
 		t.Run(modeName(relay), func(t *testing.T) {
 			ts := newTestServer(t, relay, 10)
 			c := dial(t, ts.addr)
-			c.line()
-			c.send("a EXIT")
-			c.expectEOF()
+			c.Response()
+			c.Send("a EXIT")
+			c.ExpectEOF()
 		})
 	}
 }
@@ -273,15 +235,15 @@ func TestImapdExitClosesConnection(t *testing.T) {
 func TestMaxSessions(t *testing.T) {
 	ts := newTestServer(t, true, 1)
 	c1 := dial(t, ts.addr)
-	c1.line() // the one session is running
+	c1.Response() // the one session is running
 	c2 := dial(t, ts.addr)
-	c2.expect("* BYE Too many IMAP sessions, try again later")
-	c2.expectEOF()
-	if log := ts.log.String(); !strings.Contains(log, "refused connection from "+c2.c.LocalAddr().String()+": 1 sessions running (-max 1)") {
+	c2.Expect("* BYE Too many IMAP sessions, try again later")
+	c2.ExpectEOF()
+	if log := ts.log.String(); !strings.Contains(log, "refused connection from "+c2.NetConn().LocalAddr().String()+": 1 sessions running (-max 1)") {
 		t.Errorf("refusal not logged:\n%s", log)
 	}
-	c1.send("a LOGOUT")
-	c1.expect("* BYE stand-in", "a OK LOGOUT")
+	c1.Send("a LOGOUT")
+	c1.Expect("* BYE stand-in", "a OK LOGOUT")
 }
 
 func TestShutdownCutsSessions(t *testing.T) {
@@ -289,12 +251,12 @@ func TestShutdownCutsSessions(t *testing.T) {
 		t.Run(modeName(relay), func(t *testing.T) {
 			ts := newTestServer(t, relay, 10)
 			c := dial(t, ts.addr)
-			c.line() // imapd runs and waits for a command
+			c.Response() // imapd runs and waits for a command
 			st := ts.Shutdown(0)
 			if st != (ShutdownStats{Cut: 1}) {
 				t.Errorf("shutdown: %+v, want one session cut", st)
 			}
-			c.expectEOF()
+			c.ExpectEOF()
 			// Cut, not killed: imapd saw end of input and ended cleanly.
 			if log := ts.log.String(); !strings.Contains(log, "stand-in: end of input") {
 				t.Errorf("imapd did not see end of input:\n%s", log)
@@ -310,8 +272,8 @@ func TestShutdownCutsSessions(t *testing.T) {
 func TestStartFailure(t *testing.T) {
 	ts := newTestServerFor(t, filepath.Join(tempDir(t), "no-such-imapd"), true, 10)
 	c := dial(t, ts.addr)
-	c.expect("* BYE IMAP server unavailable")
-	c.expectEOF()
+	c.Expect("* BYE IMAP server unavailable")
+	c.ExpectEOF()
 	if log := ts.log.String(); !strings.Contains(log, "start imapd "+ts.imapd) {
 		t.Errorf("start failure not logged:\n%s", log)
 	}
@@ -325,7 +287,7 @@ func TestParseArgs(t *testing.T) {
 		t.Fatalf("parseArgs(): %q, %v", verb, err)
 	}
 	exe, _ := os.Executable()
-	if o.listen != ":143" || o.max != 100 || o.config != os.Getenv("DMAIL_CONF") || o.relay != !canPassSocket ||
+	if o.listen != ":143" || o.max != 100 || o.config != os.Getenv("DMAIL_CONF") || o.relay != !spawn.CanPassSocket ||
 		filepath.Dir(o.imapd) != filepath.Dir(exe) || strings.TrimSuffix(filepath.Base(o.imapd), ".exe") != "imapd" {
 		t.Errorf("defaults: %+v", o)
 	}
@@ -344,9 +306,33 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("service args: %q", got)
 	}
 
-	for _, bad := range [][]string{{"-max", "0"}, {"start", "stop"}, {"-nosuch"}} {
+	// Flags after the verb, or on both sides of it, as administrators
+	// type them.
+	for _, args := range [][]string{
+		{"debug", "-i", "x.conf", "-max", "5"},
+		{"-i", "x.conf", "debug", "-max", "5"},
+		{"-max=5", "debug", "-i=x.conf"},
+	} {
+		o, verb, err = parseArgs(args, &out)
+		if err != nil || verb != "debug" {
+			t.Errorf("parseArgs(%q): %q, %v", args, verb, err)
+			continue
+		}
+		if filepath.Base(o.config) != "x.conf" || o.max != 5 {
+			t.Errorf("parseArgs(%q): -i %q -max %d", args, o.config, o.max)
+		}
+	}
+
+	for _, bad := range [][]string{{"-max", "0"}, {"start", "stop"}, {"-nosuch"}, {"debug", "-nosuch"}, {"debug", "-i", "x.conf", "stop"}, {"debug", "-max"}} {
 		if _, _, err := parseArgs(bad, &out); err == nil {
 			t.Errorf("parseArgs(%q) accepted", bad)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		// The verb is reached (and refused off Windows), not a usage error.
+		out.Reset()
+		if code := run([]string{"remove", "-i", "x.conf"}, &out); code != 1 || !strings.Contains(out.String(), "Windows services exist on Windows only") {
+			t.Errorf("remove -i x.conf: exit %d, %q", code, out.String())
 		}
 	}
 	if code := run([]string{"frobnicate"}, &out); code != 2 {

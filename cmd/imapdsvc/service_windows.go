@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
 
+	"imapd/internal/spawn"
 	"imapd/logging"
 )
 
@@ -62,7 +63,7 @@ func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, status chan<- 
 			case svc.Interrogate:
 				status <- c.CurrentStatus
 			case svc.Stop, svc.Shutdown:
-				hint := h.o.grace + cutWait + flushWait + 5*time.Second
+				hint := h.o.grace + spawn.DefaultCutWait + spawn.FlushWait + 5*time.Second
 				status <- svc.Status{State: svc.StopPending, WaitHint: uint32(hint / time.Millisecond)}
 				why := "service stop"
 				if c.Cmd == svc.Shutdown {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"net"
 	"os"
@@ -13,6 +12,8 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc/mgr"
+
+	"imapd/internal/imaptest"
 )
 
 // TestServiceControl installs imapdsvc as a real Windows service (this
@@ -82,9 +83,8 @@ func TestServiceControl(t *testing.T) {
 	for deadline := time.Now().Add(time.Minute); c == nil; {
 		conn, err := net.Dial("tcp", addr)
 		if err == nil {
-			conn.SetDeadline(time.Now().Add(2 * time.Minute))
-			c = &client{t: t, c: conn, r: bufio.NewReader(conn)}
-			defer conn.Close()
+			c = imaptest.New(t, conn)
+			c.Timeout = 2 * time.Minute
 			break
 		}
 		if time.Now().After(deadline) {
@@ -92,9 +92,9 @@ func TestServiceControl(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	c.expect("* OK stand-in remote=" + c.c.LocalAddr().String() + " local=" + addr + " args=-i " + conf)
-	c.send("a ECHO from a service")
-	c.expect("* ECHO from a service", "a OK")
+	c.Expect("* OK stand-in remote=" + c.NetConn().LocalAddr().String() + " local=" + addr + " args=-i " + conf)
+	c.Send("a ECHO from a service")
+	c.Expect("* ECHO from a service", "a OK")
 
 	pid, err := os.ReadFile(filepath.Join(dwatch, "imapdsvc.pid"))
 	if err != nil || strings.TrimSpace(string(pid)) == "" {
@@ -104,7 +104,7 @@ func TestServiceControl(t *testing.T) {
 	// Stop with the session running: -grace 0s, so it is cut at once and
 	// the stand-in sees end of input.
 	verb("stop")
-	c.expectEOF()
+	c.ExpectEOF()
 	data, err := os.ReadFile(filepath.Join(logDir, "imapdsvc.log"))
 	if err != nil {
 		t.Fatal(err)

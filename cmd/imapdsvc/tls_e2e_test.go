@@ -102,13 +102,13 @@ func tlsSession(t *testing.T, plainAddr, tlsAddr string, pool *x509.CertPool) {
 	t.Helper()
 	opts := &imapclient.Options{TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
 	plain := dialRaw(t, plainAddr)
-	if caps, _ := plain.cmd("CAPABILITY"); len(caps) != 1 || !strings.Contains(caps[0], " STARTTLS") || !strings.Contains(caps[0], " LOGINDISABLED") {
+	if caps := plain.Command("CAPABILITY").Untagged; len(caps) != 1 || !strings.Contains(caps[0], " STARTTLS") || !strings.Contains(caps[0], " LOGINDISABLED") {
 		t.Errorf("CAPABILITY in clear with TLS required: %q", caps)
 	}
-	if _, tagged := plain.cmd(fmt.Sprintf("LOGIN %s %s", demo.Users[0].Name, demo.Users[0].Password)); !strings.HasPrefix(tagged, "NO [PRIVACYREQUIRED]") {
-		t.Errorf("LOGIN in clear with TLS required: %s", tagged)
+	if r := plain.Command("LOGIN %s %s", demo.Users[0].Name, demo.Users[0].Password); !strings.HasPrefix(r.Tagged, "NO [PRIVACYREQUIRED]") {
+		t.Errorf("LOGIN in clear with TLS required: %s", r.Tagged)
 	}
-	plain.ok("LOGOUT")
+	plain.OK("LOGOUT")
 	for name, dial := range map[string]func() (*imapclient.Client, error){
 		"implicit": func() (*imapclient.Client, error) { return imapclient.DialTLS(tlsAddr, opts) },
 		"starttls": func() (*imapclient.Client, error) { return imapclient.DialStartTLS(plainAddr, opts) },

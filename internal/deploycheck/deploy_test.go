@@ -1,7 +1,6 @@
 package deploycheck
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"imapd/demo"
+	"imapd/internal/imaptest"
 )
 
 // root is the module root, two levels above this package.
@@ -238,62 +238,30 @@ func dialWhenReady(t *testing.T, addr string, exited <-chan error) net.Conn {
 func imapSession(t *testing.T, conn net.Conn) {
 	t.Helper()
 	defer conn.Close()
-	// A hung server fails the test instead of hanging it.
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(conn)
-	greeting := readLine(t, r)
+	c := imaptest.New(t, conn)
+	c.Timeout = 30 * time.Second // a hung server fails the test instead of hanging it
+	greeting := c.Response()
 	want := regexp.MustCompile(`^\* OK \S+ IMAP4rev1 v` + regexp.QuoteMeta(testVersion) + ` server ready$`)
 	if !want.MatchString(greeting) {
 		t.Fatalf("greeting %q does not match %s", greeting, want)
 	}
 	alice := demo.Users[0]
-	expect(t, conn, r, "a LOGIN "+alice.Name+" "+alice.Password, `^a OK`, nil)
-	expect(t, conn, r, "b SELECT INBOX", `^b OK \[READ-WRITE\]`, []string{`^\* 3 EXISTS$`})
-	expect(t, conn, r, "c LOGOUT", `^c OK`, []string{`^\* BYE `})
+	c.OK("LOGIN %s %s", alice.Name, alice.Password)
+	r := c.OK("SELECT INBOX")
+	if !strings.HasPrefix(r.Tagged, "OK [READ-WRITE]") {
+		t.Fatalf("SELECT INBOX: %q, want OK [READ-WRITE]; untagged %q", r.Tagged, r.Untagged)
+	}
+	r.Has(t, "* 3 EXISTS")
+	r = c.OK("LOGOUT")
+	bye := false
+	for _, l := range r.Untagged {
+		bye = bye || strings.HasPrefix(l, "* BYE ")
+	}
+	if !bye {
+		t.Errorf("LOGOUT without BYE: %q", r.Untagged)
+	}
 	// imapd closes the connection after LOGOUT.
-	if line, err := r.ReadString('\n'); err == nil {
-		t.Errorf("after LOGOUT: unexpected %q", line)
-	}
-}
-
-func readLine(t *testing.T, r *bufio.Reader) string {
-	t.Helper()
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("read from server: %v (got %q)", err, line)
-	}
-	return strings.TrimRight(line, "\r\n")
-}
-
-// expect sends one command and reads up to its tagged reply, which must
-// match done; every pattern of untagged must match some line before it.
-func expect(t *testing.T, conn net.Conn, r *bufio.Reader, command, done string, untagged []string) {
-	t.Helper()
-	if _, err := conn.Write([]byte(command + "\r\n")); err != nil {
-		t.Fatalf("send %q: %v", command, err)
-	}
-	tag := command[:strings.IndexByte(command, ' ')+1]
-	var got []string
-	for {
-		line := readLine(t, r)
-		got = append(got, line)
-		if strings.HasPrefix(line, tag) {
-			if !regexp.MustCompile(done).MatchString(line) {
-				t.Fatalf("%s: reply %q, want %s; all lines:\n%s", command, line, done, strings.Join(got, "\n"))
-			}
-			break
-		}
-	}
-	for _, u := range untagged {
-		re := regexp.MustCompile(u)
-		found := false
-		for _, l := range got {
-			found = found || re.MatchString(l)
-		}
-		if !found {
-			t.Errorf("%s: no line matching %s in:\n%s", command, u, strings.Join(got, "\n"))
-		}
-	}
+	c.ExpectEOF()
 }
 
 // ---- systemd ----

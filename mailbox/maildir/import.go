@@ -1,8 +1,10 @@
 package maildir
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +34,7 @@ type Importer struct {
 	l        *uidlist
 	mark     string            // "V<validity>." in imported bases
 	done     map[uint32]string // UID -> base of imported files found or written
+	names    map[string]string // base -> file name in cur/ of the imported files found
 	keywords []string
 }
 
@@ -47,7 +50,7 @@ func NewImporter(dir string, validity uint32, opt Options) (*Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im := &Importer{dir: dir, opt: opt, l: l, mark: "V" + strconv.FormatUint(uint64(validity), 10) + ".", done: map[uint32]string{}}
+	im := &Importer{dir: dir, opt: opt, l: l, mark: "V" + strconv.FormatUint(uint64(validity), 10) + ".", done: map[uint32]string{}, names: map[string]string{}}
 	found, err := scan(dir)
 	if err != nil {
 		return nil, err
@@ -61,6 +64,7 @@ func NewImporter(dir string, validity uint32, opt Options) (*Importer, error) {
 			return nil, fmt.Errorf("import into %s: it already holds mail of its own (%s)", dir, e.name)
 		}
 		im.done[uid] = base
+		im.names[base] = e.name
 	}
 	if l.validity != validity && len(im.done) > 0 {
 		return nil, fmt.Errorf("import into %s: it holds an import of another UIDVALIDITY (%d)", dir, l.validity)
@@ -91,6 +95,53 @@ func (im *Importer) importedUID(base string) (uint32, bool) {
 
 // Has reports whether the message with this UID was imported already.
 func (im *Importer) Has(uid uint32) bool { _, ok := im.done[uid]; return ok }
+
+// Update gives a message imported by an earlier run the flags and keywords
+// it has now in the source (the user went on reading mail there).
+func (im *Importer) Update(uid uint32, flags mailbox.Flags, keywords []string) error {
+	base, ok := im.done[uid]
+	name := im.names[base]
+	if !ok || name == "" {
+		return nil // imported by this run: already current
+	}
+	var kw uint32
+	for _, k := range keywords {
+		s, err := im.slot(k)
+		if err != nil {
+			return err
+		}
+		kw |= 1 << s
+	}
+	_, info := splitName(name)
+	_, _, other := parseInfo(info)
+	want := base + infoSep + "2," + withOther(infoLetters(flags, kw), other)
+	if want == name {
+		return nil
+	}
+	if err := os.Rename(filepath.Join(im.dir, "cur", name), filepath.Join(im.dir, "cur", want)); err != nil {
+		return fmt.Errorf("import into %s: update flags of %d: %w", im.dir, uid, err)
+	}
+	im.names[base] = want
+	return nil
+}
+
+// Prune removes the messages imported by an earlier run that the source no
+// longer has (expunged there since), so a run again mirrors the source.
+func (im *Importer) Prune(keep func(uid uint32) bool) error {
+	for uid, base := range im.done {
+		if keep(uid) {
+			continue
+		}
+		if name := im.names[base]; name != "" {
+			if err := os.Remove(filepath.Join(im.dir, "cur", name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("import into %s: remove %d: %w", im.dir, uid, err)
+			}
+		}
+		delete(im.done, uid)
+		delete(im.names, base)
+	}
+	return nil
+}
 
 // Add imports one message (skipped when it was imported already).
 func (im *Importer) Add(m ImportMessage) error {

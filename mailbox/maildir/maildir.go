@@ -248,6 +248,24 @@ func (m *Mailbox) sync() (int, error) {
 			}
 		}
 	}
+	// A listed base missing from the scan may only have been renamed while
+	// the directories were read: flag changes (Checkpoint, a mail reader)
+	// take no lock, and a directory read concurrent with a rename can see
+	// neither name. Look again before taking it as removed, which would
+	// give it a new UID at the next sync.
+	for try := 0; try < 2 && listedMissing(l, found); try++ {
+		again, err := scan(m.dir)
+		if err != nil {
+			return 0, err
+		}
+		for base, e := range again {
+			if _, listed := l.byBase[base]; listed {
+				if _, ok := found[base]; !ok {
+					found[base] = e
+				}
+			}
+		}
+	}
 	// The list keeps the bases that still exist, in UID order, and gives
 	// new ones the next UIDs in name order (names begin with the time).
 	kept := l.order[:0]
@@ -285,8 +303,11 @@ func (m *Mailbox) sync() (int, error) {
 		l.order = append(l.order, base)
 		changed = true
 	}
-	if changed && !m.ro {
-		if err := l.write(m.dir); err != nil {
+	if changed {
+		// Read-only too: the UIDs this view shows (EXAMINE, STATUS) must
+		// be the ones the next read-write open finds, not numbered anew.
+		// Only a list that cannot be written (no permission) is left.
+		if err := l.write(m.dir); err != nil && !m.ro {
 			return 0, err
 		}
 	}
@@ -296,6 +317,16 @@ func (m *Mailbox) sync() (int, error) {
 		m.seen = before // our own renames and writes changed the times: look again next time
 	}
 	return m.merge(l, found, recent), nil
+}
+
+// listedMissing reports whether a base in the list is not in found.
+func listedMissing(l *uidlist, found map[string]entry) bool {
+	for _, base := range l.order {
+		if _, ok := found[base]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // measure learns a new file's size with CRLF line ends and its date.

@@ -112,8 +112,10 @@ func sizeField(base, key string) int64 {
 }
 
 // validBase: a base imapd will handle (no separators, no dot files, no
-// info separator inside).
+// info separator inside, no blank or control character: the uid list
+// splits its lines on blanks).
 func validBase(name string) bool {
-	return name != "" && name[0] != '.' && !strings.ContainsAny(name, "/\\\x00\n") &&
+	return name != "" && name[0] != '.' && !strings.ContainsAny(name, "/\\") &&
+		!strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }) &&
 		!strings.Contains(name, infoSep)
 }

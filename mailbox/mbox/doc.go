@@ -61,21 +61,50 @@
 //
 // # Locking
 //
-// Around every read or write: the dot-lock <file>.lock (created with
-// O_EXCL, mode 0666; one older than 5 minutes is stale and seized; a symbolic
-// link there is refused; retried until Options.LockTimeout, then
-// mailbox.ErrLocked), then flock(2) on the file, shared to read and
-// exclusive to write (when Options.UseFlock; fcntl(2) on Solaris and
-// illumos, as UW there). A dot-lock is removed only while it is still the
-// file we made (inode and mtime), and a stale one is seized by renaming it
-// away first, so that a lock another process has just made survives. No lock is held between calls.
-// When the directory does not let us create the dot-lock (a spool directory
-// without mode 1777), we go on with the flock alone, as UW does after its
-// "Mailbox vulnerable" warning. On windows the mailbox itself is never
-// locked (byte-range locks there are mandatory and would lock the POP3 and
-// SMTP servers out of the file): the dot-lock is the only lock. Message
-// bodies (Open) are read without locks, as UW does. The /tmp/.<dev>.<ino>
+// Around every read or write: the dot-lock <file>.lock, then the file lock
+// (platform/filelock: flock(2), fcntl(2) on Solaris and illumos as UW
+// there) on the file, shared to read and exclusive to write, when
+// Options.UseFlock (dmail.conf use_flock). Both are retried until
+// Options.LockTimeout (polling at most every 10 ms), then mailbox.ErrLocked.
+// No lock is held between calls. Message bodies (Open) are read without
+// locks, as UW does. On windows the mailbox itself is never file-locked
+// (locks there are mandatory and would shut the POP3 and SMTP servers out
+// of the file): the dot-lock is the only lock. The /tmp/.<dev>.<ino>
 // session lock and the kiss of death are not in this package (platform).
+//
+// The dot-lock we make holds one line, "<pid> <host>\n": our process ID in
+// decimal, a space, Options.LockID (dmail.conf lock_id) or else the host
+// name (with blanks, '/', '\' and ':' made '_'), a newline; mode 0666 so
+// that other users' servers may break it. It never exists empty or half
+// written: the line is written to a file of our own first,
+// <file>.lock.<time>.<pid>.<seq>.<host> (UW's "hitching post"), which is
+// then hard-linked to <file>.lock (link fails when the lock exists, over NFS
+// too; success is judged by the link count) and removed. Where the file
+// system has no hard links, the lock is made with O_EXCL and written at
+// once. UW c-client and its mlock program leave their dot-locks empty,
+// procmail writes "0", liblockfile a PID and a newline: none of those is
+// ours.
+//
+// Another program's dot-lock is broken:
+//   - at once when it is ours to judge and its holder is provably gone: the
+//     content is exactly "<pid> <host>\n" with our own host (lock_id), and
+//     no process pid exists here (kill(pid, 0) fails with ESRCH; on Windows
+//     OpenProcess/GetExitCodeProcess), or pid is this very process but the
+//     lock is not one this process holds (left by an earlier process with
+//     the same PID, as after a container restart);
+//   - after 5 minutes (mtime older than UW's LOCKTIMEOUT) whatever it holds:
+//     another host's lock, an empty one (UW, DMail's servers), anything
+//     we cannot read or parse.
+//
+// A symbolic link at the lock name is refused. A lock is broken by renaming
+// it to a name of ours first and checking it is still the file we judged
+// (else it is put back), so that a lock another process has just made
+// survives; every break is logged (platform.Warnf). Our own dot-lock is
+// removed only while it is still the file we made (inode and mtime). When
+// the directory does not let us create the dot-lock (a spool directory
+// without mode 1777), we go on with the file lock alone, as UW does after
+// its "Mailbox vulnerable" warning. docs/locks.md says the same for
+// administrators.
 //
 // # Rewrites and crash safety
 //

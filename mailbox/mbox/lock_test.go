@@ -1,14 +1,19 @@
 package mbox
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
 	"imapd/mailbox"
+	"imapd/platform/filelock"
 )
 
 func TestLocks(t *testing.T) {
@@ -40,35 +45,174 @@ func TestLocks(t *testing.T) {
 		}
 		os.Remove(path + ".lock")
 	}
-	// flock held by another open file description.
-	if haveFlock {
+	// A file lock held by another open file description.
+	if filelock.Advisory {
 		f, err := os.Open(path)
 		must(t, err)
-		ok, err := flockTry(f, true)
+		ok, err := filelock.TryLock(f, filelock.Exclusive)
 		must(t, err)
 		if !ok {
-			t.Fatal("could not flock")
+			t.Fatal("could not lock")
 		}
 		if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
-			t.Fatalf("flock held: %v", err)
+			t.Fatalf("file lock held: %v", err)
 		}
 		ro := opt
 		ro.ReadOnly = true
 		if _, err := Stat(path, ro); !errors.Is(err, mailbox.ErrLocked) {
-			t.Fatalf("flock held, shared: %v", err)
+			t.Fatalf("file lock held, shared: %v", err)
 		}
-		flockUnlock(f)
-		ok, err = flockTry(f, false) // a shared holder lets readers in
-		must(t, err)
-		if _, err := Stat(path, ro); err != nil {
-			t.Fatalf("shared flock: %v", err)
-		}
-		if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
-			t.Fatalf("writer with a reader holding flock: %v", err)
-		}
+		must(t, filelock.Unlock(f))
 		f.Close()
 		if _, err := os.Lstat(path + ".lock"); err == nil {
 			t.Fatal("dot-lock left behind after a timeout")
 		}
 	}
+}
+
+// holdLock is the helper process of TestDotLockHolderKilled: it holds the
+// mailbox at path locked (as during a write) until it is killed.
+func holdLock(path string) {
+	opt := Options{UseFlock: true, LockID: os.Getenv("MBOX_TEST_LOCK_ID")}
+	if _, err := HoldLock(path, opt); err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	time.Sleep(time.Hour) // until killed (select {} would be a deadlock the runtime ends)
+}
+
+// holder starts a process holding path's locks; kill ends it with SIGKILL.
+func holder(t *testing.T, path, lockID string) (kill func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MBOX_TEST_HOLD="+path, "MBOX_TEST_LOCK_ID="+lockID)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	kill = func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	t.Cleanup(kill)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("holder: %q %v", line, err)
+	}
+	return kill
+}
+
+// TestDotLockContent: the dot-lock holds "<pid> <host>\n" (lock_id when
+// set) from the moment it exists, and the file it was written to first is
+// gone.
+func TestDotLockContent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inbox")
+	writeFile(t, path, spool61)
+	opt := testOpts(at(1))
+	opt.LockID = "node7"
+	release, err := HoldLock(path, opt)
+	must(t, err)
+	b, err := os.ReadFile(path + ".lock")
+	must(t, err)
+	if want := strconv.Itoa(os.Getpid()) + " node7\n"; string(b) != want {
+		t.Errorf("dot-lock holds %q, want %q", b, want)
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(path + ".lock")
+		must(t, err)
+		if fi.Mode().Perm() != 0o666 {
+			t.Errorf("dot-lock mode %v, want 0666", fi.Mode().Perm())
+		}
+	}
+	// Our own live lock is not broken: another Open waits.
+	opt.LockTimeout = 30 * time.Millisecond
+	if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
+		t.Fatalf("open while we hold the lock: %v", err)
+	}
+	must(t, release())
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	for _, e := range ents {
+		if e.Name() != "inbox" {
+			t.Errorf("left in the directory: %s", e.Name())
+		}
+	}
+}
+
+// TestDotLockHolderKilled: the locks of a process killed with SIGKILL in
+// the middle of a write do not block the next one: its dot-lock names a
+// process of this host that is gone, and is broken at once (before: the
+// lock was honoured for 5 minutes, LockTimeout gave up first).
+func TestDotLockHolderKilled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inbox")
+	writeFile(t, path, spool61)
+	kill := holder(t, path, "")
+	opt := testOpts(at(1))
+	opt.LockTimeout = 30 * time.Millisecond
+	if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
+		t.Fatalf("open while a live process holds the lock: %v", err)
+	}
+	kill()
+	if _, err := os.Lstat(path + ".lock"); err != nil {
+		t.Fatalf("the killed holder left no dot-lock: %v", err)
+	}
+	opt.LockTimeout = 20 * time.Second
+	m, err := Open(path, opt)
+	if err != nil {
+		t.Fatalf("open after the holder was killed: %v", err)
+	}
+	must(t, m.Close())
+	if _, err := os.Lstat(path + ".lock"); err == nil {
+		t.Error("dot-lock left behind")
+	}
+}
+
+// TestDotLockHonoured: locks we cannot prove dead keep the 5-minute rule:
+// another host's (lock_id), empty (UW, DMail's servers), procmail's "0", a
+// PID alone (liblockfile), garbage; a process of this host that is alive.
+// Our own PID on a lock this process does not hold is a leftover of an
+// earlier process (PID reuse across restarts): broken.
+func TestDotLockHonoured(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inbox")
+	writeFile(t, path, spool61)
+	host, _ := os.Hostname()
+	dead := deadPID(t)
+	opt := testOpts(at(1))
+	opt.LockTimeout = 30 * time.Millisecond
+	for _, content := range []string{
+		fmt.Sprintf("%d elsewhere\n", dead),
+		"",
+		"0",
+		fmt.Sprintf("%d\n", dead),
+		fmt.Sprintf("%d %s", dead, host), // no newline: not ours
+		fmt.Sprintf("%d %s\nmore\n", dead, host),
+		fmt.Sprintf("%d %s\n", os.Getppid(), host),
+	} {
+		writeFile(t, path+".lock", content)
+		if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
+			t.Errorf("dot-lock %q: %v", content, err)
+		}
+	}
+	for _, content := range []string{
+		fmt.Sprintf("%d %s\n", dead, host),
+		fmt.Sprintf("%d %s\n", os.Getpid(), host),
+	} {
+		writeFile(t, path+".lock", content)
+		m, err := Open(path, opt)
+		if err != nil {
+			t.Errorf("dot-lock %q: %v", content, err)
+			continue
+		}
+		m.Close()
+	}
+}
+
+// deadPID is the PID of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	must(t, cmd.Run())
+	return cmd.Process.Pid
 }

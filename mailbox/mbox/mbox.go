@@ -19,6 +19,7 @@ type Options struct {
 	Hostname    string           // for pseudo-message From:/Message-ID and new From lines; "" = os.Hostname()
 	LockTimeout time.Duration    // how long to wait for <file>.lock / flock; 0 = 30s
 	UseFlock    bool             // flock in addition to the dot-lock (dmail.conf use_flock, default true)
+	LockID      string           // this server's name in dot-locks (dmail.conf lock_id); "" = os.Hostname()
 	Create      bool             // create the file (0600) if missing (used for INBOX)
 	Now         func() time.Time // nil = time.Now (tests)
 	// ValidityFile is the user's UIDVALIDITY high-water mark (see
@@ -34,6 +35,18 @@ func (o *Options) lockTimeout() time.Duration {
 }
 
 func (o *Options) useFlock() bool { return o.UseFlock }
+
+// lockHost names this server in the dot-locks it makes: lock_id, else the
+// host name.
+func (o *Options) lockHost() string {
+	if o.LockID != "" {
+		return o.LockID
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
+}
 
 func (o *Options) now() time.Time {
 	if o.Now != nil {

@@ -390,7 +390,7 @@ func TestSeizeStaleKeepsFreshLock(t *testing.T) {
 	must(t, os.Remove(name))
 	writeFile(t, name+"x", "fresh")
 	must(t, os.Rename(name+"x", name)) // another process seized it first
-	seizeStale(name, stale)
+	seizeStale(name, stale, "test")
 	if got := readFile(t, name); got != "fresh" {
 		t.Fatalf("fresh lock lost: %q", got)
 	}

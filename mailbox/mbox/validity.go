@@ -39,7 +39,7 @@ func (o *Options) newValidity(floor uint32) uint32 {
 	if o.ValidityFile == "" {
 		return v
 	}
-	if got, err := raiseValidityMark(o.ValidityFile, v); err == nil {
+	if got, err := raiseValidityMark(o.ValidityFile, o.lockHost(), v); err == nil {
 		v = got
 	}
 	return v
@@ -48,12 +48,12 @@ func (o *Options) newValidity(floor uint32) uint32 {
 // raiseValidityMark takes the mark's dot-lock, reads the mark and returns
 // max(v, mark+1), written back as the new mark: through a temporary file
 // and a rename, so that a crash leaves the old mark or the new one.
-func raiseValidityMark(path string, v uint32) (uint32, error) {
+func raiseValidityMark(path, host string, v uint32) (uint32, error) {
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return 0, fmt.Errorf("uidvalidity mark %s: no folder directory", path)
 	}
-	dot, err := dotLock(path, time.Now().Add(validityLockWait))
+	dot, err := dotLock(path, host, time.Now().Add(validityLockWait))
 	if err != nil {
 		return 0, err
 	}

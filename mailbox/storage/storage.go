@@ -16,7 +16,7 @@ import (
 // for users the account package gave a maildir (use_maildir), mbox drop
 // files for everyone else.
 func For(cfg *config.Config, host string) func(*account.Account) mailbox.Store {
-	mb := mbox.Store{Options: mbox.Options{Hostname: host, UseFlock: cfg.UseFlock}}
+	mb := mbox.Store{Options: mbox.Options{Hostname: host, UseFlock: cfg.UseFlock, LockID: cfg.LockID}}
 	md := maildir.Store{Options: maildir.Options{Hostname: host}}
 	return func(a *account.Account) mailbox.Store {
 		if a.Maildir != "" {

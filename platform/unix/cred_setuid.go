@@ -1,4 +1,4 @@
-//go:build darwin || netbsd || solaris || aix
+//go:build darwin || netbsd || solaris
 
 package unix
 

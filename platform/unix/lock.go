@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"imapd/platform/filelock"
 )
 
 // LockDir is where session locks live (UW: /tmp, which must be mode 1777).
@@ -20,6 +23,11 @@ const LockDir = "/tmp"
 // ErrUnsafeLock is a session lock name that is a symbolic link, a hard
 // link or not a regular file: it is never opened.
 var ErrUnsafeLock = errors.New("session lock name is a symbolic link, a hard link or not a regular file (refused)")
+
+// ErrForeignLock is a session lock file owned by another user than the
+// mailbox's owner (and not by root, nor by us) that could not be removed:
+// it is ignored, the session goes on without a session lock.
+var ErrForeignLock = errors.New("session lock file owned by another user (ignored)")
 
 // LockName is the session lock of the file fi describes: /tmp/.<dev>.<ino>.
 func LockName(fi os.FileInfo) (string, bool) {
@@ -61,25 +69,56 @@ func (l *SessionLock) Name() string { return l.name }
 // waiting and writes our PID into it. When another process holds it, the
 // lock is nil and holder says who; the lock file is then marked as wanted
 // (see Wanted). An error means no lock can be had at all (unsafe name, /tmp
-// not writable).
-func TryLock(fi os.FileInfo) (*SessionLock, Holder, error) {
+// not writable, or ErrForeignLock).
+//
+// Only a lock file owned by the mailbox's owner, by root or by the user we
+// run as counts: anybody can create a file in /tmp, and a lock planted by
+// another local user would make the owner's sessions read-only. Such a
+// file is removed when we may (root, a /tmp without the sticky bit), and
+// else ignored (ErrForeignLock); warn is told either way.
+func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
 	name, ok := LockName(fi)
 	if !ok {
 		return nil, Holder{}, fmt.Errorf("session lock: no device and inode for %s", fi.Name())
 	}
+	owner, _ := ownerOf(fi)
 	// A few rounds: the holder may unlink the name between our open and
 	// our lock; then the locked file is not the named one and we go again.
 	for round := 0; round < 20; round++ {
+		if lfi, err := os.Lstat(name); err == nil && !trustedLock(lfi, owner) {
+			uid, _ := ownerOf(lfi)
+			if err := foreignLock(name, lfi, uid, owner, "owned by uid", warn); err != nil {
+				return nil, Holder{}, err
+			}
+			continue
+		}
 		f, err := openLock(name)
 		if err != nil {
 			return nil, Holder{}, err
 		}
-		held, err := lockFile(f)
+		if ffi, err := f.Stat(); err == nil && !trustedLock(ffi, owner) {
+			f.Close()
+			continue // replaced since we looked: look again
+		}
+		ok, err := filelock.TryLock(f, filelock.Exclusive)
 		if err != nil {
 			f.Close()
 			return nil, Holder{}, fmt.Errorf("lock %s: %w", name, err)
 		}
-		if held {
+		if !ok {
+			// The file is trusted, but who holds it? A lock file left by
+			// a crashed session is mode 0666: another user could lock it.
+			if uid, known := untrustedHolder(f, owner); known {
+				lfi, serr := f.Stat()
+				f.Close()
+				if serr != nil {
+					return nil, Holder{}, fmt.Errorf("session lock %s: %w", name, serr)
+				}
+				if err := foreignLock(name, lfi, uid, owner, "locked by a process of uid", warn); err != nil {
+					return nil, Holder{}, err
+				}
+				continue
+			}
 			h := holderOf(f)
 			// Mark it wanted: a holder serving several sessions learns
 			// which lock to give up. Needs only write access.
@@ -105,6 +144,62 @@ func TryLock(fi os.FileInfo) (*SessionLock, Holder, error) {
 		return l, Holder{}, nil
 	}
 	return nil, Holder{}, fmt.Errorf("session lock %s: keeps changing under us", name)
+}
+
+// ownerOf is the uid owning the file fi describes.
+func ownerOf(fi os.FileInfo) (uint32, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Uid, true
+}
+
+// trustedLock: a lock file owned by the mailbox's owner, root or us.
+func trustedLock(fi os.FileInfo, mailboxOwner uint32) bool {
+	uid, ok := ownerOf(fi)
+	return !ok || trustedUID(uid, mailboxOwner)
+}
+
+// trustedUID: the mailbox's owner, root or us.
+func trustedUID(uid, mailboxOwner uint32) bool {
+	return uid == 0 || uid == mailboxOwner || int(uid) == os.Geteuid()
+}
+
+// untrustedHolder reports the uid of the process holding the lock f when
+// the OS names it (Linux) and it is not trusted (trustedUID); every
+// holder must be untrusted.
+func untrustedHolder(f *os.File, mailboxOwner uint32) (uid uint32, ok bool) {
+	uids := holderUIDs(f)
+	if len(uids) == 0 {
+		return 0, false
+	}
+	for _, u := range uids {
+		if trustedUID(u, mailboxOwner) {
+			return 0, false
+		}
+	}
+	return uids[0], true
+}
+
+// foreignLock removes the untrusted lock file name (what fi describes;
+// why: "owned by uid" or "locked by a process of uid", of uid) when we may,
+// and tells warn; nil means "look again".
+func foreignLock(name string, fi os.FileInfo, uid, mailboxOwner uint32, why string, warn func(string)) error {
+	if lfi, err := os.Lstat(name); err != nil || !os.SameFile(lfi, fi) {
+		return nil // gone or replaced meanwhile
+	}
+	err := os.Remove(name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		if warn != nil {
+			warn(fmt.Sprintf("removed session lock %s: %s %d, not by the mailbox's owner (uid %d) nor root", name, why, uid, mailboxOwner))
+		}
+		return nil
+	}
+	if warn != nil {
+		warn(fmt.Sprintf("ignored session lock %s: %s %d, not by the mailbox's owner (uid %d) nor root, and cannot be removed (%v); the session goes on without a session lock", name, why, uid, mailboxOwner, err))
+	}
+	return fmt.Errorf("session lock %s: %w", name, ErrForeignLock)
 }
 
 // openLock opens the lock file, creating it when absent, never following a
@@ -214,10 +309,15 @@ func (l *SessionLock) Unlock() error {
 	return err
 }
 
+func unlockClose(f *os.File) {
+	filelock.Unlock(f)
+	f.Close()
+}
+
 // Held reports whether another process holds the session lock of the
-// mailbox fi describes. An unsafe lock name counts as held. Callers must
-// not ask about a lock this process holds: on fcntl systems closing the
-// probe would release it.
+// mailbox fi describes. An unsafe lock name counts as held; a lock file
+// TryLock would not trust does not. Callers must not ask about a lock this
+// process holds: on fcntl systems closing the probe would release it.
 func Held(fi os.FileInfo) bool {
 	name, ok := LockName(fi)
 	if !ok {
@@ -230,12 +330,16 @@ func Held(fi os.FileInfo) bool {
 	if !safeLockFile(lfi) {
 		return true
 	}
+	if owner, _ := ownerOf(fi); !trustedLock(lfi, owner) {
+		return false
+	}
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return errors.Is(err, unix.ELOOP)
 	}
 	defer f.Close()
-	return probeLock(f)
+	held, _ := filelock.Probe(f)
+	return held
 }
 
 // holderOf reads the holder's PID from a lock file someone else holds and

@@ -1,4 +1,4 @@
-package windows
+package windows_test
 
 import (
 	"os"
@@ -7,20 +7,24 @@ import (
 	"testing"
 
 	"imapd/folders"
+	"imapd/internal/testdir"
+	"imapd/platform/windows"
 )
+
+// (An external test: folders imports platform, which imports this package.)
 
 // TestSubscriptionFileRoundTrip writes MAILBOX.LST through the folders
 // package on a real Windows file system (Wine's), reads it back, and checks
 // that a legacy file with CRLF lines, named in another case, is read too and
 // never listed as a mailbox.
 func TestSubscriptionFileRoundTrip(t *testing.T) {
-	dir := tempDir(t)
+	dir := testdir.New(t)
 	inbox := filepath.Join(dir, "alice")
 	root := inbox + ".mbx"
 	if err := os.WriteFile(inbox, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tree := folders.New(root, inbox, SubscriptionFile)
+	tree := folders.New(root, inbox, windows.SubscriptionFile)
 	if _, err := tree.Create("Work"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,15 @@
 //go:build darwin || freebsd || netbsd || ios
 
-package folders
+package unix
 
 import (
-	"io/fs"
+	"os"
 	"syscall"
 	"time"
 )
 
-// atime returns the file's last access time, if the OS reports it.
-func atime(fi fs.FileInfo) (time.Time, bool) {
+// Atime is the file's last access time (ok false when unknown).
+func Atime(fi os.FileInfo) (time.Time, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return time.Time{}, false

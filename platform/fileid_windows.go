@@ -1,4 +1,6 @@
-package mbox
+//go:build windows
+
+package platform
 
 import (
 	"fmt"
@@ -6,9 +8,10 @@ import (
 	"syscall"
 )
 
-// fileID identifies the file f is open on: volume serial number and file
-// index, the windows counterpart of device and inode.
-func fileID(f *os.File) string {
+// OpenFileID names the file f is open on: volume serial number and file
+// index in hex, the Windows counterpart of device and inode (see the unix
+// version); "" when unknown.
+func OpenFileID(f *os.File) string {
 	var d syscall.ByHandleFileInformation
 	if err := syscall.GetFileInformationByHandle(syscall.Handle(f.Fd()), &d); err != nil {
 		return ""

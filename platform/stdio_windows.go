@@ -1,4 +1,6 @@
-package server
+//go:build windows
+
+package platform
 
 import (
 	"net"
@@ -7,9 +9,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// stdioAddrs asks winsock for the addresses of the socket handle imapdsvc
-// may have given as stdin (Go cannot make a net.Conn of it on windows).
-func stdioAddrs() (local, remote net.Addr) {
+// StdinSocketAddrs asks winsock for the addresses of the socket handle a
+// spawner may have given as stdin (Go cannot make a net.Conn of it on
+// Windows); nil when stdin is no socket.
+func StdinSocketAddrs() (local, remote net.Addr) {
 	h := windows.Handle(os.Stdin.Fd())
 	if sa, err := windows.Getsockname(h); err == nil {
 		local = sockaddrAddr(sa)

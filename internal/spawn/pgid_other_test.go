@@ -1,0 +1,5 @@
+//go:build !unix
+
+package spawn
+
+func pgid() string { return "none" }
