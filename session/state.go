@@ -225,9 +225,25 @@ func (s *Session) storageErr(what string, err error) error {
 		return no(imap.ResponseCodeCannot, "%s: not a mailbox imapd can read", what)
 	case errors.Is(err, mailbox.ErrTooManyKeywords):
 		return no(imap.ResponseCodeLimit, "%s: too many keywords in this mailbox", what)
+	case isNoSpace(err):
+		// The store left the files as they were (mailbox/mbox cuts a
+		// partial append back, and a rewrite does not start without room
+		// for its journal). Dovecot answers the same.
+		s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
+		return no(imap.ResponseCodeOverQuota, "%s: not enough disk space, nothing was changed", what)
 	}
 	s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
 	return no(imap.ResponseCodeServerBug, "%s failed: %s", what, shortErr(err))
+}
+
+// isNoSpace reports whether err is a full file system or disk quota.
+func isNoSpace(err error) bool {
+	for _, e := range noSpace {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // shortErr keeps the client's view of an internal error short and free of
