@@ -118,6 +118,7 @@ type Config struct {
 	InvalidChars          string            // invalid_chars; default "/" on unix, `\/:*?"<>|` on windows
 	ImapdEnableNewHashing bool              // imapd_enable_new_hashing; default true
 	ImapdMailboxName      string            // imapd_mailbox_name; "" = folders in <dropfile>.mbx/
+	ImapdSpecialUse       []SpecialUse      // imapd_special_use, repeatable; nil = the default map (SpecialUseDefault)
 	LockID                string            // lock_id (NFS / clusters)
 	UseFlock              bool              // use_flock; default true
 	UseMaildir            bool              // use_maildir; default false
@@ -224,4 +225,21 @@ type Include struct {
 type origin struct {
 	file int32
 	line int32
+}
+
+// SpecialUse maps a folder name to the RFC 6154 special use LIST shows
+// for it (imapd_special_use).
+type SpecialUse struct {
+	Attr   string // \Archive, \Drafts, \Junk, \Sent or \Trash
+	Folder string // the folder's name as the client sees it
+}
+
+// SpecialUseAttrs are the special uses a folder can be given: the ones a
+// plain folder can honour (\All and \Flagged would be virtual folders).
+var SpecialUseAttrs = []string{`\Archive`, `\Drafts`, `\Junk`, `\Sent`, `\Trash`}
+
+// SpecialUseDefault is the map without imapd_special_use lines: the
+// folder names clients create for these uses.
+var SpecialUseDefault = []SpecialUse{
+	{`\Archive`, "Archive"}, {`\Drafts`, "Drafts"}, {`\Junk`, "Junk"}, {`\Sent`, "Sent"}, {`\Trash`, "Trash"},
 }

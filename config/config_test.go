@@ -185,6 +185,14 @@ func TestValues(t *testing.T) {
 			[]string{`dmail.conf:1: warning: lock_id: extra text after the value ignored: "node2"`}},
 		{"invalid_chars", `invalid_chars \/:*?"<>|`, func(c *Config) bool { return c.InvalidChars == `\/:*?"<>|` }, nil},
 		{"mailbox name dot", "imapd_mailbox_name .", func(c *Config) bool { return c.ImapdMailboxName == "." }, nil},
+		{"special use", "imapd_special_use \\sent Sent Items\nimapd_special_use \\Trash Bin",
+			func(c *Config) bool {
+				return slices.Equal(c.ImapdSpecialUse, []SpecialUse{{`\Sent`, "Sent Items"}, {`\Trash`, "Bin"}})
+			}, nil},
+		{"special use invalid", "imapd_special_use \\All Everything", func(c *Config) bool { return c.ImapdSpecialUse == nil },
+			[]string{`dmail.conf:1: error: imapd_special_use: "\All" is not a special use (one of \Archive \Drafts \Junk \Sent \Trash)`}},
+		{"special use no folder", "imapd_special_use \\Sent", func(c *Config) bool { return c.ImapdSpecialUse == nil },
+			[]string{`dmail.conf:1: error: imapd_special_use: no folder name after \Sent`}},
 
 		// enums
 		{"authent_method case", "authent_method External\nauthent_process /bin/auth",

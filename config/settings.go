@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -204,6 +205,13 @@ var registry = []def{
 		Description: "Failed logins after which a connection is told \"* BYE Too many login failures\" and closed. " +
 			"0: never."},
 		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxLoginFailures }),
+	specialUseSetting(Setting{Name: "imapd_special_use", Syntax: "<attribute> <folder>", Status: Implemented,
+		Default: `\Archive Archive, \Drafts Drafts, \Junk Junk, \Sent Sent, \Trash Trash`,
+		Description: "Tells clients which folder serves which purpose (RFC 6154 SPECIAL-USE): LIST marks the folder with the " +
+			"attribute, one of \\Archive, \\Drafts, \\Junk, \\Sent or \\Trash, and CREATE folder (USE (attribute)) is honoured " +
+			"for that name. The folder is the rest of the line (names may hold spaces, e.g. Sent Items). One line per folder; " +
+			"any such line replaces the whole default map. See extensions.md."},
+		func(c *Config) *[]SpecialUse { return &c.ImapdSpecialUse }),
 	wordListSetting(Setting{Name: "imapd_strip_domain", Syntax: "<suffix>", Status: Implemented,
 		Description: "A text removed from the end of login names that end with it, e.g. test.com. One line per suffix."},
 		func(c *Config) *[]string { return &c.ImapdStripDomain }),
@@ -603,6 +611,33 @@ func listSetting(s Setting, get func(*Config) *[]string, norm func(string) strin
 			return nil
 		},
 		show: func(c *Config) []string { return *get(c) },
+	}
+}
+
+// specialUseSetting is a repeatable "<attribute> <folder>" pair.
+func specialUseSetting(s Setting, get func(*Config) *[]SpecialUse) def {
+	s.Repeatable = true
+	return def{Setting: s,
+		apply: func(p *parser, v string) error {
+			attr, folder := splitWord(v)
+			i := slices.IndexFunc(SpecialUseAttrs, func(a string) bool { return strings.EqualFold(a, attr) })
+			if i < 0 {
+				return fmt.Errorf("\"%s\" is not a special use (one of %s)", attr, strings.Join(SpecialUseAttrs, " "))
+			}
+			if folder == "" {
+				return fmt.Errorf("no folder name after %s", attr)
+			}
+			p.checkComment(folder)
+			*get(p.c) = append(*get(p.c), SpecialUse{Attr: SpecialUseAttrs[i], Folder: folder})
+			return nil
+		},
+		show: func(c *Config) []string {
+			var out []string
+			for _, u := range *get(c) {
+				out = append(out, u.Attr+" "+u.Folder)
+			}
+			return out
+		},
 	}
 }
 

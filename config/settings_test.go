@@ -60,6 +60,8 @@ func TestRegistryStatus(t *testing.T) {
 		// Limits (docs/security.md).
 		"imapd_login_delay", "imapd_login_delay_max", "imapd_max_connections", "imapd_max_connections_per_ip",
 		"imapd_max_login_failures",
+		// RFC 6154 (docs/extensions.md).
+		"imapd_special_use",
 	}
 	var gotParsed, gotAll []string
 	for _, s := range Settings() {
@@ -100,7 +102,7 @@ func TestRegistryDefaults(t *testing.T) {
 			t.Errorf("%s: documented default %q, Defaults() gives %q", d.Name, d.Default, shown)
 		}
 	}
-	repeatable := []string{"alt_drop_path", "host_domain", "imapd_strip_domain", "maildir_althome",
+	repeatable := []string{"alt_drop_path", "host_domain", "imapd_special_use", "imapd_strip_domain", "maildir_althome",
 		"user_ip_address", "valid_users", "vdomain", "vdomain_passwd"}
 	var got []string
 	for _, s := range Settings() {
@@ -121,7 +123,7 @@ func TestRegistryCoversConfig(t *testing.T) {
 		"authent_method": "external", "log_level": "debug", "hash_spool": "2", "user_quota": "77",
 		"vdomain": "v.example * v", "alt_drop_path": "d.example /p", "vdomain_passwd": "d.example /p",
 		"maildir_althome": "d.example /p", "user_ip_address": "10.*", "dpop_host": "10.0.0.5",
-		"imapd_tls_min_version": "1.3",
+		"imapd_tls_min_version": "1.3", "imapd_special_use": `\Sent Sent Items`,
 	}
 	base := Defaults()
 	p := &parser{c: Defaults(), file: "x", fileIdx: 1}

@@ -144,7 +144,18 @@ const unverifiedGrace = time.Second
 func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (notices []string, ok bool) {
 	watchLetGo()
 	start := time.Now()
-	signalled, warned := false, map[int]bool{}
+	signalled := false
+	// Why the holder could not be signalled, told only if we end up
+	// read-only: during a hand-over the lock file may still name the
+	// holder that has just let go ("does not hold the lock"), which the
+	// next try resolves.
+	var why error
+	giveUp := func() ([]string, bool) {
+		if why != nil {
+			Warnf("session lock of %s: %v", fi.Name(), why)
+		}
+		return append(notices, noticeReadOnly), false
+	}
 	var lastSignal time.Time
 	wait := 5 * time.Millisecond
 	for {
@@ -174,18 +185,15 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 		if h.PID > 0 && time.Since(lastSignal) >= resignal {
 			lastSignal = time.Now()
 			if err := unix.SignalLetGo(h); err != nil {
-				if !warned[h.PID] {
-					Warnf("session lock of %s: %v", fi.Name(), err)
-					warned[h.PID] = true
-				}
-			} else if !signalled {
+				why = err
+			} else if why = nil; !signalled {
 				notices = append(notices, fmt.Sprintf(noticeTryingProcess, h.PID))
 				signalled = true
 			}
 		}
 		now := time.Now()
 		if now.After(deadline) || (!signalled && now.Sub(start) > unverifiedGrace) {
-			return append(notices, noticeReadOnly), false
+			return giveUp()
 		}
 		t := time.NewTimer(min(wait, time.Until(deadline)+time.Millisecond))
 		<-t.C

@@ -220,16 +220,64 @@ func (c *conn) reply(line string) {
 // Write passes go-imap's output through the rewriter.
 func (c *conn) Write(p []byte) (int, error) { return c.out.Write(p) }
 
+// Drain bounds: how long and how much Close reads of what the client still
+// sends after the BYE.
+const (
+	drainWait = time.Second
+	drainMax  = 256 << 10
+)
+
 // Close closes the connection. It may be called more than once.
+//
+// Closing a TCP socket that has unread input makes the kernel reset the
+// connection, and a client that gets the reset may lose the BYE it has not
+// read yet (a session told to let go while the client pipelines commands).
+// So on a connection that can half-close, the write side is shut down
+// first (the BYE goes out followed by FIN; a write stuck on a client that
+// does not read fails at once), then what the client still sends is read
+// and dropped, bounded by drainWait and drainMax, until the client closes
+// its side; only then is the socket closed.
 func (c *conn) Close() error {
 	err := errClosed
 	c.closeOnce.Do(func() {
-		err = c.transport().Close() // first: it unblocks a write stuck holding out's lock
+		t := c.transport()
+		// Only a socket half-closes (pipes do not, and have no deadlines
+		// to bound the drain).
+		rc, half := c.raw.(interface{ CloseWrite() error })
+		if half && t != c.raw {
+			// TLS says close_notify first. Its CloseWrite waits for a
+			// write in progress: one stuck on a client that does not read
+			// must fail soon. Before the handshake: no half-close.
+			c.raw.SetWriteDeadline(time.Now().Add(drainWait))
+			tc, ok := t.(interface{ CloseWrite() error })
+			half = ok && tc.CloseWrite() == nil
+		}
+		if half && rc.CloseWrite() == nil {
+			c.out.close()
+			c.reader().stop() // go-imap's reads end; only drain reads now
+			drain(t)
+		}
+		err = t.Close() // (without the half-close: first, as it unblocks a write stuck holding out's lock)
 		c.reader().stop()
 		c.out.close()
-		close(c.closed)
+		close(c.closed) // last: in inetd mode the process ends when it is closed
 	})
 	return err
+}
+
+// drain reads and drops the client's input until it closes its side,
+// drainWait passes or drainMax bytes came.
+func drain(raw net.Conn) {
+	deadline := time.Now().Add(drainWait)
+	buf := make([]byte, 4096)
+	for n := 0; n < drainMax; {
+		raw.SetReadDeadline(deadline)
+		m, err := raw.Read(buf)
+		n += m
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (c *conn) LocalAddr() net.Addr  { return c.raw.LocalAddr() }
@@ -254,6 +302,15 @@ func (c *conn) Notice(line string) {
 		line = "* " + line
 	}
 	c.out.notice(line)
+}
+
+// Untagged implements session.Conn.
+func (c *conn) Untagged(line string) {
+	line = oneLine(line)
+	if !strings.HasPrefix(line, "* ") {
+		line = "* " + line
+	}
+	c.out.reply(line)
 }
 
 // SelectReadOnly implements session.Conn.

@@ -23,7 +23,7 @@ type timedReader interface {
 // sockets) and a reader goroutine otherwise (pipes).
 func newTimedReader(c net.Conn) timedReader {
 	if c.SetReadDeadline(time.Time{}) == nil {
-		return deadlineReader{c}
+		return &deadlineReader{c: c}
 	}
 	return &pumpReader{
 		r:    c,
@@ -34,18 +34,44 @@ func newTimedReader(c net.Conn) timedReader {
 	}
 }
 
-type deadlineReader struct{ c net.Conn }
+type deadlineReader struct {
+	c net.Conn
 
-func (d deadlineReader) read(p []byte, limit time.Duration) (int, error) {
+	mu      sync.Mutex
+	stopped bool // no read starts any more; the deadline is the closer's
+}
+
+func (d *deadlineReader) read(p []byte, limit time.Duration) (int, error) {
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		return 0, errClosed
+	}
 	d.c.SetReadDeadline(time.Now().Add(limit))
+	d.mu.Unlock()
 	n, err := d.c.Read(p)
+	if err != nil {
+		d.mu.Lock()
+		stopped := d.stopped
+		d.mu.Unlock()
+		if stopped {
+			return n, errClosed // stop ended it: not an idle client
+		}
+	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		return n, errIdle
 	}
 	return n, err
 }
 
-func (deadlineReader) stop() {}
+// stop ends a read in progress and refuses later ones, leaving the
+// connection's read deadline to the closer (which may drain the input).
+func (d *deadlineReader) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	d.c.SetReadDeadline(time.Now())
+	d.mu.Unlock()
+}
 
 // pumpReader runs the blocking reads in a goroutine of their own, so that
 // waiting for them can be abandoned. The goroutine reads only when asked,

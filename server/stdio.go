@@ -59,6 +59,15 @@ type stdioSocket struct {
 	stdout bool
 }
 
+// CloseWrite shuts the sending side down, so that conn.Close can drain
+// the client's input before closing (no reset that would lose the BYE).
+func (s *stdioSocket) CloseWrite() error {
+	if cw, ok := s.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 func (s *stdioSocket) Close() error {
 	if cw, ok := s.Conn.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()

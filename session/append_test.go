@@ -73,10 +73,12 @@ func TestAppendSelected(t *testing.T) {
 	if got := headerOf(e.read(e.inbox()), 3, "X-UID"); got != "4" {
 		t.Errorf("X-UID %q", got)
 	}
-	// A new keyword: FLAGS and PERMANENTFLAGS follow.
+	// A new keyword: FLAGS and PERMANENTFLAGS come first, before the
+	// message can be fetched.
 	r = c.ok("APPEND INBOX (Todo) {%d+}\r\n%s", len(appendMsg), appendMsg)
-	r.exactly(t, `* FLAGS (\Answered \Flagged \Deleted \Draft \Seen Todo)`, "* 5 EXISTS", "* 5 RECENT",
-		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen Todo)] Permanent flags`)
+	r.exactly(t, `* FLAGS (\Answered \Flagged \Deleted \Draft \Seen Todo)`,
+		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen Todo)] Permanent flags`,
+		"* 5 EXISTS", "* 5 RECENT")
 	c.ok("FETCH 5 FLAGS").exactly(t, `* 5 FETCH (FLAGS (\Recent Todo))`)
 }
 

@@ -56,7 +56,9 @@ func (s *Session) appendTo(path string, msgs []mailbox.NewMessage) (uidValidity 
 
 // Append stores a message the client sends.
 func (s *Session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	s.mu.Lock()
+	if err := s.begin("APPEND"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	path, err := s.destination(name, "APPEND")
 	if err != nil {
@@ -170,7 +172,9 @@ func (l *lazyMessage) Close() error {
 
 // Copy copies messages to another mailbox (COPYUID when UIDs are known).
 func (s *Session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) {
-	s.mu.Lock()
+	if err := s.begin("COPY"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	return s.copy(numSet, dest, "COPY")
 }
@@ -250,7 +254,9 @@ func (s *Session) copySelf(sel *selected, idx []int) (*imap.CopyData, error) {
 
 // Move copies, then expunges the originals (only those).
 func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
-	s.mu.Lock()
+	if err := s.begin("MOVE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {
@@ -316,7 +322,9 @@ func (s *Session) unmark(sel *selected, idx []int) {
 
 // Expunge removes messages flagged \Deleted.
 func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	s.mu.Lock()
+	if err := s.begin("EXPUNGE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {

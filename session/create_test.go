@@ -1,8 +1,10 @@
 package session_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,8 +66,82 @@ func TestCreateRefused(t *testing.T) {
 	for _, en := range entries {
 		names = append(names, en.Name())
 	}
-	if strings.Join(names, ",") != "a" {
-		t.Errorf("folder root holds %q", names)
+	if strings.Join(names, ",") != ".imapd-uidvalidity,a" {
+		t.Errorf("folder root holds %q (want a and the UIDVALIDITY mark)", names)
 	}
 	c.ok("NOOP")
+}
+
+// statusValidity returns the UIDVALIDITY of a STATUS reply.
+func statusValidity(t *testing.T, r *result) uint64 {
+	t.Helper()
+	for _, l := range r.Untagged {
+		if _, rest, ok := strings.Cut(l, "UIDVALIDITY "); ok {
+			v, err := strconv.ParseUint(strings.TrimSuffix(rest, ")"), 10, 32)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	t.Fatalf("no UIDVALIDITY in %q", r.Untagged)
+	return 0
+}
+
+// TestCreateValidity: a mailbox deleted and created again gets a greater
+// UIDVALIDITY, within the same second too (RFC 3501 2.3.1.1); the user's
+// high-water mark in .imapd-uidvalidity keeps it so across restarts and a
+// clock set back, and LIST never shows the mark.
+func TestCreateValidity(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	msg := "Subject: x\r\n\r\nx\r\n"
+	var last uint64
+	for i := range 5 {
+		c.ok("CREATE a")
+		c.ok("APPEND a {%d+}\r\n%s", len(msg), msg)
+		r := c.ok("STATUS a (UIDNEXT UIDVALIDITY)")
+		v := statusValidity(t, r)
+		if i > 0 && v <= last {
+			t.Fatalf("round %d: UIDVALIDITY %d after %d", i, v, last)
+		}
+		r.exactly(t, fmt.Sprintf(`* STATUS "a" (UIDNEXT 2 UIDVALIDITY %d)`, v))
+		if got := strings.TrimSpace(e.read(e.folder(".imapd-uidvalidity"))); got != strconv.FormatUint(v, 10) {
+			t.Errorf("mark %q, want %d", got, v)
+		}
+		last = v
+		c.ok("DELETE a")
+	}
+
+	// A mark from the future (the clock was set back since): new
+	// mailboxes go above it, after a restart as well.
+	future := last + 1_000_000
+	e.write(e.folder(".imapd-uidvalidity"), fmt.Sprintf("%d\n", future))
+	c.logout()
+	e.stop()
+	e.start()
+	c = e.login()
+	c.ok("CREATE b")
+	if v := statusValidity(t, c.ok("STATUS b (UIDVALIDITY)")); v != future+1 {
+		t.Errorf("after the mark %d: UIDVALIDITY %d", future, v)
+	}
+	c.ok("CREATE a")
+	if v := statusValidity(t, c.ok("STATUS a (UIDVALIDITY)")); v != future+2 {
+		t.Errorf("UIDVALIDITY %d, want %d", v, future+2)
+	}
+	listIs(t, c.ok(`LIST "" *`),
+		`* LIST (\Noinferiors) "/" "a"`,
+		`* LIST (\Noinferiors) "/" "b"`,
+		`* LIST (\Noinferiors) NIL INBOX`)
+	c.no("CREATE .imapd-uidvalidity")
+	c.no("SELECT .imapd-uidvalidity")
+
+	// A folder whose UIDs went backwards is renumbered with a new,
+	// greater UIDVALIDITY (UW's rule), above the mark too.
+	e.write(e.folder("r"), "From a@b Mon Nov 23 10:00:00 2026\nX-IMAPbase: 1000 9\nX-UID: 5\n\none\n\n"+
+		"From a@b Mon Nov 23 10:00:00 2026\nX-UID: 3\n\ntwo\n\n")
+	r := c.ok("STATUS r (UIDNEXT UIDVALIDITY)")
+	r.exactly(t, fmt.Sprintf(`* STATUS "r" (UIDNEXT 3 UIDVALIDITY %d)`, future+3))
+	if got := headerOf(e.read(e.folder("r")), 0, "X-IMAPbase"); !strings.HasPrefix(got, fmt.Sprintf("%d 2", future+3)) {
+		t.Errorf("X-IMAPbase %q", got)
+	}
 }

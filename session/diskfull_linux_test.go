@@ -13,6 +13,7 @@ import (
 	"imapd/config"
 	"imapd/demo"
 	"imapd/logging"
+	"imapd/mailbox/storage"
 	"imapd/session"
 )
 
@@ -42,7 +43,8 @@ func newFullEnv(t *testing.T) (*env, *diskFiller) {
 	}
 	e := &env{t: t, site: site, cfg: cfg, logBuf: &syncBuffer{}, closed: make(chan struct{}, 100)}
 	e.log = logging.New(e.logBuf, logging.LevelDebug)
-	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll}
+	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll,
+		NewStore: storage.For(cfg, testHost)}
 	e.start()
 	t.Cleanup(func() {
 		e.stop()

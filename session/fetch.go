@@ -16,7 +16,9 @@ import (
 // Fetch streams message data. BODY[] goes straight from the file; parts
 // and structure are worked out from one message read into memory at a time.
 func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	s.mu.Lock()
+	if err := s.begin("FETCH"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {
@@ -94,7 +96,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 			rw.Close()
 			return s.storageErr("FETCH", err)
 		}
-		rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+		rw.WriteEnvelope(envelope(h))
 	}
 	if options.BodyStructure != nil {
 		b, err := load()

@@ -260,3 +260,33 @@ func TestFetchOddFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchEnvelopeGroups: RFC 5322 groups keep their start and end
+// markers in ENVELOPE (RFC 3501 7.4.2), empty groups included; comments
+// and folding are not part of an address; a comment names an address
+// that has no display name; an address without a domain is not taken
+// for a group marker. (go-imap separates the addresses of a list with a
+// space, which RFC 3501's grammar does not have; clients accept it.)
+func TestFetchEnvelopeGroups(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("g"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
+		"From: <user-from (comment)@ (comment) domain.org>\n"+
+		"Sender: =?utf-8?q?J=C3=BCrgen?= <j@example.com>\n"+
+		"Reply-To: old@style.example (Old Style)\n"+
+		"To: group: g1@d1.org, \"G Two\" <g2@d2.org>;, group2: g3@d3.org;\n"+
+		"Cc: undisclosed-recipients:;\n"+
+		"Bcc: localonly,\n <a@b.example>\n"+
+		"Subject: groups\n"+
+		"Date: Fri, 20 Nov 2026 10:00:00 +0100\n\nbody\n\n")
+	c := e.login()
+	c.ok("SELECT g")
+	c.ok("FETCH 1 ENVELOPE").exactly(t, `* 1 FETCH (ENVELOPE ("Fri, 20 Nov 2026 10:00:00 +0100" "groups" `+
+		`((NIL NIL "user-from" "domain.org")) `+
+		`(("=?utf-8?q?J=C3=BCrgen?=" NIL "j" "example.com")) `+
+		`(("Old Style" NIL "old" "style.example")) `+
+		`((NIL NIL "group" NIL) (NIL NIL "g1" "d1.org") ("G Two" NIL "g2" "d2.org") (NIL NIL NIL NIL) (NIL NIL "group2" NIL) (NIL NIL "g3" "d3.org") (NIL NIL NIL NIL)) `+
+		`((NIL NIL "undisclosed-recipients" NIL) (NIL NIL NIL NIL)) `+
+		`((NIL NIL "localonly" ".MISSING-HOST-NAME.") (NIL NIL "a" "b.example")) `+
+		`NIL NIL))`)
+
+}

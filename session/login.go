@@ -27,7 +27,9 @@ var loginFailed = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "LOGIN fail
 // vdomain_passwd file) keep their folders in ~/<imapd_mailbox_name> when
 // that is set.
 func (s *Session) Login(username, password string) error {
-	s.mu.Lock()
+	if err := s.begin("LOGIN"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	cfg := s.deps.Config
 	host := s.clientIP()

@@ -5,10 +5,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"imapd/config"
 	"imapd/folders"
 	"imapd/mailbox"
 	"imapd/platform"
@@ -24,10 +27,17 @@ func (s *Session) Namespace() (*imap.NamespaceData, error) {
 // Create makes a message folder ("a"), or a folder of folders with a
 // message folder inside ("a/b"), as the manual's user notes describe.
 func (s *Session) Create(name string, options *imap.CreateOptions) error {
-	s.mu.Lock()
+	if err := s.begin("CREATE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(name) {
 		return no(imap.ResponseCodeAlreadyExists, "Can't create INBOX: it always exists")
+	}
+	if options != nil {
+		if err := s.checkSpecialUse(name, options.SpecialUse); err != nil {
+			return err
+		}
 	}
 	path, err := s.tree.Create(name)
 	if err != nil {
@@ -53,7 +63,9 @@ func (s *Session) inUse(path string) bool {
 
 // Delete removes a message folder, or an empty folder of folders.
 func (s *Session) Delete(name string) error {
-	s.mu.Lock()
+	if err := s.begin("DELETE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(name) {
 		return no(imap.ResponseCodeCannot, "Can't delete INBOX")
@@ -78,7 +90,9 @@ func (s *Session) Delete(name string) error {
 // Rename renames a folder. Renaming INBOX moves its messages into a new
 // folder and leaves INBOX empty, as RFC 3501 asks.
 func (s *Session) Rename(name, newName string, options *imap.RenameOptions) error {
-	s.mu.Lock()
+	if err := s.begin("RENAME"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if isInbox(newName) {
 		return no(imap.ResponseCodeAlreadyExists, "Can't rename to INBOX: it always exists")
@@ -201,7 +215,9 @@ func (s *Session) recover(path, what string) error {
 
 // Subscribe adds a name to the subscription file.
 func (s *Session) Subscribe(name string) error {
-	s.mu.Lock()
+	if err := s.begin("SUBSCRIBE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if err := s.tree.Subscribe(name); err != nil {
 		return s.storageErr("SUBSCRIBE", err)
@@ -211,7 +227,9 @@ func (s *Session) Subscribe(name string) error {
 
 // Unsubscribe removes a name from the subscription file.
 func (s *Session) Unsubscribe(name string) error {
-	s.mu.Lock()
+	if err := s.begin("UNSUBSCRIBE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if err := s.tree.Unsubscribe(name); err != nil {
 		return s.storageErr("UNSUBSCRIBE", err)
@@ -221,7 +239,9 @@ func (s *Session) Unsubscribe(name string) error {
 
 // List answers LIST and LSUB.
 func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	s.mu.Lock()
+	if err := s.begin("LIST"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	if len(patterns) == 0 {
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: '/', Mailbox: ""})
@@ -236,33 +256,120 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	if err != nil {
 		return s.storageErr("LIST", err)
 	}
+	var withStatus *imap.StatusOptions
+	if options != nil && options.ReturnStatus != nil {
+		withStatus = options.ReturnStatus
+		if err := checkStatusItems(withStatus); err != nil {
+			return err
+		}
+	}
 	for _, e := range entries {
 		// Delim 0 is NIL: INBOX without children, as UW lists it.
-		if err := w.WriteList(&imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}); err != nil {
+		data := &imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}
+		use := imap.MailboxAttr("")
+		if selectable(e.Attrs) {
+			use = s.specialUseOf(e.Name)
+		}
+		if use != "" {
+			data.Attrs = append(slices.Clone(e.Attrs), use)
+		} else if options != nil && options.SelectSpecialUse {
+			continue // LIST (SPECIAL-USE): only the special-use folders
+		}
+		if withStatus != nil && selectable(e.Attrs) {
+			// LIST-STATUS (RFC 5819): a STATUS after the LIST of every
+			// mailbox that can be selected; one whose status cannot be
+			// had gets none (the RFC allows dropping it).
+			st, err := s.status(e.Name, withStatus, "LIST")
+			if err != nil {
+				s.deps.Log.Debugf("LIST-STATUS %q %s: %v", e.Name, s.who(), err)
+			} else {
+				data.Status = st
+			}
+		}
+		if err := w.WriteList(data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// specialUseOf is the RFC 6154 special use imapd_special_use gives the
+// folder name, or "".
+func (s *Session) specialUseOf(name string) imap.MailboxAttr {
+	uses := s.deps.Config.ImapdSpecialUse
+	if uses == nil {
+		uses = config.SpecialUseDefault
+	}
+	for _, u := range uses {
+		if u.Folder == name {
+			return imap.MailboxAttr(u.Attr)
+		}
+	}
+	return ""
+}
+
+// checkSpecialUse refuses a CREATE ... (USE (...)) this server cannot
+// honour: a folder has the special use imapd_special_use gives its name,
+// and only that one (RFC 6154 CREATE-SPECIAL-USE: NO [USEATTR], nothing
+// created).
+func (s *Session) checkSpecialUse(name string, uses []imap.MailboxAttr) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	have := s.specialUseOf(name)
+	if len(uses) == 1 && have != "" && strings.EqualFold(string(uses[0]), string(have)) {
+		return nil
+	}
+	if have == "" {
+		return no("USEATTR", "Can't create %s with a special use: this server gives special uses to configured folder names only", name)
+	}
+	return no("USEATTR", "Can't create %s with that special use: its special use is %s", name, have)
+}
+
+// selectable reports whether a LIST entry with these attributes names a
+// mailbox that can be selected.
+func selectable(attrs []imap.MailboxAttr) bool {
+	for _, a := range attrs {
+		if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) || strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkStatusItems refuses the STATUS items that are not offered: go-imap
+// would write a nil count (and crash the connection) if we said OK.
+func checkStatusItems(options *imap.StatusOptions) error {
+	if options.NumDeleted || options.DeletedStorage {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
+	}
+	return nil
+}
+
 // Status reports on a mailbox without selecting it.
 func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if options.NumDeleted || options.DeletedStorage {
-		// IMAP4rev2 and QUOTA items, not offered: go-imap would write a
-		// nil count (and crash the connection) if we said OK.
-		return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
+	if err := s.begin("STATUS"); err != nil {
+		return nil, err
 	}
+	defer s.mu.Unlock()
+	if err := checkStatusItems(options); err != nil {
+		return nil, err
+	}
+	return s.status(name, options, "STATUS")
+}
+
+// status is the STATUS data of mailbox name (what: the command, for
+// errors). Caller holds mu.
+func (s *Session) status(name string, options *imap.StatusOptions, what string) (*imap.StatusData, error) {
 	path, err := s.tree.Path(name)
 	if err != nil {
-		return nil, s.storageErr("STATUS", err)
+		return nil, s.storageErr(what, err)
 	}
 	var st mailbox.Status
 	if s.sel != nil && s.sel.path == path {
 		st = statusOf(s.sel.mbox)
 	} else {
-		if path, err = s.messageFolder(name, "STATUS"); err != nil {
+		if path, err = s.messageFolder(name, what); err != nil {
 			return nil, err
 		}
 		st, err = s.storage.Stat(path, platform.InUse(path))
@@ -270,7 +377,7 @@ func (s *Session) Status(name string, options *imap.StatusOptions) (*imap.Status
 			return nil, no(imap.ResponseCodeNonExistent, "Can't get status of %s: no such mailbox", name)
 		}
 		if err != nil {
-			return nil, s.storageErr("STATUS", err)
+			return nil, s.storageErr(what, err)
 		}
 	}
 	data := &imap.StatusData{Mailbox: name}

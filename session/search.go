@@ -19,7 +19,9 @@ import (
 // Search matches messages against the criteria. Header and body text are
 // read only for the messages and keys that need them.
 func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
-	s.mu.Lock()
+	if err := s.begin("SEARCH"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {
@@ -141,6 +143,18 @@ func decodeHeader(v string) string {
 
 var headerDecoder = new(mime.WordDecoder)
 
+// isAddressKey reports whether a SEARCH header key names an address
+// header: FROM, TO, CC and BCC (and HEADER with those names) also match
+// the parsed addresses (see addressForms).
+func isAddressKey(key string) bool {
+	for _, k := range []string{"From", "To", "Cc", "Bcc"} {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
 func dateOnly(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -218,6 +232,17 @@ func (c *candidate) match(cr *imap.SearchCriteria) (bool, error) {
 				if containsFold([]byte(v), hf.Value) || containsFold([]byte(decodeHeader(v)), hf.Value) {
 					found = true
 					break
+				}
+				if isAddressKey(hf.Key) {
+					for _, f := range addressForms(v) {
+						if containsFold([]byte(f), hf.Value) {
+							found = true
+							break
+						}
+					}
+					if found {
+						break
+					}
 				}
 			}
 			if !found {

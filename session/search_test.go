@@ -158,3 +158,47 @@ func TestESearch(t *testing.T) {
 	r.exactly(t, fmt.Sprintf(`* ESEARCH (TAG "%s") ALL 1`, r.Tag))
 	c.ok("SEARCH FLAGGED").exactly(t, "* SEARCH 1")
 }
+
+// TestSearchAddresses: FROM, TO, CC and BCC also match each address with
+// its comments and folding removed, its decoded display name, and a
+// group's name (docs/extensions.md, "SEARCH").
+func TestSearchAddresses(t *testing.T) {
+	e := newEnv(t)
+	e.write(e.folder("a"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
+		"From: <user-from (comment)@ (comment) domain.org>\n"+
+		"To: group: g1@d1.org, \"Gee Two\" <g2 @\n d2.org>;, group2: g3@d3.org;\n"+
+		"Cc: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.com>\n"+
+		"Bcc: old@style.example (Old Style)\n"+
+		"Subject: one\n\nbody\n\n"+
+		"From y@example.com Fri Nov 20 11:00:00 2026\n"+
+		"From: other@domain.org\nTo: undisclosed-recipients:;\nSubject: two\n\nbody\n\n")
+	c := e.login()
+	c.ok("SELECT a")
+	cases := []struct{ query, want string }{
+		{"FROM user-from@domain.org", "1"},
+		{"FROM USER-FROM@DOMAIN.ORG", "1"},
+		{"FROM comment", "1"}, // the raw header, as before
+		{"FROM @domain.org", "1 2"},
+		{"TO g2@d2.org", "1"},
+		{`TO "Gee Two"`, "1"},
+		{"TO group2", "1"},
+		{"TO undisclosed-recipients", "2"},
+		{"CC jm@example.com", "1"},
+		{`CHARSET UTF-8 CC "Jürgen Müller"`, "1"},
+		{`BCC "Old Style"`, "1"},
+		{"BCC old@style.example", "1"},
+		{"HEADER From user-from@domain.org", "1"},
+		{"FROM nobody@domain.org", ""},
+		{"NOT FROM user-from@domain.org", "2"},
+	}
+	for _, tc := range cases {
+		r := c.ok("SEARCH %s", tc.query)
+		want := "* SEARCH"
+		if tc.want != "" {
+			want += " " + tc.want
+		}
+		if len(r.Untagged) != 1 || r.Untagged[0] != want {
+			t.Errorf("SEARCH %s: got %q, want %q", tc.query, r.Untagged, want)
+		}
+	}
+}

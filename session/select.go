@@ -51,7 +51,9 @@ func (s *Session) messageFolder(name, what string) (string, error) {
 
 // Select opens a mailbox for this session (SELECT and EXAMINE).
 func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
-	s.mu.Lock()
+	if err := s.begin("SELECT"); err != nil {
+		return nil, err
+	}
 	defer s.mu.Unlock()
 	if err := s.closeSelected(); err != nil {
 		return nil, err
@@ -60,7 +62,15 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, err
 	}
-	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, s.letGo)
+	// letGo must know the claim it is about: it may be called (from another
+	// goroutine) before ClaimMailbox returns.
+	var claim *platform.Claim
+	claimed := make(chan struct{})
+	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, func() {
+		<-claimed
+		s.letGo(claim)
+	})
+	close(claimed)
 	if err != nil {
 		return nil, s.storageErr("SELECT", err)
 	}
@@ -113,7 +123,9 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 
 // Unselect closes the selected mailbox without expunging.
 func (s *Session) Unselect() error {
-	s.mu.Lock()
+	if err := s.begin("UNSELECT"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	return s.closeSelected()
 }
@@ -121,7 +133,9 @@ func (s *Session) Unselect() error {
 // Poll tells the client what changed: new mail, new keywords. Flags
 // changed by this session are saved here, after every command.
 func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	s.mu.Lock()
+	if err := s.begin("POLL"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	return s.poll(w, allowExpunge)
 }
@@ -148,17 +162,7 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return nil
 		}
 	}
-	if kw := sel.mbox.Keywords(); !slices.Equal(kw, sel.keywords) {
-		sel.keywords = slices.Clone(kw)
-		if err := w.WriteMailboxFlags(mailboxFlags(kw)); err != nil {
-			return err
-		}
-		if !sel.mbox.ReadOnly() {
-			// go-imap has no writer for it: it goes just before the
-			// tagged reply (during IDLE, before the reply to DONE).
-			s.conn.Notice(permanentFlagsLine(kw))
-		}
-	}
+	s.announceKeywords()
 	if n := sel.mbox.Len(); n != sel.told {
 		sel.told = n
 		if err := w.WriteNumMessages(uint32(n)); err != nil {
@@ -197,7 +201,9 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		case <-stop:
 			return nil
 		case <-t.C:
-			s.mu.Lock()
+			if err := s.begin("IDLE"); err != nil {
+				return err
+			}
 			err := s.poll(w, true)
 			s.mu.Unlock()
 			if err != nil {
@@ -243,16 +249,51 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 			return err
 		}
 	}
+	old.Close()
+	sel.mbox = nm
+	sel.told = survivors
+	// New keywords are announced before a FETCH shows them.
+	s.announceKeywords()
 	for _, j := range changed {
 		m := nm.Message(j)
 		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(m)); err != nil {
 			return err
 		}
 	}
-	old.Close()
-	sel.mbox = nm
-	sel.told = survivors
 	return nil
+}
+
+// announceKeywords tells the client of keywords that appeared in the
+// selected mailbox since it was last told, before any FETCH or EXISTS
+// shows them (RFC 3501 7.2.6: FLAGS lists every flag in use): "* FLAGS"
+// and, read-write, "* OK [PERMANENTFLAGS]", back to back as UW sends them.
+// Caller holds mu and no response writer open.
+func (s *Session) announceKeywords() {
+	sel := s.sel
+	kw := sel.mbox.Keywords()
+	if slices.Equal(kw, sel.keywords) {
+		return
+	}
+	sel.keywords = slices.Clone(kw)
+	s.conn.Untagged(flagsLine(kw))
+	if !sel.mbox.ReadOnly() {
+		s.conn.Untagged(permanentFlagsLine(kw))
+	}
+}
+
+// flagsLine is the untagged FLAGS response of a mailbox with these
+// keywords.
+func flagsLine(keywords []string) string {
+	var b strings.Builder
+	b.WriteString("* FLAGS (")
+	for i, f := range mailboxFlags(keywords) {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(string(f))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // permanentFlagsLine is the untagged PERMANENTFLAGS response of a

@@ -1,10 +1,15 @@
 package session_test
 
 import (
+	"fmt"
+	"io"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"imapd/platform"
+	"imapd/session"
 )
 
 func TestSelect(t *testing.T) {
@@ -284,4 +289,124 @@ func TestSelectTakeoverDuringIdle(t *testing.T) {
 		t.Errorf("idling session got %q", got)
 	}
 	b.ok("NOOP")
+}
+
+// TestExamineNewKeyword: a keyword another session writes into the file
+// reaches a reader as "* FLAGS" before any FETCH shows it (RFC 3501
+// 7.2.6); a read-only view gets no PERMANENTFLAGS.
+func TestExamineNewKeyword(t *testing.T) {
+	e := newEnv(t)
+	stamp(e)
+	a := e.login()
+	a.ok("EXAMINE INBOX")
+	b := e.login()
+	b.ok("SELECT INBOX")
+	b.ok(`STORE 1 +FLAGS.SILENT ($Label4)`)
+	b.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+	b.ok("EXPUNGE")
+	a.ok("NOOP").exactly(t,
+		"* 2 EXPUNGE",
+		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen $Label4)`,
+		`* 1 FETCH (UID 1 FLAGS ($Label4))`)
+	a.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS ($Label4))`)
+}
+
+// TestSelectTakeoverRace: a command the client sent just before its
+// session is told to let go must not be answered "NO No mailbox selected"
+// (issue 9 item 8): the session says BYE and ends, whatever the order. The
+// hooks hold the old session after it let the mailbox go and before its
+// BYE until the client's FETCH has reached the session, the worst order
+// (before the fix, the FETCH answered NO there).
+func TestSelectTakeoverRace(t *testing.T) {
+	if !platform.SecondSelectTakesOver {
+		t.Skip("the second session gets read-only access on this OS")
+	}
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+	a.ok(`STORE 1 +FLAGS.SILENT (\Flagged)`)
+
+	paused := make(chan struct{})
+	proceed := make(chan struct{})
+	fetching := make(chan struct{}, 1)
+	var armed atomic.Bool
+	remove := session.SetTestHooks(func(what string) {
+		if what == "FETCH" && armed.Load() {
+			select {
+			case fetching <- struct{}{}:
+			default:
+			}
+		}
+	}, func() {
+		close(paused)
+		<-proceed
+	})
+	defer remove()
+
+	b := e.login()
+	b.send("B1 SELECT INBOX")
+	<-paused // a has let go of INBOX and not yet said BYE
+	armed.Store(true)
+	a.send("A1 FETCH 1 FLAGS")
+	a.send("A2 STORE 2 +FLAGS (\\Seen)")
+	<-fetching // a's FETCH is at the session
+	close(proceed)
+
+	if got := a.readEOF(); !slices.Equal(got, []string{"* BYE Killed (lost mailbox lock)"}) {
+		t.Errorf("the session that lost its mailbox got %q, want only the BYE", got)
+	}
+	r := b.collect("B1")
+	r.taggedIs(t, "OK [READ-WRITE] SELECT completed")
+	b.ok("FETCH 1:2 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Flagged))`, `* 2 FETCH (FLAGS ())`)
+	e.waitClosed(1)
+}
+
+// TestSelectTakeoverPipelining: a client that has commands in flight when
+// its session is told to let go still reads the BYE and then a clean end
+// of the connection, not a reset (issue 9 item 7): the server shuts its
+// write side down first and reads what the client still sends before it
+// closes the socket.
+func TestSelectTakeoverPipelining(t *testing.T) {
+	if !platform.SecondSelectTakesOver {
+		t.Skip("the second session gets read-only access on this OS")
+	}
+	e := newEnv(t)
+	a := e.login()
+	a.ok("SELECT INBOX")
+
+	paused := make(chan struct{})
+	proceed := make(chan struct{})
+	remove := session.SetTestHooks(nil, func() {
+		close(paused)
+		<-proceed
+	})
+	defer remove()
+
+	b := e.login()
+	b.send("B1 SELECT INBOX")
+	<-paused
+	// Unread input on a's connection when its session ends: 64 KiB of
+	// pipelined commands.
+	var burst strings.Builder
+	for i := 0; burst.Len() < 64<<10; i++ {
+		fmt.Fprintf(&burst, "P%d FETCH 1:3 (FLAGS UID)\r\n", i)
+	}
+	a.sendRaw(burst.String())
+	close(proceed)
+
+	var got []string
+	for {
+		s, err := a.TryResponse()
+		if err == io.EOF && s == "" {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, s)
+	}
+	if !slices.Equal(got, []string{"* BYE Killed (lost mailbox lock)"}) {
+		t.Errorf("got %q, want only the BYE", got)
+	}
+	b.collect("B1").taggedIs(t, "OK [READ-WRITE] SELECT completed")
 }

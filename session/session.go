@@ -5,9 +5,10 @@
 // Decisions where the legacy server and the RFCs leave room:
 //   - Keywords match without regard to case (as in the mailbox file and
 //     UW): STORE -FLAGS (junk) removes Junk.
-//   - A new keyword gives "* FLAGS" from Poll and "* OK [PERMANENTFLAGS]"
-//     just before the tagged reply (go-imap has no writer for the latter;
-//     during IDLE it follows DONE).
+//   - A keyword new to the session's view (its own STORE, APPEND or COPY,
+//     or another program's write) is announced with "* FLAGS" and, when
+//     read-write, "* OK [PERMANENTFLAGS]" before any FETCH shows it (RFC
+//     3501 7.2.6), as UW does.
 //   - CLOSE of a read-only mailbox is silent (OK, nothing removed);
 //     EXPUNGE of one answers "NO [READ-ONLY] Expunge ignored on readonly
 //     mailbox" (UW answered OK after an untagged NO with that text).
@@ -38,6 +39,10 @@ import (
 // Conn is what a session needs from the connection around go-imap: the
 // things go-imap v2 does not offer itself. The server package implements it.
 type Conn interface {
+	// Untagged writes an untagged line (without CRLF) now, between two
+	// responses; it is queued like a Notice if go-imap is in the middle of
+	// one. The caller must not hold a response writer open.
+	Untagged(line string)
 	// Notice queues an untagged line (without CRLF, e.g. "* NO Trying to get
 	// mailbox lock from process 42") to be sent just before the next tagged
 	// reply.
@@ -76,15 +81,18 @@ type Deps struct {
 // Caps is the capability set advertised: only what the storage honours.
 func Caps() imap.CapSet {
 	return imap.CapSet{
-		imap.CapIMAP4rev1:   {},
-		imap.CapNamespace:   {},
-		imap.CapUIDPlus:     {},
-		imap.CapMove:        {},
-		imap.CapChildren:    {},
-		imap.CapLiteralPlus: {},
-		imap.CapUnselect:    {},
-		imap.CapIdle:        {},
-		imap.CapESearch:     {},
-		imap.CapStatusSize:  {},
+		imap.CapIMAP4rev1:        {},
+		imap.CapNamespace:        {},
+		imap.CapUIDPlus:          {},
+		imap.CapMove:             {},
+		imap.CapChildren:         {},
+		imap.CapLiteralPlus:      {},
+		imap.CapUnselect:         {},
+		imap.CapIdle:             {},
+		imap.CapESearch:          {},
+		imap.CapStatusSize:       {},
+		imap.CapListStatus:       {},
+		imap.CapSpecialUse:       {},
+		imap.CapCreateSpecialUse: {},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -35,6 +36,37 @@ type Session struct {
 
 	sel       *selected
 	endReason string // why the session ended, for the log
+	// ended: the session was told to let go of its mailbox and said BYE;
+	// every later command is refused without an answer (the connection is
+	// closed), so a client never sees its mailbox silently deselected.
+	ended bool
+}
+
+// errEnded is what a command gets once the session has ended: go-imap's
+// answer to it cannot reach the client (the BYE was the last line).
+var errEnded = &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Killed (lost mailbox lock)"}
+
+// testHooks let tests stop a session at the points where it races with a
+// mailbox hand-over (export_test.go); nil in production.
+type testHooks struct {
+	lock  func(what string) // a command is about to take the session's lock
+	letGo func()            // letGo let the mailbox go and is about to say BYE
+}
+
+var hooks atomic.Pointer[testHooks]
+
+// begin takes the session's lock for a command (what: its name). It
+// refuses once the session has ended.
+func (s *Session) begin(what string) error {
+	if h := hooks.Load(); h != nil && h.lock != nil {
+		h.lock(what)
+	}
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return errEnded
+	}
+	return nil
 }
 
 // selected is the mailbox a session has selected.
@@ -134,16 +166,32 @@ func (s *Session) closeSelected() error {
 	return nil
 }
 
-// letGo is called by a later session that wants our mailbox (unix): save,
-// say goodbye, go (UW's "kiss of death").
-func (s *Session) letGo() {
+// letGo is called, from another goroutine, by a later session that wants
+// the mailbox claim holds (unix; another process's SIGUSR2 comes here
+// too): save, say goodbye, go (UW's "kiss of death"). A session that has
+// let go of that mailbox already (it selected another one, or the same one
+// again under a new claim) is left alone.
+//
+// Everything happens under the session's lock, the BYE included: a
+// command waiting for the lock then finds the session ended and gets no
+// answer, instead of "NO No mailbox selected" before the BYE (the race of
+// issue 9 item 8). Bye waits for a response being written to end; a
+// response is only ever written by a command holding the lock or by
+// go-imap itself, which never waits for this lock, so this cannot
+// deadlock.
+func (s *Session) letGo(claim *platform.Claim) {
 	s.mu.Lock()
-	if s.sel != nil {
-		s.sel.lost = true
-		s.closeSelected()
+	defer s.mu.Unlock()
+	if s.ended || s.sel == nil || s.sel.claim != claim {
+		return
 	}
+	s.sel.lost = true
+	s.closeSelected()
+	s.ended = true
 	s.endReason = "Killed (lost mailbox lock)"
-	s.mu.Unlock()
+	if h := hooks.Load(); h != nil && h.letGo != nil {
+		h.letGo()
+	}
 	s.conn.Bye("Killed (lost mailbox lock)")
 }
 

@@ -46,7 +46,9 @@ func parseFlags(flags []imap.Flag) (mailbox.Flags, []string, error) {
 
 // Store changes flags in memory; Poll saves them right after the command.
 func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
-	s.mu.Lock()
+	if err := s.begin("STORE"); err != nil {
+		return err
+	}
 	defer s.mu.Unlock()
 	sel, err := s.needSelected()
 	if err != nil {
@@ -88,6 +90,8 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err := sel.setFlags(i, nb, nk); err != nil {
 			return s.storageErr("STORE", err)
 		}
+		// A keyword this STORE defines is announced before a FETCH shows it.
+		s.announceKeywords()
 		if !flags.Silent {
 			m = sel.mbox.Message(i)
 			rw := w.CreateMessage(uint32(i + 1))

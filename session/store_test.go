@@ -42,16 +42,17 @@ func TestStore(t *testing.T) {
 }
 
 // TestStoreKeywords: a new keyword extends the mailbox's FLAGS and
-// PERMANENTFLAGS, and the keywords reach the file.
+// PERMANENTFLAGS, announced before the FETCH that shows it (RFC 3501
+// 7.2.6, as UW), and the keywords reach the file.
 func TestStoreKeywords(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	c.ok("SELECT INBOX")
 	r := c.ok(`STORE 3 +FLAGS ($Label1 Junk \Answered)`)
 	r.exactly(t,
-		`* 3 FETCH (FLAGS (\Recent \Answered $Label1 Junk))`,
 		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen $Label1 Junk)`,
-		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk)] Permanent flags`)
+		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk)] Permanent flags`,
+		`* 3 FETCH (FLAGS (\Recent \Answered $Label1 Junk))`)
 	// A keyword the mailbox knows: no new FLAGS.
 	c.ok(`STORE 1 +FLAGS (Junk)`).exactly(t, `* 1 FETCH (FLAGS (\Recent Junk))`)
 	// Keywords are matched without regard to case (as UW).
@@ -59,9 +60,9 @@ func TestStoreKeywords(t *testing.T) {
 	c.ok(`STORE 3 +FLAGS (JUNK)`).exactly(t, `* 3 FETCH (FLAGS (\Recent \Answered $Label1 Junk))`)
 	c.ok(`STORE 3 -FLAGS (Junk)`).exactly(t, `* 3 FETCH (FLAGS (\Recent \Answered $Label1))`)
 	c.ok(`UID STORE 1 FLAGS (NonJunk)`).exactly(t,
-		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`,
 		`* FLAGS (\Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)`,
-		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)] Permanent flags`)
+		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)] Permanent flags`,
+		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`)
 
 	text := e.read(e.inbox())
 	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {

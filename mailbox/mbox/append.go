@@ -354,7 +354,7 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 			return 0, nil, false, nil
 		}
 	} else {
-		m.uidValidity = uint32(opt.now().Unix())
+		m.uidValidity = opt.newValidity(0)
 	}
 	if uint64(m.uidLast)+uint64(len(msgs)) > uint64(^uint32(0)) {
 		return 0, nil, false, nil

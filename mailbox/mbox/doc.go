@@ -22,7 +22,14 @@
 // UIDs follow UW (docs/compatibility.md, "UIDs"): without UID state the UIDVALIDITY is the
 // time of the first stamping and UIDs are given in file order; an X-UID must
 // exceed the previous one (else a new UIDVALIDITY and renumbering); a message
-// without X-UID gets ++uidlast; an X-UID above uidlast raises it.
+// without X-UID gets ++uidlast; an X-UID above uidlast raises it. A new
+// UIDVALIDITY (first stamping, CREATE, renumbering) is the time but above
+// the previous one and above the user's high-water mark
+// (Options.ValidityFile, validity.go), which it then raises: a mailbox
+// deleted and created again in the same second, or after a clock step,
+// still gets a greater one. The mark file holds one decimal number, is
+// replaced by rename under its dot-lock, and is best effort (no folder
+// directory: no mark).
 //
 // # What we write
 //

@@ -22,6 +22,9 @@ type Options struct {
 	LockID      string           // this server's name in dot-locks (dmail.conf lock_id); "" = os.Hostname()
 	Create      bool             // create the file (0600) if missing (used for INBOX)
 	Now         func() time.Time // nil = time.Now (tests)
+	// ValidityFile is the user's UIDVALIDITY high-water mark (see
+	// newValidity), normally <folder root>/ValidityFileName; "" = none.
+	ValidityFile string
 }
 
 func (o *Options) lockTimeout() time.Duration {
@@ -230,11 +233,7 @@ func (m *Mailbox) load(msgs []*message) {
 		prev = msg.uid
 	}
 	if renumber {
-		v := uint32(m.opt.now().Unix())
-		if haveState && v <= m.uidValidity {
-			v = m.uidValidity + 1
-		}
-		m.uidValidity = v
+		m.uidValidity = m.opt.newValidity(m.uidValidity)
 		for i, msg := range msgs {
 			msg.uid = uint32(i + 1)
 		}
@@ -657,7 +656,7 @@ func (m *Mailbox) syncLocked(h *held) error {
 		msg.flags, msg.kw, msg.recent = msg.diskFlags, msg.diskKw, !msg.diskOld
 	}
 	if m.uidValidity == 0 {
-		m.uidValidity = uint32(m.opt.now().Unix())
+		m.uidValidity = m.opt.newValidity(0)
 	}
 	m.msgs = append(m.msgs, msgs...)
 	m.pendingNew += len(msgs)

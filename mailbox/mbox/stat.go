@@ -75,7 +75,7 @@ func Initialize(path string, opt Options) error {
 		return nil
 	}
 	now := opt.now()
-	b := makePseudoMessage(now, opt.hostname(), uint32(now.Unix()), 0, nil)
+	b := makePseudoMessage(now, opt.hostname(), opt.newValidity(0), 0, nil)
 	if _, err := writeAtEnd(h.f, 0, func(w *bufio.Writer) error {
 		_, err := w.Write(b)
 		return err

@@ -3,6 +3,8 @@
 package storage
 
 import (
+	"path/filepath"
+
 	"imapd/account"
 	"imapd/config"
 	"imapd/mailbox"
@@ -20,6 +22,12 @@ func For(cfg *config.Config, host string) func(*account.Account) mailbox.Store {
 		if a.Maildir != "" {
 			return md
 		}
-		return mb
+		s := mb
+		if a.FolderRoot != "" {
+			// New UIDVALIDITYs stay above every one this user's
+			// mailboxes had (mbox.ValidityFileName).
+			s.Options.ValidityFile = filepath.Join(a.FolderRoot, mbox.ValidityFileName)
+		}
+		return s
 	}
 }
