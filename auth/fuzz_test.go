@@ -108,10 +108,7 @@ func FuzzExternalReply(f *testing.F) {
 			t.Fatalf("UID %d GID %d Home %q", res.UID, res.GID, res.Home)
 		}
 		if res.UID >= 0 {
-			var f []string
-			for _, x := range strings.FieldsFunc(strings.TrimRight(finalLine(reply), "\r\n"), func(r rune) bool { return r == ' ' || r == '\t' }) {
-				f = append(f, x)
-			}
+			f := strings.FieldsFunc(strings.TrimRight(finalLine(reply), "\r\n"), func(r rune) bool { return r == ' ' || r == '\t' })
 			if n, err := strconv.Atoi(f[min(3, len(f)-1)]); len(f) < 4 || err != nil || n != res.UID {
 				t.Fatalf("UID %d from reply %q", res.UID, reply)
 			}

@@ -114,13 +114,6 @@ func (c *conn) transport() net.Conn {
 	return c.raw
 }
 
-// isTLS reports whether the connection is encrypted.
-func (c *conn) isTLS() bool {
-	c.tls.mu.Lock()
-	defer c.tls.mu.Unlock()
-	return c.tls.done
-}
-
 // canStartTLS reports whether STARTTLS may be used now: TLS is configured,
 // the connection is not encrypted yet and no one is logged in.
 func (c *conn) canStartTLS() bool {
