@@ -9,12 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"imapd/config"
-	"imapd/demo"
-	"imapd/logging"
-	"imapd/mailbox/storage"
-	"imapd/session"
 )
 
 // newFullEnv is newEnv on a small tmpfs of its own (root only; skipped
@@ -30,28 +24,7 @@ func newFullEnv(t *testing.T) (*env, *diskFiller) {
 		t.Skipf("cannot mount a tmpfs: %v", err)
 	}
 	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	site, err := demo.Setup(dir, cryptauthPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, problems, err := config.Load(site.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if config.HasErrors(problems) {
-		t.Fatalf("config problems: %v", problems)
-	}
-	e := &env{t: t, site: site, cfg: cfg, logBuf: &syncBuffer{}, closed: make(chan struct{}, 100)}
-	e.log = logging.New(e.logBuf, logging.LevelDebug)
-	e.deps = session.Deps{Config: cfg, Log: e.log, Hostname: testHost, Version: "test", IdlePoll: idlePoll,
-		NewStore: storage.For(cfg, testHost)}
-	e.start()
-	t.Cleanup(func() {
-		e.stop()
-		if t.Failed() {
-			t.Logf("server log:\n%s", e.logBuf.String())
-		}
-	})
+	e := newEnvIn(t, dir)
 	return e, &diskFiller{t: t, path: filepath.Join(dir, "filler")}
 }
 

@@ -93,7 +93,12 @@ type env struct {
 // has no drop file) and serves it; extraConf lines go to dmail.conf.
 func newEnv(t testing.TB, extraConf ...string) *env {
 	t.Helper()
-	dir := t.TempDir()
+	return newEnvIn(t, t.TempDir(), extraConf...)
+}
+
+// newEnvIn is newEnv with the demo site in dir.
+func newEnvIn(t testing.TB, dir string, extraConf ...string) *env {
+	t.Helper()
 	site, err := demo.Setup(dir, cryptauthPath, extraConf...)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,23 +16,8 @@ import (
 // drop file's state (or at least not fail for ever, nor bring an expunged
 // message back).
 func TestReviewConvertRerunAfterChanges(t *testing.T) {
-	dir := tempDir(t)
-	home := filepath.Join(dir, "maildirs")
-	spool := filepath.Join(dir, "spool")
-	conf := filepath.Join(dir, "dmail.conf")
-	os.MkdirAll(spool, 0o755)
-	os.WriteFile(conf, []byte("drop_path "+spool+"\nmaildir_home "+home+"\nauthent_method unix_user\n"), 0o644)
-	inbox := filepath.Join(spool, "alice")
+	conf, inbox, home := convertSite(t)
 	mopt := mbox.Options{Hostname: "test"}
-	var msgs []mailbox.NewMessage
-	for _, subj := range []string{"one", "two", "three"} {
-		body := "Subject: " + subj + "\r\n\r\nbody\r\n"
-		msgs = append(msgs, mailbox.NewMessage{Body: strings.NewReader(body), Size: int64(len(body))})
-	}
-	os.WriteFile(inbox, nil, 0o600)
-	if _, _, err := mbox.AppendTo(inbox, msgs, mopt); err != nil {
-		t.Fatal(err)
-	}
 	a := &app{path: conf, host: "test"}
 	var out strings.Builder
 	if rc := a.convert("alice", &out); rc != 0 {

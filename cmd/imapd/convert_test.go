@@ -14,24 +14,33 @@ import (
 
 // -convert copies alice's drop file and folders into maildirs with the same
 // UIDVALIDITY, UIDs, flags and bytes; run again, it adds only what is new.
-func TestConvert(t *testing.T) {
+// convertSite is a spool where alice's drop file holds three messages,
+// with maildir_home set: the configuration, her drop file and the maildir
+// home.
+func convertSite(t *testing.T) (conf, inbox, home string) {
+	t.Helper()
 	dir := tempDir(t)
-	home := filepath.Join(dir, "maildirs")
+	home = filepath.Join(dir, "maildirs")
 	spool := filepath.Join(dir, "spool")
-	conf := filepath.Join(dir, "dmail.conf")
+	conf = filepath.Join(dir, "dmail.conf")
 	os.MkdirAll(spool, 0o755)
 	os.WriteFile(conf, []byte("drop_path "+spool+"\nmaildir_home "+home+"\nauthent_method unix_user\n"), 0o644)
-	inbox := filepath.Join(spool, "alice")
-	mopt := mbox.Options{Hostname: "test"}
+	inbox = filepath.Join(spool, "alice")
 	var three []mailbox.NewMessage
 	for _, subj := range []string{"one", "two", "three"} {
 		body := "Subject: " + subj + "\r\n\r\nbody\n"
 		three = append(three, mailbox.NewMessage{Body: strings.NewReader(body), Size: int64(len(body))})
 	}
 	os.WriteFile(inbox, nil, 0o600)
-	if _, _, err := mbox.AppendTo(inbox, three, mopt); err != nil {
+	if _, _, err := mbox.AppendTo(inbox, three, mbox.Options{Hostname: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	return conf, inbox, home
+}
+
+func TestConvert(t *testing.T) {
+	conf, inbox, home := convertSite(t)
+	mopt := mbox.Options{Hostname: "test"}
 	mb, err := mbox.Open(inbox, mopt)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"net"
-	"strings"
 	"testing"
 
 	"imapd/internal/imaptest"
@@ -12,20 +10,7 @@ import (
 // -listen with only a port binds to dpop_host.
 func TestListenDpopHost(t *testing.T) {
 	dir := tempDir(t)
-	cmd, _ := imapd(t, "-i", writeConfig(t, dir, "dpop_host 127.0.0.1"), "-listen", ":0")
-	cmd.Stderr = nil
-	stderr, err := cmd.StderrPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "imapd: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("first stderr line %q (%v)", line, err)
-	}
+	_, addr := startListen(t, "-i", writeConfig(t, dir, "dpop_host 127.0.0.1"), "-listen", ":0")
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || host != "127.0.0.1" {
 		t.Fatalf("listening on %q, want dpop_host 127.0.0.1", addr)

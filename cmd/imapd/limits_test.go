@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,11 +15,11 @@ import (
 	"imapd/platform"
 )
 
-// startListen runs `imapd -i conf -listen 127.0.0.1:0` and returns the
-// address it listens on.
-func startListen(t *testing.T, conf string) string {
+// startListen runs imapd with args (a -listen among them) and returns it
+// and the address it says it listens on.
+func startListen(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd, _ := imapd(t, "-i", conf, "-listen", "127.0.0.1:0")
+	cmd, _ := imapd(t, args...)
 	cmd.Stderr = nil
 	stderr, err := cmd.StderrPipe()
 	if err == nil {
@@ -33,7 +34,7 @@ func startListen(t *testing.T, conf string) string {
 		t.Fatalf("first stderr line %q (%v)", line, err)
 	}
 	go io.Copy(io.Discard, stderr)
-	return addr
+	return cmd, addr
 }
 
 // dialFrom connects from the loopback address src; the test is skipped
@@ -64,8 +65,8 @@ func TestListenConnectionCaps(t *testing.T) {
 	for mode, become := range modes {
 		t.Run(mode, func(t *testing.T) {
 			dir := tempDir(t)
-			addr := startListen(t, writeConfig(t, dir, become,
-				"imapd_max_connections 2", "imapd_max_connections_per_ip 1"))
+			_, addr := startListen(t, "-i", writeConfig(t, dir, become,
+				"imapd_max_connections 2", "imapd_max_connections_per_ip 1"), "-listen", "127.0.0.1:0")
 			greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready"
 
 			a := dialFrom(t, "127.0.0.1", addr)
@@ -104,7 +105,7 @@ func TestListenLoginFailuresAcrossProcesses(t *testing.T) {
 		t.Skip("session processes need root")
 	}
 	dir := tempDir(t)
-	addr := startListen(t, writeConfig(t, dir, "imapd_become_user true", "imapd_login_delay 0"))
+	_, addr := startListen(t, "-i", writeConfig(t, dir, "imapd_become_user true", "imapd_login_delay 0"), "-listen", "127.0.0.1:0")
 	greeting := "* OK " + hostname() + " IMAP4rev1 vdev server ready"
 	connect := func() *imaptest.Conn {
 		t.Helper()

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"imapd/internal/imaptest"
 	"imapd/internal/syncbuf"
 	"imapd/internal/testdir"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,21 +195,7 @@ func TestListenSIGTERM(t *testing.T) {
 		t.Skip("no SIGTERM to send on windows")
 	}
 	dir := tempDir(t)
-	cmd, _ := imapd(t, "-i", writeConfig(t, dir), "-listen", "127.0.0.1:0")
-	cmd.Stderr = nil
-	stderr, err := cmd.StderrPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "imapd: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("first stderr line %q (%v)", line, err)
-	}
-	go io.Copy(io.Discard, stderr)
+	cmd, addr := startListen(t, "-i", writeConfig(t, dir), "-listen", "127.0.0.1:0")
 	host := hostname()
 	var clients []*imaptest.Conn
 	for range 2 {
