@@ -164,3 +164,12 @@ func CheckWireName(s string) error {
 	}
 	return nil
 }
+
+// DecodeWireName turns a mailbox name as a client sends it (canonical
+// modified UTF-7, see CheckWireName) into the UTF-8 name the session uses.
+func DecodeWireName(s string) (string, error) {
+	if err := CheckWireName(s); err != nil {
+		return "", err
+	}
+	return decodeMUTF7(s)
+}

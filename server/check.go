@@ -37,6 +37,7 @@ var commands = map[string]int{
 	"UID EXPUNGE": authenticated, "STORE": authenticated, "UID STORE": authenticated,
 	"COPY": authenticated, "UID COPY": authenticated, "MOVE": authenticated,
 	"UID MOVE": authenticated, "SEARCH": authenticated, "UID SEARCH": authenticated,
+	"GETQUOTAROOT": authenticated, "GETQUOTA": authenticated, "SETQUOTA": authenticated,
 }
 
 // mailboxArgs are the argument positions that go-imap decodes as mailbox
@@ -45,6 +46,7 @@ var mailboxArgs = map[string][]int{
 	"SELECT": {0}, "EXAMINE": {0}, "CREATE": {0}, "DELETE": {0}, "RENAME": {0, 1},
 	"SUBSCRIBE": {0}, "UNSUBSCRIBE": {0}, "STATUS": {0}, "APPEND": {0},
 	"COPY": {1}, "UID COPY": {1}, "MOVE": {1}, "UID MOVE": {1},
+	"GETQUOTAROOT": {0},
 }
 
 // seqSetArg are the commands whose first argument is a sequence set.

@@ -2,10 +2,15 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"imapd/folders"
 )
 
 // guard sits between the client and go-imap and is the only part of the
@@ -48,6 +53,9 @@ type guard struct {
 	canStartTLS func() bool   // nil: no TLS
 	startTLS    func(tag string) error
 	logf        func(format string, args ...any) // debug log
+	// quotaRoot answers for the QUOTA commands (the session's QuotaRoot;
+	// nil: no quotas).
+	quotaRoot func(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
 	version     string                           // for ID
 
 	buf [4096]byte
@@ -254,6 +262,9 @@ func (g *guard) collect(line []byte) (bool, error) {
 		return false, g.starttls(c)
 	case "ID":
 		g.id(c)
+		return false, nil
+	case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA":
+		g.quota(c)
 		return false, nil
 	}
 	g.handOver()
@@ -568,4 +579,73 @@ func tagOf(line []byte) string {
 		return "*"
 	}
 	return string(line[:i])
+}
+
+// quota answers the QUOTA commands (RFC 9208), which go-imap does not know:
+// the user has one quota root, "", with the STORAGE resource. Quotas are
+// set by the administrator (user_quota): SETQUOTA is refused.
+func (g *guard) quota(c *command) {
+	if c.name == "SETQUOTA" {
+		g.answer("NO [NOPERM] Quotas are set by the administrator", c.tag)
+		return
+	}
+	t := c.toks
+	if len(t) != 1 || !t[0].isString() {
+		g.answer("BAD [CLIENTBUG] "+c.name+" takes one argument", c.tag)
+		return
+	}
+	arg := t[0].val
+	ask := "" // GETQUOTA asks about the root itself
+	if c.name == "GETQUOTAROOT" {
+		ask = "INBOX"
+		if !strings.EqualFold(arg, "INBOX") {
+			name, err := folders.DecodeWireName(arg)
+			if err != nil {
+				g.answer("BAD [CLIENTBUG] Invalid mailbox name", c.tag)
+				return
+			}
+			ask = name
+		}
+	}
+	var (
+		root        string
+		used, limit int64
+		ok          bool
+		err         error
+	)
+	if g.quotaRoot != nil {
+		root, used, limit, ok, err = g.quotaRoot(ask)
+	}
+	if err != nil {
+		g.answer(statusText(err), c.tag)
+		return
+	}
+	usage := "* QUOTA " + quoteIMAP(root) + " (STORAGE " + strconv.FormatInt(used, 10) + " " + strconv.FormatInt(limit, 10) + ")"
+	switch {
+	case c.name == "GETQUOTA" && (!ok || arg != root):
+		g.answer("NO [NONEXISTENT] No such quota root", c.tag)
+		return
+	case c.name == "GETQUOTA":
+		g.reply(usage)
+	case ok:
+		g.reply("* QUOTAROOT " + quoteIMAP(arg) + " " + quoteIMAP(root))
+		g.reply(usage)
+	default:
+		g.reply("* QUOTAROOT " + quoteIMAP(arg))
+	}
+	g.answer("OK "+c.name+" completed", c.tag)
+}
+
+// statusText is an error as a tagged reply's text: "NO [CODE] text" for an
+// IMAP error, else a plain NO.
+func statusText(err error) string {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		s := string(ie.Type)
+		if ie.Code != "" {
+			s += " [" + string(ie.Code) + "]"
+		}
+		return s + " " + oneLine(ie.Text)
+	}
+	return "NO Cannot get the quota now"
 }

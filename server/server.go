@@ -315,7 +315,16 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	started = true
 	gs := &guarded{Session: inner, c: c}
 	c.guard.appendLimit = func() int64 { return int64(gs.AppendLimit()) }
+	if q, ok := inner.(quotaSession); ok {
+		c.guard.quotaRoot = q.QuotaRoot
+	}
 	return gs, nil, nil
+}
+
+// quotaSession is a session that knows its user's quota (session.Session):
+// the guard answers the QUOTA commands with it.
+type quotaSession interface {
+	QuotaRoot(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
 }
 
 func byeError(text string) error {

@@ -240,7 +240,7 @@ func (c *conn) rewriteCaps(caps []string) []string {
 	out := make([]string, 0, len(caps)+2)
 	for _, cp := range caps {
 		switch u := strings.ToUpper(cp); {
-		case u == "STARTTLS", u == "LOGINDISABLED", u == "ID":
+		case u == "STARTTLS", u == "LOGINDISABLED", u == "ID", u == "QUOTA", u == "QUOTA=RES-STORAGE":
 			continue // added below when they apply
 		case closed && strings.HasPrefix(u, "AUTH="):
 			continue
@@ -248,6 +248,9 @@ func (c *conn) rewriteCaps(caps []string) []string {
 		out = append(out, cp)
 	}
 	out = append(out, "ID") // answered by the guard, in any state
+	if c.isAuthed() {
+		out = append(out, "QUOTA", "QUOTA=RES-STORAGE") // answered by the guard
+	}
 	if offer {
 		out = append(out, "STARTTLS")
 	}

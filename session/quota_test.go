@@ -139,3 +139,31 @@ func TestQuotaRoot(t *testing.T) {
 	}
 	c.logout()
 }
+
+// The QUOTA commands (RFC 9208) over a real connection: the server's input
+// guard answers them from the session's QuotaRoot.
+func TestQuotaCommands(t *testing.T) {
+	e := quotaEnv(t)
+	e.pad(-2048)
+	c := e.login()
+	r := c.ok("CAPABILITY")
+	if len(r.Untagged) != 1 || !strings.Contains(r.Untagged[0], " QUOTA ") && !strings.HasSuffix(r.Untagged[0], " QUOTA") || !strings.Contains(r.Untagged[0], " QUOTA=RES-STORAGE") {
+		t.Errorf("QUOTA not advertised: %q", r.Untagged)
+	}
+	usage := `* QUOTA "" (STORAGE 18 20)`
+	c.ok("GETQUOTAROOT INBOX").exactly(t, `* QUOTAROOT "INBOX" ""`, usage)
+	c.ok("GETQUOTAROOT Saved").exactly(t, `* QUOTAROOT "Saved" ""`, usage)
+	c.ok(`GETQUOTA ""`).exactly(t, usage)
+	c.no(`GETQUOTA "other"`)
+	c.no("GETQUOTAROOT nosuch")
+	c.no(`SETQUOTA "" (STORAGE 100)`)
+	c.bad("GETQUOTAROOT")
+	c.bad(`GETQUOTAROOT "&,,,-"`)
+
+	e2 := newEnv(t)
+	c2 := e2.login()
+	c2.ok("GETQUOTAROOT INBOX").exactly(t, `* QUOTAROOT "INBOX"`)
+	c2.no(`GETQUOTA ""`)
+	c3 := e2.dial()
+	c3.bad("GETQUOTAROOT INBOX")
+}
