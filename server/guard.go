@@ -56,7 +56,7 @@ type guard struct {
 	// quotaRoot answers for the QUOTA commands (the session's QuotaRoot;
 	// nil: no quotas).
 	quotaRoot func(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
-	version     string                           // for ID
+	version   string // for ID
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
