@@ -39,15 +39,16 @@
 // imapd-uidlist is text:
 //
 //	imapd-uidlist 1 V<uidvalidity> N<uidnext>
-//	<uid> W<crlf size> T<unix mtime> <base>
+//	<uid> W<crlf size> T<unix mtime> <base> [missing]
 //	...
 //
 // in ascending UID order. It is only ever replaced whole: written to
 // imapd-uidlist.tmp, synced, renamed over the old one, and the directory
 // synced, all under imapd-uidlist.lock; so a crash leaves the old list or
 // the new one, never a torn one. A base found in cur/ or new/ and missing
-// from the list gets the next UID; a base in the list whose file is gone
-// is dropped from it. A UID is therefore never given twice: UIDNEXT only
+// from the list gets the next UID; a base in the list whose file is not
+// found is marked "missing", and dropped when the next read does not find
+// it either (a directory read can miss a file renamed at that moment). A UID is therefore never given twice: UIDNEXT only
 // grows, and a message keeps its UID for as long as its base exists.
 //
 // The lock file is created with O_EXCL and holds the holder's PID; one

@@ -24,6 +24,9 @@ type Options struct {
 	LockTimeout time.Duration    // how long to wait for the uid list lock; 0 = 30s
 	Create      bool             // create the maildir if missing (INBOX)
 	Now         func() time.Time // nil = time.Now (tests)
+	// ValidityFile is the user's UIDVALIDITY high-water mark
+	// (ValidityFileName in the INBOX maildir); "" = none.
+	ValidityFile string
 }
 
 func (o *Options) now() time.Time {
@@ -135,7 +138,7 @@ func Create(dir string, opt Options) error {
 	if err != nil || l.validity != 0 {
 		return err
 	}
-	l.validity = uint32(opt.now().Unix())
+	l.validity = opt.newValidity()
 	return l.write(dir)
 }
 
@@ -224,7 +227,7 @@ func (m *Mailbox) sync() (int, error) {
 	}
 	changed := false
 	if l.validity == 0 {
-		l.validity, changed = uint32(m.opt.now().Unix()), true
+		l.validity, changed = m.opt.newValidity(), true
 	}
 	if m.validity != 0 && l.validity != m.validity {
 		return 0, fmt.Errorf("maildir %s: UIDVALIDITY changed: %w", m.dir, mailbox.ErrChanged)
@@ -267,15 +270,30 @@ func (m *Mailbox) sync() (int, error) {
 		}
 	}
 	// The list keeps the bases that still exist, in UID order, and gives
-	// new ones the next UIDs in name order (names begin with the time).
+	// new ones the next UIDs in name order (names begin with the time). A
+	// base the directory read did not find is dropped only when the next
+	// full read does not find it either: a read can miss a file another
+	// program renames at that moment (a flag change by another maildir
+	// tool), and dropping it would number it again.
 	kept := l.order[:0]
 	for _, base := range l.order {
-		if _, ok := found[base]; ok {
-			kept = append(kept, base)
-		} else {
+		k := l.byBase[base]
+		_, ok := found[base]
+		switch {
+		case ok && k.missing:
+			k.missing = false
+			l.byBase[base] = k
+			changed = true
+		case !ok && !k.missing:
+			k.missing = true
+			l.byBase[base] = k
+			changed = true
+		case !ok:
 			delete(l.byBase, base)
 			changed = true
+			continue
 		}
+		kept = append(kept, base)
 	}
 	l.order = kept
 	var fresh []string
@@ -372,10 +390,10 @@ func (m *Mailbox) merge(l *uidlist, found map[string]entry, recent map[string]bo
 	added := 0
 	for _, base := range l.order {
 		k := l.byBase[base]
-		if have[base] != nil || k.uid <= last {
-			continue
+		e, ok := found[base]
+		if have[base] != nil || k.uid <= last || !ok {
+			continue // known, expunged from this view, or not found this time
 		}
-		e := found[base]
 		_, info := splitName(e.name)
 		msg := &message{uid: k.uid, base: base, name: e.name, inNew: e.inNew,
 			size: k.size, date: time.Unix(k.mtime, 0), recent: recent[base]}
@@ -501,6 +519,21 @@ func (m *Mailbox) Checkpoint() error {
 	if m.ro {
 		return nil
 	}
+	dirty := false
+	for _, msg := range m.msgs {
+		dirty = dirty || msg.dirty && !msg.gone
+	}
+	if !dirty {
+		return nil
+	}
+	// The renames are made under the uid list lock, so that no session's
+	// directory read (which holds it) ever misses a message in the middle
+	// of one and numbers it again.
+	unlock, err := lockList(m.dir, m.opt.lockTimeout())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var found map[string]entry
 	for _, msg := range m.msgs {
 		if !msg.dirty || msg.gone {
@@ -677,7 +710,7 @@ func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) 
 		return 0, nil, err
 	}
 	if l.validity == 0 {
-		l.validity = uint32(opt.now().Unix())
+		l.validity = opt.newValidity()
 	}
 	if uint64(l.next)+uint64(len(msgs)) >= uint64(^uint32(0)) {
 		return 0, nil, fmt.Errorf("append to %s: UIDs exhausted", dir)

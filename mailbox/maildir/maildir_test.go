@@ -325,3 +325,32 @@ func TestStatDoesNotTakeIn(t *testing.T) {
 		t.Errorf("open after stat: %+v", m.Message(1))
 	}
 }
+
+// A folder deleted and created again in the same second gets a greater
+// UIDVALIDITY: the user's high-water mark (issue 9.1 for maildir).
+func TestValidityMark(t *testing.T) {
+	root := t.TempDir()
+	now := time.Unix(1765000000, 0)
+	opt := Options{ValidityFile: filepath.Join(root, ValidityFileName), Now: func() time.Time { return now }}
+	dir := filepath.Join(root, "Work")
+	var seen []uint32
+	for range 3 {
+		if err := Create(dir, opt); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Open(dir, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, m.UIDValidity())
+		os.RemoveAll(dir)
+	}
+	if seen[0] != 1765000000 || seen[1] <= seen[0] || seen[2] <= seen[1] {
+		t.Errorf("UIDVALIDITY of a folder created three times in one second: %v", seen)
+	}
+	now = now.Add(-time.Hour) // the clock set back
+	Create(dir, opt)
+	if m, _ := Open(dir, opt); m.UIDValidity() <= seen[2] {
+		t.Errorf("after the clock went back: %d, not above %d", m.UIDValidity(), seen[2])
+	}
+}

@@ -24,9 +24,10 @@ const (
 
 // known is what the uid list says of one base.
 type known struct {
-	uid   uint32
-	size  int64 // W: RFC822.SIZE
-	mtime int64 // T: internal date, Unix seconds
+	uid     uint32
+	size    int64 // W: RFC822.SIZE
+	mtime   int64 // T: internal date, Unix seconds
+	missing bool  // not found by the last directory read (kept for one more)
 }
 
 // uidlist is the parsed imapd-uidlist.
@@ -65,7 +66,7 @@ func readUIDList(dir string) (*uidlist, error) {
 			l.validity, l.next = uint32(v), uint32(n)
 			continue
 		}
-		if len(f) != 4 {
+		if len(f) != 4 && (len(f) != 5 || f[4] != "missing") {
 			return nil, fmt.Errorf("uid list of %s: %w: bad line %q", dir, mailbox.ErrNotMailbox, sc.Text())
 		}
 		uid, err1 := strconv.ParseUint(f[0], 10, 32)
@@ -77,7 +78,7 @@ func readUIDList(dir string) (*uidlist, error) {
 		if _, dup := l.byBase[f[3]]; dup {
 			continue
 		}
-		l.byBase[f[3]] = known{uid: uint32(uid), size: size, mtime: mt}
+		l.byBase[f[3]] = known{uid: uint32(uid), size: size, mtime: mt, missing: len(f) == 5}
 		l.order = append(l.order, f[3])
 	}
 	if err := sc.Err(); err != nil {
@@ -92,7 +93,11 @@ func (l *uidlist) write(dir string) error {
 	fmt.Fprintf(&b, "%s 1 V%d N%d\n", uidlistName, l.validity, l.next)
 	for _, base := range l.order {
 		k := l.byBase[base]
-		fmt.Fprintf(&b, "%d W%d T%d %s\n", k.uid, k.size, k.mtime, base)
+		missing := ""
+		if k.missing {
+			missing = " missing"
+		}
+		fmt.Fprintf(&b, "%d W%d T%d %s%s\n", k.uid, k.size, k.mtime, base, missing)
 	}
 	return replaceFile(dir, uidlistName, b.Bytes())
 }
@@ -150,7 +155,13 @@ func readKeywords(dir string) ([]string, error) {
 // lockList takes dir's uid list lock, waiting up to timeout; it removes a
 // lock older than staleLock (left by a crash).
 func lockList(dir string, timeout time.Duration) (func(), error) {
-	path := filepath.Join(dir, lockName)
+	return lockFile(filepath.Join(dir, lockName), timeout)
+}
+
+// lockFile takes the lock file path (O_EXCL), waiting up to timeout; it
+// removes one older than staleLock (left by a crash).
+func lockFile(path string, timeout time.Duration) (func(), error) {
+	dir := filepath.Dir(path)
 	deadline := time.Now().Add(timeout)
 	wait := time.Millisecond
 	for {

@@ -20,7 +20,11 @@ func For(cfg *config.Config, host string) func(*account.Account) mailbox.Store {
 	md := maildir.Store{Options: maildir.Options{Hostname: host}}
 	return func(a *account.Account) mailbox.Store {
 		if a.Maildir != "" {
-			return md
+			s := md
+			// New UIDVALIDITYs stay above every one this user's
+			// maildirs had (maildir.ValidityFileName).
+			s.Options.ValidityFile = filepath.Join(a.Maildir, maildir.ValidityFileName)
+			return s
 		}
 		s := mb
 		if a.FolderRoot != "" {
