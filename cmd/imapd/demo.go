@@ -1,20 +1,15 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"imapd/internal/selfsigned"
 
 	"imapd/demo"
 )
@@ -78,45 +73,20 @@ func setupDemo(addr, tlsAddr string) (conf string, cleanup func(), err error) {
 // as stunnel's imapd.pem) for localhost and the demo's addresses, valid for
 // a day.
 func writeDemoCert(path string, hosts ...string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("demo certificate: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		return fmt.Errorf("demo certificate: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"imapd demo"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
+	names := []string{"localhost", "127.0.0.1", "::1"}
 	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			if !ip.IsLoopback() {
-				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-			}
-		} else if h != "localhost" && h != "" {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		if ip := net.ParseIP(h); ip == nil && h != "localhost" || ip != nil && !ip.IsLoopback() {
+			names = append(names, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, err := selfsigned.New("localhost", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), names...)
 	if err != nil {
 		return fmt.Errorf("demo certificate: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	pemData, err := cert.PEM()
 	if err != nil {
 		return fmt.Errorf("demo certificate: %w", err)
 	}
-	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 	if err := os.WriteFile(path, pemData, 0o600); err != nil {
 		return fmt.Errorf("demo certificate: %w", err)
 	}
