@@ -245,13 +245,7 @@ func TestPreAuthDeadline(t *testing.T) {
 			opts := e.options()
 			opts.PreAuthTimeout = time.Hour
 			opts.PreAuthDeadline = 300 * time.Millisecond
-			var c *client
-			if transport == "tcp" {
-				_, addr, _ := serveTCP(t, opts)
-				c = dial(t, addr)
-			} else {
-				c, _ = servePipe(t, NewServer(opts))
-			}
+			c, _ := connect(t, transport, opts)
 			c.Expect(greeting)
 			c.Tagged("a1", "NOOP").Lines()
 			io.WriteString(c.NetConn(), "a2 NOO")

@@ -218,6 +218,18 @@ func dial(t *testing.T, addr string) *client {
 	return imaptest.New(t, c)
 }
 
+// connect serves opts over transport, "tcp" (a listener, then a dial) or
+// "pipe" (ServeConn on os.Pipe pairs, as inetd mode); served is ServeConn's
+// result (nil over TCP).
+func connect(t *testing.T, transport string, opts Options) (c *client, served <-chan error) {
+	t.Helper()
+	if transport == "tcp" {
+		_, addr, _ := serveTCP(t, opts)
+		return dial(t, addr), nil
+	}
+	return servePipe(t, NewServer(opts))
+}
+
 // servePipe serves one connection made of two os.Pipe pairs with
 // ServeConn, as inetd mode does on stdin/stdout pipes.
 func servePipe(t *testing.T, srv *Server) (*client, <-chan error) {
@@ -270,14 +282,7 @@ func TestPreAuthTimeout(t *testing.T) {
 			opts := e.options()
 			opts.PreAuthTimeout = 100 * time.Millisecond
 			opts.IdleTimeout = time.Hour
-			var c *client
-			var served <-chan error
-			if transport == "tcp" {
-				_, addr, _ := serveTCP(t, opts)
-				c = dial(t, addr)
-			} else {
-				c, served = servePipe(t, NewServer(opts))
-			}
+			c, served := connect(t, transport, opts)
 			c.Expect(greeting)
 			c.Expect("* BYE Autologout; idle for too long")
 			c.ExpectEOF()
@@ -300,13 +305,7 @@ func TestIdleTimeoutAfterLogin(t *testing.T) {
 			e.deps.Config = &config.Config{ImapdTimeout: 100 * time.Millisecond}
 			opts := e.options()
 			opts.PreAuthTimeout = time.Hour
-			var c *client
-			if transport == "tcp" {
-				_, addr, _ := serveTCP(t, opts)
-				c = dial(t, addr)
-			} else {
-				c, _ = servePipe(t, NewServer(opts))
-			}
+			c, _ := connect(t, transport, opts)
 			c.Expect(greeting)
 			login(t, c)
 			c.Tagged("a2", "SELECT INBOX")

@@ -106,14 +106,7 @@ func TestSTARTTLS(t *testing.T) {
 	for _, transport := range []string{"tcp", "pipe"} {
 		t.Run(transport, func(t *testing.T) {
 			e, opts, pool := tlsEnv(t, false)
-			var c *client
-			var served <-chan error
-			if transport == "tcp" {
-				_, addr, _ := serveTCP(t, opts)
-				c = dial(t, addr)
-			} else {
-				c, served = servePipe(t, NewServer(opts))
-			}
+			c, served := connect(t, transport, opts)
 			c.Expect(greeting)
 			wantCaps(t, "before STARTTLS", capsOf(t, c, "c0"), []string{"IMAP4rev1", "STARTTLS", "AUTH=PLAIN"}, []string{"LOGINDISABLED"})
 			if resps := c.Tagged("s1", "starttls").Lines(); !equal(resps, []string{"s1 OK Begin TLS negotiation now"}) {
