@@ -93,8 +93,10 @@ func CheckUserAccess(dropFile, folderRoot string) error {
 	}
 }
 
-// acrossLock is UW's session lock.
-type acrossLock = *unix.SessionLock
+// acrossLock is the session lock held between processes: UW's
+// (*unix.SessionLock), or with lock_id the cluster lock
+// (*unix.ClusterLock, cluster_unix.go).
+type acrossLock interface{ Unlock() error }
 
 // held are this process's claims with a session lock; SIGUSR2 picks from them.
 var held = struct {
@@ -142,6 +144,9 @@ const unverifiedGrace = time.Second
 // lockAcross takes the session lock for c, asking the holder to let go
 // (SIGUSR2) and waiting until deadline. ok false: read-only.
 func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (notices []string, ok bool) {
+	if id := clusterID(); id != "" {
+		return lockCluster(path, fi, c, deadline, id)
+	}
 	watchLetGo()
 	start := time.Now()
 	signalled := false
@@ -217,7 +222,12 @@ func releaseAcross(c *Claim) {
 	c.across = nil
 }
 
-func heldAcross(path string, fi os.FileInfo) bool { return unix.Held(fi) }
+func heldAcross(path string, fi os.FileInfo) bool {
+	if id := clusterID(); id != "" {
+		return heldCluster(path, fi, id)
+	}
+	return unix.Held(fi)
+}
 
 // SetuidStart reports whether the process was started through its set-uid
 // (or set-gid) bit by another user: the manual's installation (root, 6755)
