@@ -57,6 +57,12 @@ type guard struct {
 	// nil: no quotas).
 	quotaRoot func(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
 	version   string // for ID
+	// dropESearch drops go-imap's "* ESEARCH" answer to the command handed
+	// over next (SEARCH RETURN (SAVE), which must have none).
+	dropESearch func()
+	// clearSearchRes empties the saved search result (a SEARCH ... SAVE
+	// the guard answers NO).
+	clearSearchRes func()
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
@@ -266,6 +272,18 @@ func (g *guard) collect(line []byte) (bool, error) {
 	case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA":
 		g.quota(c)
 		return false, nil
+	case "SEARCH", "UID SEARCH":
+		if text := searchCharset(c); text != "" {
+			// go-imap's own NO would not empty the saved result.
+			if searchSaves(c) && g.clearSearchRes != nil {
+				g.clearSearchRes()
+			}
+			g.answer(text, c.tag)
+			return false, nil
+		}
+		if g.dropESearch != nil && searchSavesOnly(c) {
+			g.dropESearch()
+		}
 	}
 	g.handOver()
 	return true, nil

@@ -94,5 +94,6 @@ func Caps() imap.CapSet {
 		imap.CapListStatus:       {},
 		imap.CapSpecialUse:       {},
 		imap.CapCreateSpecialUse: {},
+		imap.CapSearchRes:        {},
 	}
 }

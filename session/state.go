@@ -40,6 +40,8 @@ type Session struct {
 	// every later command is refused without an answer (the connection is
 	// closed), so a client never sees its mailbox silently deselected.
 	ended bool
+
+	searchRes searchResult // SEARCHRES's "$" (searchres.go)
 }
 
 // errEnded is what a command gets once the session has ended: go-imap's
