@@ -140,8 +140,14 @@ func armLetGo() { watchLetGo() }
 const unverifiedGrace = time.Second
 
 // lockAcross takes the session lock for c, asking the holder to let go
-// (SIGUSR2) and waiting until deadline. ok false: read-only.
-func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (notices []string, ok bool) {
+// (SIGUSR2) and waiting until deadline. ok false: read-only. shared: a
+// shared lock (imapd_shared_mailboxes), which only an exclusive holder
+// (UW, or an imapd keeping the legacy rule) stands in the way of.
+func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time, shared bool) (notices []string, ok bool) {
+	try := unix.TryLock
+	if shared {
+		try = unix.TryLockShared
+	}
 	watchLetGo()
 	start := time.Now()
 	signalled := false
@@ -160,7 +166,7 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 	wait := 5 * time.Millisecond
 	for {
 		held.mu.Lock()
-		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
+		l, h, err := try(fi, func(msg string) { Warnf("%s", msg) })
 		if l != nil {
 			c.across = l
 			held.claims[c] = l
@@ -217,7 +223,12 @@ func releaseAcross(c *Claim) {
 	c.across = nil
 }
 
-func heldAcross(path string, fi os.FileInfo) bool { return unix.Held(fi) }
+// heldAcross: an exclusive holder (Held) or a shared one (HeldShared,
+// probed only for servers sharing mailboxes: the probe takes the lock for
+// an instant).
+func heldAcross(path string, fi os.FileInfo) bool {
+	return unix.Held(fi) || (sharingMailboxes() && unix.HeldShared(fi))
+}
 
 // SetuidStart reports whether the process was started through its set-uid
 // (or set-gid) bit by another user: the manual's installation (root, 6755)
