@@ -272,7 +272,7 @@ func TestClusterTwoHostsOneSpool(t *testing.T) {
 
 	// Each round, meanwhile: deliveries (as an MTA on the file server
 	// does them) and an IMAP client appending through the other host.
-	const deliveries, imapAppends = 8, 5
+	const deliveries, imapAppends = 6, 4
 	background := func(r int, other *clusterHost) (wait func()) {
 		var delivOut, appendOut syncbuf.Buffer
 		deliv := exec.Command("python3", filepath.Join("testdata", "soak_appender.py"), cs.drop(), strconv.Itoa(deliveries), fmt.Sprintf("smtp%d", r))
@@ -296,7 +296,7 @@ func TestClusterTwoHostsOneSpool(t *testing.T) {
 	// other: each round appends two messages, takes the mailbox, expunges
 	// one and flags the other (the flag is saved when the next round's
 	// session, on the other host, takes the mailbox away).
-	const rounds = 6
+	const rounds = 4
 	var prev *imaptest.Conn
 	var prevHost *clusterHost
 	for r := range rounds {
