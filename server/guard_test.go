@@ -242,6 +242,10 @@ func TestGuardNoServerBug(t *testing.T) {
 		{"a1 SEARCH 1:$", "a1 BAD [CLIENTBUG] Invalid sequence set"},
 		{"a1 SEARCH UID $,2", "a1 BAD [CLIENTBUG] Invalid sequence set"},
 		{"a1 SEARCH NOT $5", "a1 BAD [CLIENTBUG] Invalid sequence set"},
+		// LIST-EXTENDED: at most about 250 patterns.
+		{`a1 LIST "" (` + strings.Repeat("x% ", 300) + `y)`, "a1 BAD [CLIENTBUG] Too many LIST patterns"},
+		{`a1 LIST "" (` + strings.Repeat("x% ", 200) + `y)`, "a1 OK LIST completed"},
+		{`a1 LIST (SUBSCRIBED RECURSIVEMATCH) "" ("%" "&") RETURN (CHILDREN)`, "a1 OK LIST completed"},
 		{`a1 LIST "" "!#$&'+,-.0123456789:;<=>?@^_` + "`" + `|}%*"`, "a1 OK LIST completed"},
 		{`a1 LIST "&" "*"`, "a1 OK LIST completed"},
 		{"a1 FROB", "a1 BAD Unknown command"},
