@@ -63,6 +63,10 @@ type guard struct {
 	// clearSearchRes empties the saved search result (a SEARCH ... SAVE
 	// the guard answers NO).
 	clearSearchRes func()
+	// command, if set, is told the name of each command handed to
+	// go-imap, just before go-imap reads it (the session saves flags at
+	// CHECK, which go-imap runs as NOOP: session/flush.go).
+	command func(name string)
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
@@ -318,6 +322,9 @@ func (g *guard) appendMessage(lit literalMark) (bool, error) {
 
 func (g *guard) handOver() {
 	c := &g.cmd
+	if g.command != nil {
+		g.command(c.name)
+	}
 	g.segs = g.segs[:0]
 	start := 0
 	for _, end := range c.cuts {

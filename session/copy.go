@@ -48,6 +48,9 @@ func (s *Session) appendTo(path string, msgs []mailbox.NewMessage) (uidValidity 
 		uids, err = s.sel.mbox.Append(msgs)
 		return s.sel.mbox.UIDValidity(), uids, err
 	}
+	if s.sharing() {
+		defer tell(path, nil) // sessions of this process holding it look now
+	}
 	if platform.InUse(path) || (s.sel != nil && s.sel.path == path) {
 		return 0, nil, s.storage.AppendHeld(path, msgs)
 	}
@@ -208,6 +211,9 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 		return s.copySelf(sel, idx)
 	}
 	data, err := copyMessages(sel.mbox, idx, path, s.storage, platform.InUse(path))
+	if s.sharing() {
+		tell(path, nil)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, no(imap.ResponseCodeTryCreate, "Must create mailbox %s before %s", dest, what)
 	}
@@ -308,7 +314,7 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 			return err
 		}
 	}
-	sel.told -= len(gone)
+	sel.forget(gone)
 	return nil
 }
 
@@ -363,7 +369,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 			return err
 		}
 	}
-	sel.told -= len(gone)
+	sel.forget(gone)
 	return nil
 }
 
