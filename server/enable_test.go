@@ -2,12 +2,13 @@ package server
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
-// ENABLE IMAP4rev2 (not advertised) enables nothing: go-imap keeps
-// answering as IMAP4rev1 (RECENT in SELECT, SEARCH not ESEARCH); other
-// capabilities in the same ENABLE are enabled as usual.
+// ENABLE IMAP4rev2 and UTF8=ACCEPT (not advertised) enable nothing:
+// go-imap keeps answering as IMAP4rev1 (RECENT in SELECT, SEARCH not
+// ESEARCH, folder names in modified UTF-7).
 func TestEnableIMAP4rev2Refused(t *testing.T) {
 	_, addr := guardEnv(t)
 	c := dial(t, addr)
@@ -19,7 +20,8 @@ func TestEnableIMAP4rev2Refused(t *testing.T) {
 	}{
 		{"e1 ENABLE IMAP4rev2", []string{"* ENABLED", "e1 OK ENABLE completed"}},
 		{"e2 ENABLE imap4rev2 IMAP4REV2", []string{"* ENABLED", "e2 OK ENABLE completed"}},
-		{"e3 ENABLE IMAP4rev2 UTF8=ACCEPT", []string{"* ENABLED UTF8=ACCEPT", "e3 OK ENABLE completed"}},
+		{"e3 ENABLE IMAP4rev2 UTF8=ACCEPT", []string{"* ENABLED", "e3 OK ENABLE completed"}},
+		{"e5 ENABLE utf8=accept", []string{"* ENABLED", "e5 OK ENABLE completed"}},
 		{"e4 ENABLE X-UNKNOWN", []string{"* ENABLED", "e4 OK ENABLE completed"}},
 	} {
 		tag := tc.cmd[:2]
@@ -33,5 +35,11 @@ func TestEnableIMAP4rev2Refused(t *testing.T) {
 	}
 	if got := c.Tagged("s2", "SEARCH ALL").Lines(); !slices.Equal(got, []string{"* SEARCH 1", "s2 OK SEARCH completed"}) {
 		t.Errorf("SEARCH after ENABLE IMAP4rev2: %q", got)
+	}
+	caps := c.Tagged("c1", "CAPABILITY").Lines()[0]
+	for _, off := range []string{" IMAP4rev2", " UTF8=ACCEPT", " BINARY"} {
+		if strings.Contains(caps+" ", off+" ") {
+			t.Errorf("CAPABILITY offers%s: %q", off, caps)
+		}
 	}
 }
