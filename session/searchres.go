@@ -197,6 +197,9 @@ func (s *Session) saveSearchRes(options *imap.SearchOptions, matched []uint32, e
 // the criteria is resolved first, and the result saved afterwards when
 // SAVE asks for it.
 func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	if (options == nil || !options.ReturnSave) && !hasSearchRes(criteria) {
+		return s.search(kind, criteria, options) // no "$", no SAVE
+	}
 	if err := s.begin("SEARCH"); err != nil {
 		return nil, err
 	}
