@@ -53,6 +53,10 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 
 func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool) error {
 	mb := sel.mbox
+	bin, err := s.binaryItems(mb, i, options) // binary.go: NO [UNKNOWN-CTE] before anything is written
+	if err != nil {
+		return err
+	}
 	m := mb.Message(i)
 	writeFlags := options.Flags
 	if setsSeen && m.Flags&mailbox.Seen == 0 {
@@ -78,7 +82,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	// The whole message, read once when something needs it.
-	var whole []byte
+	whole := bin.raw
 	load := func() ([]byte, error) {
 		if whole != nil {
 			return whole, nil
@@ -126,25 +130,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		wc.Write(out)
 		wc.Close()
 	}
-	for _, sec := range options.BinarySection {
-		b, err := load()
-		if err != nil {
-			rw.Close()
-			return s.storageErr("FETCH", err)
-		}
-		out := imapserver.ExtractBinarySection(bytes.NewReader(b), sec)
-		wc := rw.WriteBinarySection(sec, int64(len(out)))
-		wc.Write(out)
-		wc.Close()
-	}
-	for _, sec := range options.BinarySectionSize {
-		b, err := load()
-		if err != nil {
-			rw.Close()
-			return s.storageErr("FETCH", err)
-		}
-		rw.WriteBinarySectionSize(sec, imapserver.ExtractBinarySectionSize(bytes.NewReader(b), sec))
-	}
+	bin.write(rw, options)
 	return rw.Close()
 }
 
