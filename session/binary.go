@@ -39,6 +39,8 @@ type binaryItems struct {
 	raw   []byte   // the whole message, nil when there are no BINARY items
 	parts [][]byte // decoded content per BinarySection, partial applied
 	sizes []uint32 // decoded size per BinarySectionSize
+	// former announces each item as RFC 3516 prefers; nil: go-imap's form
+	former binaryFormer
 }
 
 // binaryItems reads message i and decodes what the BINARY items of options
@@ -46,6 +48,7 @@ type binaryItems struct {
 // known, or a storage error.
 func (s *Session) binaryItems(mb mailbox.Mailbox, i int, options *imap.FetchOptions) (*binaryItems, error) {
 	bin := &binaryItems{}
+	bin.former, _ = s.conn.(binaryFormer)
 	if len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0 {
 		return bin, nil
 	}
@@ -75,9 +78,24 @@ func (s *Session) binaryItems(mb mailbox.Mailbox, i int, options *imap.FetchOpti
 	return bin, nil
 }
 
+// binaryFormer is a Conn that can announce a BINARY item the way RFC 3516
+// 4.3 prefers, which go-imap's writer cannot: a plain literal when the data
+// holds no NUL, and the origin of a partial fetch (server/binaryout.go).
+// Without it, every item is go-imap's "BINARY[part] ~{n}".
+type binaryFormer interface {
+	BinaryForm(plain bool, origin int64)
+}
+
 // write writes the BINARY and BINARY.SIZE items, in the order of options.
 func (bin *binaryItems) write(rw *imapserver.FetchResponseWriter, options *imap.FetchOptions) {
 	for k, sec := range options.BinarySection {
+		if bin.former != nil {
+			origin := int64(-1)
+			if sec.Partial != nil {
+				origin = sec.Partial.Offset
+			}
+			bin.former.BinaryForm(bytes.IndexByte(bin.parts[k], 0) < 0, origin)
+		}
 		wc := rw.WriteBinarySection(sec, int64(len(bin.parts[k])))
 		wc.Write(bin.parts[k])
 		wc.Close()

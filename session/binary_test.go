@@ -47,8 +47,14 @@ const binaryMsg = "From: w@example.com\r\n" +
 	"--b1--\r\n" +
 	"epilogue\r\n"
 
-// lit8 is a literal8 holding s, as go-imap writes every BINARY answer.
-func lit8(s string) string { return fmt.Sprintf("~{%d}\r\n%s", len(s), s) }
+// lit8 is how a BINARY answer holding s is sent: a literal8 when s holds
+// a NUL, else a plain literal (RFC 3516 4.3).
+func lit8(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return fmt.Sprintf("~{%d}\r\n%s", len(s), s)
+	}
+	return lit(s)
+}
 
 func TestBinaryFetch(t *testing.T) {
 	t.Run("mbox", func(t *testing.T) { testBinaryFetch(t, newEnv(t)) })
@@ -69,15 +75,16 @@ func testBinaryFetch(t *testing.T, e *env) {
 	c.ok("FETCH 1 (BINARY.SIZE[2] BINARY.SIZE[3] BINARY.SIZE[1])").exactly(t,
 		fmt.Sprintf("* 1 FETCH (BINARY.SIZE[2] %d BINARY.SIZE[3] %d BINARY.SIZE[1] %d)", len(nul), len(qp), len("plain 7bit text")))
 	// Partial: offsets in the decoded data.
-	c.ok("FETCH 1 BINARY.PEEK[2]<3.2>").exactly(t, "* 1 FETCH (BINARY[2] "+lit8(nul[3:5])+")")
-	c.ok("FETCH 1 BINARY.PEEK[3]<0.4>").exactly(t, "* 1 FETCH (BINARY[3] "+lit8("caf\xc3")+")")
-	c.ok("FETCH 1 BINARY.PEEK[2]<100.5>").exactly(t, "* 1 FETCH (BINARY[2] ~{0}\r\n)")
+	c.ok("FETCH 1 BINARY.PEEK[2]<3.2>").exactly(t, "* 1 FETCH (BINARY[2]<3> ~{2}\r\n\x00\xff)")
+	c.ok("FETCH 1 BINARY.PEEK[2]<6.2>").exactly(t, "* 1 FETCH (BINARY[2]<6> {2}\r\nhi)")
+	c.ok("FETCH 1 BINARY.PEEK[3]<0.4>").exactly(t, "* 1 FETCH (BINARY[3]<0> "+lit("caf\xc3")+")")
+	c.ok("FETCH 1 BINARY.PEEK[2]<100.5>").exactly(t, "* 1 FETCH (BINARY[2]<100> {0}\r\n)")
 	// message/rfc822: the part is the message as it is; its parts decode.
 	c.ok("FETCH 1 BINARY.PEEK[5.1]").exactly(t, "* 1 FETCH (BINARY[5.1] "+lit8("inner text")+")")
 	c.ok("FETCH 1 BINARY.SIZE[5.1]").exactly(t, "* 1 FETCH (BINARY.SIZE[5.1] 10)")
 	// No such part: empty.
-	c.ok("FETCH 1 BINARY.PEEK[9]").exactly(t, "* 1 FETCH (BINARY[9] ~{0}\r\n)")
-	c.ok("FETCH 1 BINARY.PEEK[1.1]").exactly(t, "* 1 FETCH (BINARY[1.1] ~{0}\r\n)")
+	c.ok("FETCH 1 BINARY.PEEK[9]").exactly(t, "* 1 FETCH (BINARY[9] {0}\r\n)")
+	c.ok("FETCH 1 BINARY.PEEK[1.1]").exactly(t, "* 1 FETCH (BINARY[1.1] {0}\r\n)")
 	// BINARY[] is the message as stored.
 	c.ok("FETCH 1 BINARY.SIZE[]").exactly(t, fmt.Sprintf("* 1 FETCH (BINARY.SIZE[] %d)", len(binaryMsg)))
 
@@ -94,9 +101,35 @@ func testBinaryFetch(t *testing.T, e *env) {
 
 	// Not peeking sets \Seen, and says so.
 	c.ok("FETCH 1 BINARY[1]").exactly(t, "* 1 FETCH (FLAGS ("+recent+`\Seen) BINARY[1] `+lit8("plain 7bit text")+")")
-	// With other items, in the order asked.
+	// With other items: BODY sections, then BINARY, then BINARY.SIZE (go-imap's order).
 	c.ok("UID FETCH 1 (BINARY.SIZE[2] BODY.PEEK[2] BINARY.PEEK[2])").exactly(t,
 		"* 1 FETCH (UID 1 BODY[2] "+lit("AAECAP8A\r\naG\r\nk=")+" BINARY[2] "+lit8(nul)+" BINARY.SIZE[2] 8)")
+}
+
+// Many items in one answer: go-imap's writes are cut at buffer sizes, never
+// where the announcements are, and each item still gets its own form.
+func TestBinaryManyItems(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("CREATE bin")
+	c.appendSync("bin", "", binaryMsg).taggedHas(t, "OK [APPENDUID ")
+	c.ok("SELECT bin")
+	var items, bodies, want []string // BODY items come first in the answer
+	nul := "\x00\x01\x02\x00\xff\x00hi"
+	for k := 0; k < 300; k++ {
+		switch k % 3 {
+		case 0:
+			items = append(items, fmt.Sprintf("BINARY.PEEK[2]<%d.3>", k%7))
+			want = append(want, fmt.Sprintf("BINARY[2]<%d> %s", k%7, lit8(nul[k%7:min(k%7+3, len(nul))])))
+		case 1:
+			items = append(items, "BINARY.PEEK[1]")
+			want = append(want, "BINARY[1] "+lit8("plain 7bit text"))
+		case 2:
+			items = append(items, "BODY.PEEK[1]")
+			bodies = append(bodies, "BODY[1] "+lit("plain 7bit text"))
+		}
+	}
+	c.ok("FETCH 1 (%s)", strings.Join(items, " ")).exactly(t, "* 1 FETCH ("+strings.Join(append(bodies, want...), " ")+")")
 }
 
 // A single-part message: BINARY[1] is its body, decoded.
