@@ -21,6 +21,7 @@ import (
 //     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses,
 //   - drop the "* ESEARCH" line of a SEARCH RETURN (SAVE) (searchres.go).
+//   - announce FETCH BINARY data as RFC 3516 prefers (binaryout.go).
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
 // looked at. Only a line that may still become one of the rewritten lines is
