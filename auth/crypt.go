@@ -75,7 +75,9 @@ func VerifyCrypt(hash, password string) (bool, error) {
 		}
 		return false, fmt.Errorf("crypt hash %q...: %w", id, err)
 	}
+	release := beforeHash(hash)
 	ok, err := digest.MatchAdvanced(password)
+	afterHash(release)
 	if err != nil {
 		return false, fmt.Errorf("crypt verify: %w", err)
 	}
