@@ -205,6 +205,13 @@ var registry = []def{
 		Description: "Failed logins after which a connection is told \"* BYE Too many login failures\" and closed. " +
 			"0: never."},
 		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxLoginFailures }),
+	boolSetting(Setting{Name: "imapd_shared_mailboxes", Default: "false", Status: Implemented,
+		Description: "true: several sessions of this server may hold one mailbox read-write at once (a client's IDLE " +
+			"connection next to its fetching one, a phone next to a desktop); each sees the others' new mail, " +
+			"expunges and flag changes. false keeps the legacy rule: on unix the earlier session is told to let go " +
+			"(\"* BYE Killed (lost mailbox lock)\"), on Windows the later one gets the mailbox read-only. Toward a " +
+			"legacy UW-derived server holding the mailbox the legacy rule applies either way. See sharing.md."},
+		func(c *Config) *bool { return &c.ImapdSharedMailboxes }),
 	specialUseSetting(Setting{Name: "imapd_special_use", Syntax: "<attribute> <folder>", Status: Implemented,
 		Default: `\Archive Archive, \Drafts Drafts, \Junk Junk, \Sent Sent, \Trash Trash`,
 		Description: "Tells clients which folder serves which purpose (RFC 6154 SPECIAL-USE): LIST marks the folder with the " +

@@ -54,7 +54,7 @@ func createUnixUsers(users []benchAccount, workdir string) (func(), error) {
 		hash := strings.TrimSpace(string(out))
 		u.Home = filepath.Join(homes, u.Name)
 		args := []string{"-d", u.Home, "-M", "-s", "/usr/sbin/nologin", "-p", hash, u.Name}
-		if _, err := user.Lookup(u.Name); err == nil {
+		if _, lerr := user.Lookup(u.Name); lerr == nil {
 			out, err = exec.Command("usermod", args...).CombinedOutput()
 		} else {
 			out, err = exec.Command("useradd", append([]string{"-U"}, args...)...).CombinedOutput()
