@@ -31,13 +31,6 @@ var shared = struct {
 	on    bool // some session asked for a shared claim: probe shared holders too
 }{holds: map[string]*sharedHold{}}
 
-// sharingMailboxes reports whether this process serves shared claims.
-func sharingMailboxes() bool {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	return shared.on
-}
-
 // sharedHeld reports whether sessions of this process share the mailbox key.
 // Called with registry.mu held.
 func sharedHeld(key string) bool {
