@@ -2,8 +2,13 @@ package session_test
 
 import (
 	"fmt"
+	"net"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // binaryMsg has a part for each transfer encoding BINARY (RFC 3516) decodes,
@@ -163,4 +168,73 @@ func testBinaryAppendRefused(t *testing.T, e *env) {
 	// Synchronizing: refused before the message is invited.
 	c.cmd("APPEND bin ~{%d}", len(msg)).taggedHas(t, "NO [UNKNOWN-CTE] ")
 	c.ok("STATUS bin (MESSAGES)").has(t, `* STATUS "bin" (MESSAGES 0)`)
+}
+
+// Real clients: go-imap's client library and Python's imaplib read the
+// answers (plain literal, literal8, partial origin, sizes).
+func TestBinaryClients(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("CREATE bin")
+	c.appendSync("bin", "", binaryMsg).taggedHas(t, "OK [APPENDUID ")
+	c.logout()
+
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := imapclient.New(conn, nil)
+	defer ic.Close()
+	if err := ic.Login("alice", "alice-secret").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !ic.Caps().Has(imap.CapBinary) {
+		t.Errorf("go-imap client: no BINARY in %v", ic.Caps())
+	}
+	if _, err := ic.Select("bin", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ic.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{
+		BinarySection:     []*imap.FetchItemBinarySection{{Part: []int{2}, Peek: true}, {Part: []int{3}, Peek: true}},
+		BinarySectionSize: []*imap.FetchItemBinarySectionSize{{Part: []int{2}}},
+	}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	var got []string
+	for _, b := range msgs[0].BinarySection {
+		got = append(got, fmt.Sprintf("%v=%q", b.Section.Part, b.Bytes))
+	}
+	want := []string{`[2]="\x00\x01\x02\x00\xff\x00hi"`, `[3]="café softbreak, trailing\r\n= and =ZZ kept"`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("go-imap client BINARY: %s, want %s", got, want)
+	}
+	if len(msgs[0].BinarySectionSize) != 1 || msgs[0].BinarySectionSize[0].Size != 8 {
+		t.Errorf("go-imap client BINARY.SIZE: %+v", msgs[0].BinarySectionSize)
+	}
+
+	host, port, _ := net.SplitHostPort(e.addr)
+	script := `
+import imaplib, sys
+M = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
+M.login("alice", "alice-secret")
+M.select("bin")
+typ, data = M.fetch("1", "(BINARY.PEEK[2] BINARY.PEEK[3]<0.4> BINARY.SIZE[3])")
+print(typ, repr(data))
+typ, data = M.fetch("1", "(BINARY.PEEK[4])")
+print(typ, repr(data))
+M.logout()
+`
+	out, err := exec.Command("python3", "-c", script, host, port).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 imaplib: %v\n%s", err, out)
+	}
+	wantPy := `OK [(b'1 (BINARY[2] ~{8}', b'\x00\x01\x02\x00\xff\x00hi'), (b' BINARY[3]<0> {4}', b'caf\xc3'), b' BINARY.SIZE[3] 41)']` + "\n" +
+		`NO [b'[UNKNOWN-CTE] Cannot decode Content-Transfer-Encoding x-uuencode']` + "\n"
+	if string(out) != wantPy {
+		t.Errorf("python3 imaplib:\n got %s\nwant %s", out, wantPy)
+	}
 }
