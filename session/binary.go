@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"mime"
 	"strings"
@@ -33,19 +34,23 @@ import (
 // costs a pass over the part, and real messages nest a few levels at most.
 const maxBinaryDepth = 64
 
-// binaryItems is what the BINARY items of one FETCH make of one message,
-// worked out before anything of the message is written.
+// binaryItems is what the BINARY items of one FETCH need of one message.
+// Every item's encoding is checked before anything of the message is
+// written; the data is decoded as each item is written. Decoded parts are
+// kept for repeated items up to the size of the message, so a FETCH naming
+// a part many times costs one decoding, and memory stays within about
+// twice the message.
 type binaryItems struct {
-	raw   []byte   // the whole message, nil when there are no BINARY items
-	parts [][]byte // decoded content per BinarySection, partial applied
-	sizes []uint32 // decoded size per BinarySectionSize
+	raw    []byte            // the whole message, nil when there are no BINARY items
+	cache  map[string][]byte // decoded parts by part number
+	cached int               // bytes in cache
 	// former announces each item as RFC 3516 prefers; nil: go-imap's form
 	former binaryFormer
 }
 
-// binaryItems reads message i and decodes what the BINARY items of options
-// ask for. The error is the NO [UNKNOWN-CTE] of a part whose encoding is not
-// known, or a storage error.
+// binaryItems reads message i and checks the encodings of the parts the
+// BINARY items of options name. The error is the NO [UNKNOWN-CTE] of a part
+// whose encoding is not known, or a storage error.
 func (s *Session) binaryItems(mb mailbox.Mailbox, i int, options *imap.FetchOptions) (*binaryItems, error) {
 	bin := &binaryItems{}
 	bin.former, _ = s.conn.(binaryFormer)
@@ -61,21 +66,45 @@ func (s *Session) binaryItems(mb mailbox.Mailbox, i int, options *imap.FetchOpti
 	if err != nil {
 		return nil, s.storageErr("FETCH", err)
 	}
+	checked := make(map[string]bool)
+	check := func(part []int) error {
+		key := fmt.Sprint(part)
+		if checked[key] {
+			return nil
+		}
+		checked[key] = true
+		_, _, err := findBinaryPart(bin.raw, part)
+		return err
+	}
 	for _, sec := range options.BinarySection {
-		out, err := binaryPart(bin.raw, sec.Part)
-		if err != nil {
+		if err := check(sec.Part); err != nil {
 			return nil, err
 		}
-		bin.parts = append(bin.parts, partialOf(out, sec.Partial))
 	}
 	for _, sec := range options.BinarySectionSize {
-		out, err := binaryPart(bin.raw, sec.Part)
-		if err != nil {
+		if err := check(sec.Part); err != nil {
 			return nil, err
 		}
-		bin.sizes = append(bin.sizes, uint32(len(out)))
 	}
 	return bin, nil
+}
+
+// part returns a part, decoded (empty if its encoding is not known: the
+// items were checked before).
+func (bin *binaryItems) part(p []int) []byte {
+	key := fmt.Sprint(p)
+	if b, ok := bin.cache[key]; ok {
+		return b
+	}
+	b, _ := binaryPart(bin.raw, p)
+	if bin.cached+len(b) <= len(bin.raw) {
+		if bin.cache == nil {
+			bin.cache = make(map[string][]byte)
+		}
+		bin.cache[key] = b
+		bin.cached += len(b)
+	}
+	return b
 }
 
 // binaryFormer is a Conn that can announce a BINARY item the way RFC 3516
@@ -88,20 +117,21 @@ type binaryFormer interface {
 
 // write writes the BINARY and BINARY.SIZE items, in the order of options.
 func (bin *binaryItems) write(rw *imapserver.FetchResponseWriter, options *imap.FetchOptions) {
-	for k, sec := range options.BinarySection {
+	for _, sec := range options.BinarySection {
+		b := partialOf(bin.part(sec.Part), sec.Partial)
 		if bin.former != nil {
 			origin := int64(-1)
 			if sec.Partial != nil {
 				origin = sec.Partial.Offset
 			}
-			bin.former.BinaryForm(bytes.IndexByte(bin.parts[k], 0) < 0, origin)
+			bin.former.BinaryForm(bytes.IndexByte(b, 0) < 0, origin)
 		}
-		wc := rw.WriteBinarySection(sec, int64(len(bin.parts[k])))
-		wc.Write(bin.parts[k])
+		wc := rw.WriteBinarySection(sec, int64(len(b)))
+		wc.Write(b)
 		wc.Close()
 	}
-	for k, sec := range options.BinarySectionSize {
-		rw.WriteBinarySectionSize(sec, bin.sizes[k])
+	for _, sec := range options.BinarySectionSize {
+		rw.WriteBinarySectionSize(sec, uint32(len(bin.part(sec.Part))))
 	}
 }
 
@@ -210,37 +240,58 @@ func (e entity) child(n int, isMsg bool) (entity, bool) {
 	return entity{}, false
 }
 
-// binaryPart returns part of msg with its transfer encoding undone.
-func binaryPart(msg []byte, part []int) ([]byte, error) {
+// findBinaryPart finds part of msg and the name of its transfer encoding
+// (lower case, "" for none); found is false for a part that does not exist.
+// The error is NO [UNKNOWN-CTE] for an encoding binaryPart cannot undo.
+func findBinaryPart(msg []byte, part []int) (e entity, found bool, err error) {
 	if len(part) == 0 {
-		return msg, nil
+		return entity{body: msg}, true, nil
 	}
 	if len(part) > maxBinaryDepth {
-		return nil, nil
+		return entity{}, false, nil
 	}
-	e := parseEntity(msg, false)
+	e = parseEntity(msg, false)
 	isMsg := true
 	for _, n := range part {
 		var ok bool
 		if e, ok = e.child(n, isMsg); !ok {
-			return nil, nil
+			return entity{}, false, nil
 		}
 		isMsg = false
 	}
-	cte := e.header.Get("Content-Transfer-Encoding")
-	name := strings.ToLower(strings.TrimSpace(cte))
+	switch cteName(e.header) {
+	case "", "7bit", "8bit", "binary", "base64", "quoted-printable":
+		return e, true, nil
+	}
+	return entity{}, false, errUnknownCTE(e.header.Get("Content-Transfer-Encoding"))
+}
+
+// cteName is the entity's transfer encoding, lower case, without comments.
+func cteName(h textproto.Header) string {
+	name := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
 	if k := strings.IndexAny(name, " \t(;"); k >= 0 {
 		name = name[:k] // a comment after the name
 	}
-	switch name {
-	case "", "7bit", "8bit", "binary":
-		return e.body, nil
+	return name
+}
+
+// binaryPart returns part of msg with its transfer encoding undone
+// (BINARY[] is the whole message as stored).
+func binaryPart(msg []byte, part []int) ([]byte, error) {
+	e, found, err := findBinaryPart(msg, part)
+	if err != nil || !found {
+		return nil, err
+	}
+	if len(part) == 0 {
+		return msg, nil
+	}
+	switch cteName(e.header) {
 	case "base64":
 		return decodeBase64(e.body), nil
 	case "quoted-printable":
 		return decodeQP(e.body), nil
 	}
-	return nil, errUnknownCTE(cte)
+	return e.body, nil
 }
 
 // splitMultipart returns the body parts of a multipart body: what lies

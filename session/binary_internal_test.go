@@ -84,3 +84,26 @@ func TestBinaryPartDepth(t *testing.T) {
 		t.Errorf("BASE64 with a comment: %q %v", b, err)
 	}
 }
+
+// A part named many times is decoded once and kept; memory for the kept
+// parts stays within the message's size.
+func TestBinaryItemsCache(t *testing.T) {
+	msg := []byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nAP8=\r\n--b\r\n\r\ntext\r\n--b--\r\n")
+	bin := &binaryItems{raw: msg}
+	for range 1000 {
+		if b := bin.part([]int{1}); string(b) != "\x00\xff" {
+			t.Fatalf("part 1: %q", b)
+		}
+		if b := bin.part([]int{2}); string(b) != "text" {
+			t.Fatalf("part 2: %q", b)
+		}
+	}
+	if len(bin.cache) != 2 || bin.cached != 6 {
+		t.Errorf("cache: %d parts, %d bytes", len(bin.cache), bin.cached)
+	}
+	big := &binaryItems{raw: []byte("Subject: x\r\n\r\nbody")}
+	big.cached = len(big.raw) // full: not kept, still right
+	if b := big.part([]int{1}); string(b) != "body" || len(big.cache) != 0 {
+		t.Errorf("full cache: %q, %d kept", b, len(big.cache))
+	}
+}
