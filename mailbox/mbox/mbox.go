@@ -25,6 +25,10 @@ type Options struct {
 	// ValidityFile is the user's UIDVALIDITY high-water mark (see
 	// newValidity), normally <folder root>/ValidityFileName; "" = none.
 	ValidityFile string
+	// IndexDir holds the index files that spare opens the parse of an
+	// unchanged file (index.go), normally <folder root>/IndexDirName;
+	// "" = none.
+	IndexDir string
 }
 
 func (o *Options) lockTimeout() time.Duration {
@@ -96,8 +100,9 @@ type Mailbox struct {
 	keywords    []string
 	diskBase    baseInfo // X-IMAPbase as written in the first message (kind none if none)
 
-	pendingNew int   // messages added by internal syncs, not yet reported by Sync
-	dead       error // set after ErrChanged: every call fails with it
+	pendingNew int      // messages added by internal syncs, not yet reported by Sync
+	dead       error    // set after ErrChanged: every call fails with it
+	ix         indexKey // the file state the index on disk holds, as far as we know
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -165,6 +170,7 @@ func (m *Mailbox) openFile() error {
 		}
 		m.touchRead()
 	}
+	m.saveIndex(h.f)
 	return nil
 }
 
@@ -189,6 +195,10 @@ func (m *Mailbox) loadAll(h *held) error {
 	st, err := h.stat()
 	if err != nil {
 		return fmt.Errorf("stat mailbox %s: %w", m.path, err)
+	}
+	m.fi, m.size = st, st.Size()
+	if m.loadIndex(h, st) {
+		return nil
 	}
 	m.fi, m.size = st, st.Size()
 	msgs, lead, err := parseRange(f, 0, m.size)
@@ -533,6 +543,7 @@ func (m *Mailbox) Close() error {
 func (m *Mailbox) fail(err error) error {
 	if errors.Is(err, mailbox.ErrChanged) {
 		m.dead = err
+		m.dropIndex()
 	}
 	return err
 }
@@ -567,6 +578,7 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	if write {
 		m.touchRead()
 	}
+	m.saveIndex(h.f)
 	return nil
 }
 
