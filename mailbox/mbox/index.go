@@ -101,8 +101,12 @@ func (e *encoder) strs(v []string) {
 }
 
 // decoder reads them back; any error sticks and every later value is zero.
+// Strings are views of all, the whole buffer as a string: one allocation
+// for all the From lines.
 type decoder struct {
 	b   []byte
+	all string
+	n   int // len(all) when b was all
 	err error
 }
 
@@ -155,7 +159,14 @@ func (d *decoder) raw() []byte {
 	return v
 }
 
-func (d *decoder) s() string { return string(d.raw()) }
+func (d *decoder) s() string {
+	v := d.raw()
+	if d.err != nil {
+		return ""
+	}
+	end := d.n - len(d.b)
+	return d.all[end-len(v) : end]
+}
 
 func (d *decoder) strs() []string {
 	n := d.u()
@@ -372,7 +383,8 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 	if crc32.Checksum(body, crcTable) != sum {
 		return indexKey{}, errIndex
 	}
-	d := &decoder{b: body[len(indexMagic):]}
+	text := string(body[len(indexMagic):])
+	d := &decoder{b: body[len(indexMagic):], all: text, n: len(text)}
 	if d.u() != indexVersion {
 		return indexKey{}, errIndex
 	}
