@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"imapd/mailbox"
 	"imapd/platform"
@@ -101,8 +102,8 @@ func (e *encoder) strs(v []string) {
 }
 
 // decoder reads them back; any error sticks and every later value is zero.
-// Strings are views of all, the whole buffer as a string: one allocation
-// for all the From lines.
+// Strings are views of all, the whole buffer as a string: no allocation
+// for the From lines.
 type decoder struct {
 	b   []byte
 	all string
@@ -376,14 +377,15 @@ func (m *Mailbox) encodeIndex(k indexKey) []byte {
 // decodeIndex installs the index b in m when it was written for the file
 // with identity id and is sound; the key it was written for is returned.
 func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
-	if len(b) < len(indexMagic)+4 || string(b[:len(indexMagic)]) != indexMagic {
+	if len(b) <= len(indexMagic)+4 || string(b[:len(indexMagic)]) != indexMagic {
 		return indexKey{}, errIndex
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, crcTable) != sum {
 		return indexKey{}, errIndex
 	}
-	text := string(body[len(indexMagic):])
+	// The buffer is never written again: the strings may share it.
+	text := unsafe.String(&body[len(indexMagic)], len(body)-len(indexMagic))
 	d := &decoder{b: body[len(indexMagic):], all: text, n: len(text)}
 	if d.u() != indexVersion {
 		return indexKey{}, errIndex

@@ -276,7 +276,7 @@ func (m *Mailbox) setPseudo(p *message) {
 	m.keywords = capKeywords(b.keywords)
 	m.pseudoRaw, m.pseudoSpan = p.baseRaw, p.baseSpan
 	m.pseudoOK = bytes.Equal(p.baseRaw, pseudoLine(b.validity, b.last, b.keywords))
-	p.st, p.block = rawStatus{}, nil
+	p.parsed = nil
 }
 
 // settle records what the file says about msg (its disk state) and whether
@@ -299,7 +299,7 @@ func (m *Mailbox) settle(msg *message, first bool) {
 			msg.layoutOK = msg.hdrNL && msg.textNL && msg.end-msg.textEnd == 1
 		}
 	}
-	msg.st, msg.block, msg.baseRaw = rawStatus{}, nil, nil
+	msg.parsed = nil
 }
 
 // mask maps keyword names to slot bits, defining unknown ones while there

@@ -32,11 +32,9 @@ type message struct {
 	size     int64  // client-visible size: CRLF, status headers excluded
 	hidden   []span // the status header lines, ascending
 
-	// Parse-time only.
-	st       rawStatus
-	block    []byte // the hidden lines if they form one run at the end of the header
-	baseRaw  []byte // the first X-IMAP / X-IMAPbase line, without newline
-	baseSpan span   // where it is
+	// Parse-time only: nil once settled (and for messages from the index),
+	// so that a mailbox's messages stay small.
+	*parsed
 
 	// On disk. blockCanon: the status block at the end of the header is
 	// exactly what we would write for the disk state below, so a change of
@@ -56,6 +54,14 @@ type message struct {
 	flags  mailbox.Flags
 	kw     uint32
 	recent bool
+}
+
+// parsed is what a parse found that settle turns into a message's disk state.
+type parsed struct {
+	st       rawStatus
+	block    []byte // the hidden lines if they form one run at the end of the header
+	baseRaw  []byte // the first X-IMAP / X-IMAPbase line, without newline
+	baseSpan span   // where it is
 }
 
 // blockOff is where the status block starts (valid when blockCanon).
@@ -203,7 +209,7 @@ func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, er
 				fl := l.b
 				fl = bytes.TrimSuffix(fl, []byte("\n"))
 				fl = bytes.TrimSuffix(fl, []byte("\r"))
-				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl}
+				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl, parsed: &parsed{}}
 				inHeader, lastBodyBlank, blockBroken, blockEnd = true, false, false, 0
 				continue
 			}
