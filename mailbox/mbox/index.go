@@ -139,10 +139,10 @@ func (d *decoder) i() int64 {
 	return v
 }
 
-// off reads a non-negative offset or length below the file size bound.
+// off reads a non-negative offset or length (at most 256 TiB).
 func (d *decoder) off() int64 {
 	v := d.u()
-	if v > 1<<62 {
+	if v > 1<<48 { // no sum of a few of them overflows
 		d.err = errIndex
 		return 0
 	}

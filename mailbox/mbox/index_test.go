@@ -1,7 +1,9 @@
 package mbox
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -445,4 +447,45 @@ func TestIndexConcurrentOpens(t *testing.T) {
 	if n := strings.Count(readFile(t, path), "Subject: msg-"); n != 20 {
 		t.Fatalf("%d delivered messages in the file, want 20", n)
 	}
+}
+
+// FuzzIndex: whatever an index file holds (past its checksum, which the
+// fuzzer's inputs are given), decoding it never panics, and what it accepts
+// is in order.
+func FuzzIndex(f *testing.F) {
+	dir := f.TempDir()
+	path := filepath.Join(dir, "inbox")
+	writeFile(f, path, spool61)
+	opt := testOpts(at(1000))
+	opt.IndexDir = filepath.Join(dir, IndexDirName)
+	m, err := Open(path, opt)
+	must(f, err)
+	must(f, m.Close())
+	b, err := os.ReadFile(opt.IndexFile(path))
+	must(f, err)
+	id := ""
+	if h, err := lockRead(path, &opt); err == nil {
+		id = fileID(h.f)
+		h.release()
+	}
+	f.Add(b[:len(b)-4])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 1<<20 {
+			return
+		}
+		buf := binary.LittleEndian.AppendUint32(slices.Clone(body), crc32.Checksum(body, crcTable))
+		mm := &Mailbox{path: path, opt: opt}
+		k, err := mm.decodeIndex(buf, id)
+		if err != nil {
+			return
+		}
+		prev := mm.lead
+		for _, msg := range mm.msgs {
+			if msg.start < prev || msg.end > k.size || msg.uid == 0 {
+				t.Fatalf("accepted a message out of order: %+v", msg)
+			}
+			visibleSegments(msg)
+			prev = msg.end
+		}
+	})
 }
