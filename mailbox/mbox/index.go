@@ -567,10 +567,73 @@ func (m *Mailbox) saveIndex(f *os.File) {
 	if len(b) > indexMax {
 		return
 	}
+	cold := m.ix == indexKey{}
 	if err := writeIndexFile(m.opt.IndexDir, name, b); err != nil {
 		return
 	}
 	m.ix = k
+	if cold {
+		pruneIndexes(m.opt.IndexDir, name)
+	}
+}
+
+// pruneMax bounds the files one prune looks at.
+const pruneMax = 1000
+
+// pruneIndexes removes from dir the index files of mailbox files that no
+// longer exist (deleted or renamed mailboxes) and temporary files left by
+// a crash, so that the directory does not grow without bound. It runs
+// after an index was written from a full parse (rare: a mailbox opened for
+// the first time or changed in the middle), never for the index keep.
+func pruneIndexes(dir, keep string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for n, e := range ents {
+		if n >= pruneMax {
+			return
+		}
+		name := filepath.Join(dir, e.Name())
+		switch {
+		case name == keep || !e.Type().IsRegular():
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.Remove(name)
+			}
+		case strings.HasSuffix(e.Name(), ".idx"):
+			if p, ok := indexedPath(name); ok {
+				if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+					os.Remove(name)
+				}
+			} else {
+				os.Remove(name) // not an index of ours, or of another version
+			}
+		}
+	}
+}
+
+// indexedPath reads the mailbox path an index file names.
+func indexedPath(name string) (string, bool) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	buf := make([]byte, 8<<10)
+	n, _ := f.ReadAt(buf, 0)
+	if n < len(indexMagic) || string(buf[:len(indexMagic)]) != indexMagic {
+		return "", false
+	}
+	d := &decoder{b: buf[len(indexMagic):n]}
+	if d.u() != indexVersion {
+		return "", false
+	}
+	p := d.raw()
+	if d.err != nil || len(p) == 0 {
+		return "", false
+	}
+	return string(p), true
 }
 
 // writeIndexFile replaces name by a file holding b: a temporary file in

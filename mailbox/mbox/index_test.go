@@ -489,3 +489,41 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexPruned: the index files of mailboxes that are gone, foreign
+// files and old temporary files are removed when an index is written from
+// a parse; those of existing mailboxes stay.
+func TestIndexPruned(t *testing.T) {
+	path, opt, _ := indexFixture(t)
+	dir := filepath.Dir(path)
+	other := filepath.Join(dir, "other")
+	writeFile(t, other, spool61)
+	m, err := Open(other, opt)
+	must(t, err)
+	must(t, m.Close())
+	keep := opt.IndexFile(path)
+	gone := opt.IndexFile(other)
+	must(t, os.Remove(other))
+	junk := filepath.Join(opt.IndexDir, "junk.idx")
+	writeFile(t, junk, "not an index")
+	oldTmp := filepath.Join(opt.IndexDir, ".tmp-123")
+	writeFile(t, oldTmp, "x")
+	long := time.Now().Add(-2 * time.Hour)
+	must(t, os.Chtimes(oldTmp, long, long))
+	// a third mailbox, opened for the first time: a parse and a prune
+	third := filepath.Join(dir, "third")
+	writeFile(t, third, spool61)
+	m, err = Open(third, opt)
+	must(t, err)
+	must(t, m.Close())
+	for _, f := range []string{gone, junk, oldTmp} {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("%s not pruned", f)
+		}
+	}
+	for _, f := range []string{keep, opt.IndexFile(third)} {
+		if _, err := os.Lstat(f); err != nil {
+			t.Errorf("%s pruned: %v", f, err)
+		}
+	}
+}
