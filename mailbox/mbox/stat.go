@@ -20,6 +20,12 @@ func Stat(path string, opt Options) (mailbox.Status, error) {
 		return mailbox.Status{}, err
 	}
 	m := &Mailbox{path: path, opt: opt, ro: opt.ReadOnly}
+	if !m.ro {
+		// A new UIDVALIDITY found here (a file without UID state) is
+		// written by statWrite, which chooses it again: it must raise the
+		// user's high-water mark only once.
+		m.opt.ValidityFile = ""
+	}
 	h, err := lockRead(path, &m.opt)
 	if err != nil {
 		return mailbox.Status{}, err
