@@ -527,3 +527,24 @@ func TestIndexPruned(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexNoFolderDirectory: without the user's folder directory no index
+// is made (nor the directory); the mailbox opens as without one.
+func TestIndexNoFolderDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inbox")
+	writeFile(t, path, spool61)
+	opt := testOpts(at(1000))
+	opt.IndexDir = filepath.Join(dir, "inbox.mbx", IndexDirName)
+	for range 2 {
+		m, err := Open(path, opt)
+		must(t, err)
+		if m.Len() != 3 {
+			t.Fatalf("%d messages", m.Len())
+		}
+		must(t, m.Close())
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "inbox.mbx")); err == nil {
+		t.Fatal("the folder directory was made")
+	}
+}
