@@ -549,7 +549,7 @@ func readIndexFile(name string) ([]byte, error) {
 // open judges.
 func (m *Mailbox) saveIndex(f *os.File) {
 	name := m.opt.IndexFile(m.path)
-	if name == "" || m.fi == nil || m.dead != nil || !m.indexable() {
+	if name == "" || m.fi == nil || m.dead != nil || !m.exact || !m.indexable() {
 		return
 	}
 	id := fileID(f)

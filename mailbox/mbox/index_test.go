@@ -548,3 +548,27 @@ func TestIndexNoFolderDirectory(t *testing.T) {
 		t.Fatal("the folder directory was made")
 	}
 }
+
+// TestIndexNotFromStaleSession: a session whose file another program
+// changed in place (flags, same size) writes no index from its now stale
+// view; the next open sees the other program's flags.
+func TestIndexNotFromStaleSession(t *testing.T) {
+	path, opt, _ := indexFixture(t)
+	m, err := Open(path, opt)
+	must(t, err)
+	s := readFile(t, path)
+	const was, is = "Status: O\nX-Status: \nX-Keywords:  ", "Status: RO\nX-Status: \nX-Keywords: "
+	if !strings.Contains(s, was) {
+		t.Fatalf("no %q in\n%s", was, s)
+	}
+	rewriteInPlace(t, path, strings.Replace(s, was, is, 1))
+	if _, err := m.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	must(t, m.SetFlags(2, mailbox.Answered, nil))
+	must(t, m.Close())
+	want := noIndexView(t, path, opt)
+	if got := sessionView(t, path, opt); got != want {
+		t.Fatalf("after a stale session:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -103,6 +103,11 @@ type Mailbox struct {
 	pendingNew int      // messages added by internal syncs, not yet reported by Sync
 	dead       error    // set after ErrChanged: every call fails with it
 	ix         indexKey // the file state the index on disk holds, as far as we know
+	// exact: the disk state in memory is what the file says (m.fi). It
+	// stops being known once another program wrote the file without
+	// changing its size (flags changed in place, which Sync does not
+	// read): from then on this session writes no index.
+	exact bool
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -198,6 +203,7 @@ func (m *Mailbox) loadAll(h *held) error {
 	}
 	m.fi, m.size = st, st.Size()
 	if m.loadIndex(h, st) {
+		m.exact = true
 		return nil
 	}
 	m.fi, m.size = st, st.Size()
@@ -210,6 +216,7 @@ func (m *Mailbox) loadAll(h *held) error {
 	}
 	m.lead = lead
 	m.load(msgs)
+	m.exact = true
 	return nil
 }
 
@@ -456,6 +463,7 @@ func (m *Mailbox) Sync() (mailbox.Update, error) {
 			if !m.fromLinesInPlace(h.f) {
 				return fmt.Errorf("mailbox %s was rewritten by another program: %w", m.path, mailbox.ErrChanged)
 			}
+			m.exact = false
 			if st, err := h.stat(); err == nil && st.Size() == m.size {
 				m.fi = st
 			}
@@ -571,6 +579,9 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	}
 	if !os.SameFile(st, m.fi) {
 		return m.fail(fmt.Errorf("mailbox %s was replaced: %w", m.path, mailbox.ErrChanged))
+	}
+	if st.Size() == m.size && !st.ModTime().Equal(m.fi.ModTime()) {
+		m.exact = false // written by another program since we last looked
 	}
 	if err := fn(h); err != nil {
 		return m.fail(err)
