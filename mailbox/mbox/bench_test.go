@@ -153,3 +153,24 @@ func noIndexCheck() func() {
 	testIndexUsed = nil
 	return func() { testIndexUsed = old }
 }
+
+// BenchmarkParse is the first open's parse alone, in runs of body lines
+// (as Open does) and one line at a time.
+func BenchmarkParse(b *testing.B) {
+	path := benchMailbox(b, 5000)
+	f, err := os.Open(path)
+	must(b, err)
+	defer f.Close()
+	st, err := f.Stat()
+	must(b, err)
+	for _, fast := range []bool{true, false} {
+		b.Run(fmt.Sprintf("runs=%v", fast), func(b *testing.B) {
+			b.SetBytes(st.Size())
+			for i := 0; i < b.N; i++ {
+				if _, _, err := parseLines(f, 0, st.Size(), fast); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
