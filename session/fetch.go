@@ -42,15 +42,34 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			}
 		}
 	}
+	var fc flagCache
 	for _, i := range idx {
-		if err := s.fetchOne(w, sel, i, options, setsSeen); err != nil {
+		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool) error {
+// flagCache shares the FLAGS lists of messages without keywords within
+// one command: a FETCH of 50,000 messages' flags makes at most 64 lists.
+type flagCache [64][]imap.Flag
+
+func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
+	if len(m.Keywords) > 0 {
+		return messageFlags(m)
+	}
+	k := int(m.Flags & 0x1f)
+	if m.Recent {
+		k |= 0x20
+	}
+	if fc[k] == nil {
+		fc[k] = messageFlags(m)
+	}
+	return fc[k]
+}
+
+func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *flagCache) error {
 	mb := sel.mbox
 	m := mb.Message(i)
 	writeFlags := options.Flags
@@ -67,7 +86,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if writeFlags {
-		rw.WriteFlags(messageFlags(m))
+		rw.WriteFlags(fc.flags(m))
 	}
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)
