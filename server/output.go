@@ -90,10 +90,10 @@ const (
 )
 
 const (
-	headLen    = 48   // enough for "<tag> <status word> "
-	tailLen    = 32   // enough for "{<20 digits>+}\r"
-	maxHold    = 8192 // give up holding a line longer than this
-	maxKeep    = 64 << 10
+	headLen    = 48       // enough for "<tag> <status word> "
+	tailLen    = 32       // enough for "{<20 digits>+}\r"
+	maxHold    = 8192     // give up holding a line longer than this
+	maxKeep    = 4 << 10  // the most a connection keeps of its Write buffer between writes
 	batchMax   = 16 << 10 // bytes held before they are written
 	goLogout   = "* BYE Logging out\r\n"
 	goSelectRW = " OK [READ-WRITE] SELECT completed\r\n"

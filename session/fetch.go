@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -174,7 +175,9 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	}
 	defer rc.Close()
 	wc := rw.WriteBodySection(sec, size)
-	n, err := io.Copy(wc, rc)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(wc, rc, (*bp)[:min(size+1, int64(len(*bp)))])
 	if err == nil && n != size {
 		err = fmt.Errorf("message %d: read %d bytes, expected %d", i+1, n, size)
 	}
@@ -183,6 +186,10 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	}
 	return err
 }
+
+// copyBufs are the buffers BODY[] is copied through (io.Copy would make
+// one of 32 KiB per message).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // header reads only the header of message i (or takes it from whole).
 func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
