@@ -258,7 +258,7 @@ func (o *output) flush() error {
 	}
 	if !o.batch && o.pending != nil {
 		b := o.pending
-		if cap(b) <= 2*(batchMax+4096) {
+		if cap(b) >= batchMax && cap(b) <= 2*(batchMax+4096) {
 			batchPool.Put(&b)
 		}
 		o.pending = nil
@@ -284,8 +284,7 @@ func (o *output) reply(line string) error {
 		return nil
 	}
 	if o.mode == modeStart && !o.first {
-		o.pending = append(append(o.pending, line...), '\r', '\n')
-		return o.flush()
+		return o.writeLine(line)
 	}
 	o.qmu.Lock()
 	o.notices = append(o.notices, line)
@@ -307,8 +306,17 @@ func (o *output) insertAndClose(line string) bool {
 		o.flush()
 		return false
 	}
+	return o.writeLine(line) == nil
+}
+
+// writeLine writes what is held, then line and CRLF. Caller holds mu.
+func (o *output) writeLine(line string) error {
+	if len(o.pending) == 0 {
+		_, err := io.WriteString(o.w, line+"\r\n")
+		return err
+	}
 	o.pending = append(append(o.pending, line...), '\r', '\n')
-	return o.flush() == nil
+	return o.flush()
 }
 
 // switchTo writes line (a tagged reply, after the queued notices) between
