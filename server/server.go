@@ -315,6 +315,7 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	started = true
 	gs := &guarded{Session: inner, c: c}
 	c.guard.appendLimit = func() int64 { return int64(gs.AppendLimit()) }
+	c.initSearchRes(inner)
 	if q, ok := inner.(quotaSession); ok {
 		c.guard.quotaRoot = q.QuotaRoot
 	}

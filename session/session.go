@@ -97,5 +97,7 @@ func Caps() imap.CapSet {
 		imap.CapListStatus:       {},
 		imap.CapSpecialUse:       {},
 		imap.CapCreateSpecialUse: {},
+		imap.CapSearchRes:        {},
+		imap.CapListExtended:     {},
 	}
 }

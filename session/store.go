@@ -62,6 +62,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil {
 		return err
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return err
