@@ -272,6 +272,19 @@ func (v *sharedView) Close() error {
 // pending flag changes are applied again. An error wraps ErrChanged when
 // the session cannot go on (the file was renumbered or cannot be read).
 func (v *sharedView) reload() error {
+	for try := 0; ; try++ {
+		saveErr, err := v.reloadOnce()
+		if err != nil || saveErr == nil || !errors.Is(saveErr, mailbox.ErrChanged) || try == 4 {
+			return err
+		}
+		// Another session wrote between our read and our write: the
+		// changes are still pending, read again.
+	}
+}
+
+// reloadOnce is one try of reload; saveErr is why the pending changes
+// could not be written (nil: written, or none).
+func (v *sharedView) reloadOnce() (saveErr, err error) {
 	old := v.mb
 	if len(v.pending) > 0 && old.Checkpoint() == nil {
 		v.pending = nil
@@ -286,11 +299,11 @@ func (v *sharedView) reload() error {
 	old.Close()
 	nm, err := v.store.Open(v.path, false)
 	if err != nil {
-		return fmt.Errorf("re-read mailbox %s another session changed: %w (%w)", v.path, err, mailbox.ErrChanged)
+		return nil, fmt.Errorf("re-read mailbox %s another session changed: %w (%w)", v.path, err, mailbox.ErrChanged)
 	}
 	if nm.ReadOnly() || nm.UIDValidity() != old.UIDValidity() {
 		nm.Close()
-		return fmt.Errorf("mailbox %s: UIDVALIDITY changed or no longer writable: %w", v.path, mailbox.ErrChanged)
+		return nil, fmt.Errorf("mailbox %s: UIDVALIDITY changed or no longer writable: %w", v.path, mailbox.ErrChanged)
 	}
 	at := make(map[uint32]int, nm.Len())
 	for j := 0; j < nm.Len(); j++ {
@@ -307,7 +320,7 @@ func (v *sharedView) reload() error {
 		// ascend); anything else is a renumbered file.
 		if live >= nm.Len() || nm.Message(live).UID != snap[i].UID {
 			nm.Close()
-			return fmt.Errorf("mailbox %s: messages renumbered by another program: %w", v.path, mailbox.ErrChanged)
+			return nil, fmt.Errorf("mailbox %s: messages renumbered by another program: %w", v.path, mailbox.ErrChanged)
 		}
 		live++
 	}
@@ -317,11 +330,13 @@ func (v *sharedView) reload() error {
 		}
 	}
 	v.mb, v.ghosts, v.moved = nm, ghosts, true
-	if len(v.pending) > 0 && nm.Checkpoint() == nil {
-		v.pending = nil
-		v.wrote()
+	if len(v.pending) > 0 {
+		if saveErr = nm.Checkpoint(); saveErr == nil {
+			v.pending = nil
+			v.wrote()
+		}
 	}
-	return nil
+	return saveErr, nil
 }
 
 // dropGone takes the messages other sessions removed out of the view and

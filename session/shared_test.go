@@ -411,14 +411,17 @@ func runShared(t *testing.T, inbox string, maildir bool, n, ops int, connect fun
 	if len(errs) > 0 {
 		t.Fatalf("%d failures:\n%s", len(errs), strings.Join(errs, "\n"))
 	}
-	// Quiet now: every session catches up with everything.
-	for _, sc := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc.cmd(false, "NOOP")
-		}()
-		wg.Wait()
+	// Quiet now: every session saves what it has not (CHECK), then
+	// catches up with everything.
+	for _, command := range []string{"CHECK", "NOOP"} {
+		for _, sc := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sc.cmd(false, "%s", command)
+			}()
+			wg.Wait()
+		}
 	}
 	fresh := connect(t)
 	fresh.OK("LOGIN alice alice-secret")

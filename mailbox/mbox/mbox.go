@@ -98,6 +98,7 @@ type Mailbox struct {
 
 	pendingNew int   // messages added by internal syncs, not yet reported by Sync
 	dead       error // set after ErrChanged: every call fails with it
+	foreign    bool  // another program wrote the file since we last did (changed.go)
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -548,6 +549,7 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	if !os.SameFile(st, m.fi) {
 		return m.fail(fmt.Errorf("mailbox %s was replaced: %w", m.path, mailbox.ErrChanged))
 	}
+	m.noteForeign(st)
 	if err := fn(h); err != nil {
 		return m.fail(err)
 	}
