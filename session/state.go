@@ -142,6 +142,9 @@ func New(deps Deps, conn Conn) *Session {
 			deps.IdlePoll = 2 * time.Second
 		}
 	}
+	if deps.Config != nil && deps.Config.ImapdSharedMailboxes {
+		platform.ShareMailboxes()
+	}
 	return &Session{deps: deps, conn: conn}
 }
 
