@@ -93,8 +93,10 @@ func CheckUserAccess(dropFile, folderRoot string) error {
 	}
 }
 
-// acrossLock is UW's session lock.
-type acrossLock = *unix.SessionLock
+// acrossLock is the session lock held between processes: UW's
+// (*unix.SessionLock), or with lock_id the cluster lock
+// (*unix.ClusterLock, cluster_unix.go).
+type acrossLock interface{ Unlock() error }
 
 // held are this process's claims with a session lock; SIGUSR2 picks from them.
 var held = struct {
@@ -142,8 +144,13 @@ const unverifiedGrace = time.Second
 // lockAcross takes the session lock for c, asking the holder to let go
 // (SIGUSR2) and waiting until deadline. ok false: read-only. shared: a
 // shared lock (imapd_shared_mailboxes), which only an exclusive holder
-// (UW, or an imapd keeping the legacy rule) stands in the way of.
+// (UW, or an imapd keeping the legacy rule) stands in the way of. With
+// lock_id set the session lock is the cluster lock file, which has no
+// shared form: the legacy rule applies there (docs/cluster.md).
 func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time, shared bool) (notices []string, ok bool) {
+	if id := clusterID(); id != "" {
+		return lockCluster(path, fi, c, deadline, id)
+	}
 	try := unix.TryLock
 	if shared {
 		try = unix.TryLockShared
@@ -225,8 +232,11 @@ func releaseAcross(c *Claim) {
 
 // heldAcross: an exclusive holder (Held) or a shared one (HeldShared,
 // probed only for servers sharing mailboxes: the probe takes the lock for
-// an instant).
+// an instant); with lock_id set, the cluster lock file.
 func heldAcross(path string, fi os.FileInfo) bool {
+	if id := clusterID(); id != "" {
+		return heldCluster(path, fi, id)
+	}
 	return unix.Held(fi) || (sharingMailboxes() && unix.HeldShared(fi))
 }
 

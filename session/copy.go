@@ -187,6 +187,7 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 	if err != nil {
 		return nil, err
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return nil, err
@@ -271,6 +272,7 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if sel.mbox.ReadOnly() {
 		return no(imap.ResponseCodeCannot, "MOVE refused: mailbox is open read-only")
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return err
@@ -348,6 +350,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	}
 	// Only messages the client knows of: one delivered since the last
 	// EXISTS (even one that arrived flagged \Deleted) is not its to remove.
+	uids = s.resolveSearchResUIDs(uids) // SEARCHRES "$"
 	told := min(sel.told, sel.mbox.Len())
 	if told == 0 {
 		return nil

@@ -72,6 +72,7 @@ func TestFetchItems(t *testing.T) {
 	r = c.ok("FETCH 3 RFC822.TEXT")
 	r.exactly(t, `* 3 FETCH (FLAGS (\Recent \Seen) RFC822.TEXT `+lit("The report is attached in spirit.\r\n>From the desk of Erin.\r\n")+")")
 
+	c.ok("CHECK") // flags are saved in batches: CHECK saves them now
 	status, _ := statusOf(e.read(e.inbox()))
 	if strings.Join(status, " ") != "RO RO RO" {
 		t.Errorf("Status headers %q, want RO for all three", status)

@@ -143,7 +143,7 @@ func (s *Session) Unselect() error {
 }
 
 // Poll tells the client what changed: new mail, new keywords. Flags
-// changed by this session are saved here, after every command.
+// changed by this session are saved later, in batches (flush.go).
 func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if err := s.begin("POLL"); err != nil {
 		return err
@@ -200,17 +200,7 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	if sel.dirty && !sel.mbox.ReadOnly() {
-		if err := sel.mbox.Checkpoint(); err != nil {
-			if errors.Is(err, mailbox.ErrChanged) {
-				return s.fatal("Fatal mailbox error: mailbox changed by another program")
-			}
-			s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
-			s.conn.Notice("* NO Unable to save flags now, will retry: " + shortErr(err))
-		} else {
-			sel.dirty = false
-		}
-	}
+	s.flushLater() // flags: saved in batches (flush.go)
 	return nil
 }
 

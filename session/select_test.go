@@ -122,7 +122,7 @@ func TestSelectTakeover(t *testing.T) {
 
 	b.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Flagged))`)
 	b.ok("STORE 3 +FLAGS (\\Answered)")
-	b.ok("NOOP")
+	b.ok("CHECK")
 	_, xs := statusOf(e.read(e.inbox()))
 	if xs[1] != "F" || xs[2] != "A" {
 		t.Errorf("X-Status %q, want F on 2 and A on 3", xs)

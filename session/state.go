@@ -36,11 +36,14 @@ type Session struct {
 	quota   *quotaState   // nil: no quota
 
 	sel       *selected
-	endReason string // why the session ended, for the log
+	flush     flushState // saves unsaved flags in time (flush.go)
+	endReason string     // why the session ended, for the log
 	// ended: the session was told to let go of its mailbox and said BYE;
 	// every later command is refused without an answer (the connection is
 	// closed), so a client never sees its mailbox silently deselected.
 	ended bool
+
+	searchRes searchResult // SEARCHRES's "$" (searchres.go)
 }
 
 // errEnded is what a command gets once the session has ended: go-imap's
@@ -87,7 +90,7 @@ type selected struct {
 	wake   chan struct{} // another session of this process wrote the mailbox
 }
 
-// setFlags changes a message's flags in memory; the next Poll saves them.
+// setFlags changes a message's flags in memory; flush.go saves them.
 func (sel *selected) setFlags(i int, flags mailbox.Flags, keywords []string) error {
 	sel.dirty = true
 	if err := sel.mbox.SetFlags(i, flags, keywords); err != nil {

@@ -3,6 +3,7 @@ package session_test
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStore(t *testing.T) {
@@ -34,7 +35,8 @@ func TestStore(t *testing.T) {
 		`* 2 FETCH (FLAGS (\Recent))`,
 		`* 3 FETCH (FLAGS (\Recent \Flagged))`)
 
-	// The file has them once the command is answered.
+	// The file has them once CHECK is answered.
+	c.ok("CHECK")
 	status, xs := statusOf(e.read(e.inbox()))
 	if strings.Join(status, ",") != "O,O,O" || strings.Join(xs, ",") != "AT,,F" {
 		t.Errorf("file: Status %q X-Status %q", status, xs)
@@ -64,6 +66,7 @@ func TestStoreKeywords(t *testing.T) {
 		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)] Permanent flags`,
 		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`)
 
+	c.ok("CHECK")
 	text := e.read(e.inbox())
 	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {
 		t.Errorf("X-IMAPbase %q, want the keywords", got)
@@ -124,36 +127,55 @@ func TestStoreTooManyKeywords(t *testing.T) {
 	c.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Recent))`)
 }
 
-// TestStoreSaved: flags stored reach the file when the command is answered,
-// and are still there after every way a session can end.
+// TestStoreSaved: flags stored are saved in batches (session/flush.go):
+// not by the next command, but by CHECK, CLOSE, UNSELECT, EXPUNGE, SELECT
+// of another mailbox, IDLE, LOGOUT, the end of the session for any
+// reason, and the flush timer; the file then has them.
 func TestStoreSaved(t *testing.T) {
 	ends := []struct {
-		name string
-		end  func(e *env, c *client)
+		name  string
+		delay time.Duration // the session's FlushDelay
+		end   func(e *env, c *client)
 	}{
-		{"next command", func(e *env, c *client) { c.ok("NOOP") }},
-		{"CHECK", func(e *env, c *client) { c.ok("CHECK") }},
-		{"CLOSE", func(e *env, c *client) { c.ok("CLOSE") }},
-		{"UNSELECT", func(e *env, c *client) { c.ok("UNSELECT") }},
-		{"SELECT other", func(e *env, c *client) { c.ok("SELECT other") }},
-		{"LOGOUT", func(e *env, c *client) { c.logout(); e.waitClosed(1) }},
-		{"connection drop", func(e *env, c *client) { c.conn.Close(); e.waitClosed(1) }},
-		{"server shutdown", func(e *env, c *client) { e.stop(); e.start() }},
-		{"idle timer", func(e *env, c *client) {
+		{"CHECK", time.Hour, func(e *env, c *client) { c.ok("CHECK") }},
+		{"CLOSE", time.Hour, func(e *env, c *client) { c.ok("CLOSE") }},
+		{"UNSELECT", time.Hour, func(e *env, c *client) { c.ok("UNSELECT") }},
+		{"EXPUNGE", time.Hour, func(e *env, c *client) { c.ok("EXPUNGE") }},
+		{"SELECT other", time.Hour, func(e *env, c *client) { c.ok("SELECT other") }},
+		{"LOGOUT", time.Hour, func(e *env, c *client) { c.logout() }},
+		{"connection drop", time.Hour, func(e *env, c *client) { c.conn.Close(); e.waitClosed(1) }},
+		{"server shutdown", time.Hour, func(e *env, c *client) { e.stop(); e.start() }},
+		{"IDLE", time.Hour, func(e *env, c *client) {
 			c.send("I1 IDLE")
-			c.waitFor("+ idling")
-			c.send("DONE")
-			c.collect("I1")
+			c.waitFor("+ idling") // saved before the continuation
+		}},
+		{"flush timer", 10 * time.Millisecond, func(e *env, c *client) {
+			// Nothing to wait on but the file itself.
+			deadline := time.Now().Add(readLimit)
+			for time.Now().Before(deadline) && !strings.Contains(e.read(e.inbox()), "X-Keywords: kw") {
+				time.Sleep(5 * time.Millisecond)
+			}
 		}},
 	}
 	for _, tc := range ends {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			e.stop() // (the server reads deps)
+			e.deps.FlushDelay = tc.delay
+			e.start()
 			c := e.login()
 			c.ok("CREATE other")
 			c.ok("SELECT INBOX")
+			before := e.read(e.inbox())
 			c.ok(`STORE 2 +FLAGS.SILENT (\Flagged \Seen kw)`)
 			c.ok("FETCH 3 BODY[TEXT]")
+			if tc.delay > time.Minute {
+				// A command that does not save leaves the file alone.
+				c.ok("NOOP")
+				if e.read(e.inbox()) != before {
+					t.Errorf("NOOP wrote the file")
+				}
+			}
 			tc.end(e, c)
 			text := e.read(e.inbox())
 			status, xs := statusOf(text)

@@ -219,6 +219,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
+	platform.SetLockID(cfg.LockID) // the session lock: UW's /tmp one, or the cluster one
 	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storage.For(cfg, a.host)}
 }
 
