@@ -222,14 +222,14 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 			return nil
 		case <-wake:
 		case <-t.C:
-			if err := s.begin("IDLE"); err != nil {
-				return err
-			}
-			err := s.poll(w, true)
-			s.mu.Unlock()
-			if err != nil {
-				return err
-			}
+		}
+		if err := s.begin("IDLE"); err != nil {
+			return err
+		}
+		err := s.poll(w, true)
+		s.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -71,6 +71,7 @@ type sharedView struct {
 	ghosts  []ghost              // ascending pos
 	pending map[uint32]flagState // own flag changes not yet written
 	moved   bool                 // re-read since the flags were compared
+	recent  map[uint32]bool      // \Recent for this session, from before a re-read
 	wrote   func()               // tells the other sessions of this process
 }
 
@@ -117,7 +118,13 @@ func (v *sharedView) Message(i int) mailbox.Message {
 	if g != nil {
 		return g.msg
 	}
-	return v.mb.Message(j)
+	m := v.mb.Message(j)
+	if !m.Recent && v.recent[m.UID] {
+		// The file says seen since this session claimed it: \Recent
+		// stays for the session (RFC 3501 2.3.2).
+		m.Recent = true
+	}
+	return m
 }
 
 func (v *sharedView) Open(i int) (io.ReadCloser, error) {
@@ -295,6 +302,14 @@ func (v *sharedView) reloadOnce() (saveErr, err error) {
 	gone := make([]bool, n)
 	for i := range n {
 		snap[i], gone[i] = v.Message(i), v.gone(i)
+	}
+	for _, m := range snap {
+		if m.Recent {
+			if v.recent == nil {
+				v.recent = map[uint32]bool{}
+			}
+			v.recent[m.UID] = true
+		}
 	}
 	old.Close()
 	nm, err := v.store.Open(v.path, false)
