@@ -104,7 +104,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	sel := &selected{name: name, path: path, mbox: mb, claim: claim}
 	if sharing && !mb.ReadOnly() {
-		sel.shared = newSharedView(s.storage, path, mb, func() { tell(path, sel) })
+		sel.shared = newSharedView(s.storage, path, mb, &sel.told, func() { tell(path, sel) })
 		sel.mbox = sel.shared
 		sel.wake = watch(path, sel)
 	}

@@ -72,13 +72,14 @@ type sharedView struct {
 	pending map[uint32]flagState // own flag changes not yet written
 	moved   bool                 // re-read since the flags were compared
 	recent  map[uint32]bool      // \Recent for this session, from before a re-read
+	told    *int                 // how many messages the client knows (selected.told)
 	wrote   func()               // tells the other sessions of this process
 }
 
 var _ mailbox.Mailbox = (*sharedView)(nil)
 
-func newSharedView(store mailbox.Store, path string, mb mailbox.Mailbox, wrote func()) *sharedView {
-	return &sharedView{store: store, path: path, mb: mb, wrote: wrote}
+func newSharedView(store mailbox.Store, path string, mb mailbox.Mailbox, told *int, wrote func()) *sharedView {
+	return &sharedView{store: store, path: path, mb: mb, told: told, wrote: wrote}
 }
 
 // locate maps a view index to the Mailbox's index, or to its ghost.
@@ -145,7 +146,7 @@ func (v *sharedView) SetFlags(i int, flags mailbox.Flags, keywords []string) err
 			return nil
 		}
 		err := v.mb.SetFlags(j, flags, keywords)
-		if errors.Is(err, mailbox.ErrChanged) && try == 0 {
+		if errors.Is(err, mailbox.ErrChanged) && try < 5 {
 			if err := v.reload(); err != nil {
 				return err
 			}
@@ -204,7 +205,9 @@ func (v *sharedView) look() error {
 // are the view's (ghosts stay, renumbered).
 func (v *sharedView) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	gone, err := v.mb.Expunge(uids)
-	if errors.Is(err, mailbox.ErrChanged) {
+	// Another session wrote the file since we read it: read it again and
+	// retry (a few times: many sessions may be writing).
+	for try := 0; errors.Is(err, mailbox.ErrChanged) && try < 5; try++ {
 		if err := v.reload(); err != nil {
 			return nil, err
 		}
@@ -297,7 +300,10 @@ func (v *sharedView) reloadOnce() (saveErr, err error) {
 		v.pending = nil
 		v.wrote()
 	}
-	n := v.Len()
+	// Only what the client knows is kept: messages beyond it may carry
+	// UIDs an operation that failed (the file changed under it) gave them
+	// in memory only; they are read again from the file, as new.
+	n := min(*v.told, v.Len())
 	snap := make([]mailbox.Message, n)
 	gone := make([]bool, n)
 	for i := range n {
@@ -410,6 +416,7 @@ func (s *Session) followOthers(w *imapserver.UpdateWriter, allowExpunge bool) ([
 	v := sel.shared
 	if err := v.look(); err != nil {
 		if errors.Is(err, mailbox.ErrChanged) {
+			s.deps.Log.Errorf("follow %s %s: %v", sel.path, s.who(), err)
 			return nil, s.fatal("Fatal mailbox error: mailbox changed by another program")
 		}
 		s.deps.Log.Errorf("check for changes in %s %s: %v", sel.path, s.who(), err)
