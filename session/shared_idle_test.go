@@ -11,7 +11,9 @@ import (
 // comes from the other session waking it (the tracker).
 func sharedPair(t *testing.T) (a, b *client) {
 	e := newEnv(t, "imapd_shared_mailboxes true")
+	e.stop() // served again with a new IdlePoll
 	e.deps.IdlePoll = time.Hour
+	e.start()
 	a, b = e.login(), e.login()
 	a.ok("SELECT INBOX").taggedIs(t, "OK [READ-WRITE] SELECT completed")
 	r := b.ok("SELECT INBOX")
