@@ -252,7 +252,9 @@ var registry = []def{
 	wordSetting(Setting{Name: "lock_id", Syntax: "<text>", Status: Implemented,
 		Description: "For drop files on NFS or shared by a cluster of mail servers: a text unique to each server. " +
 			"imapd writes it (else the host name) with its process ID into the <drop file>.lock files it makes, " +
-			"and breaks at once a lock of this server whose process is gone (see docs/locks.md)."},
+			"and breaks at once a lock of this server whose process is gone. When set, the session lock (one " +
+			"read-write session per mailbox) is a file beside the mailbox that every server sees, instead of " +
+			"UW's /tmp one (see docs/locks.md, and docs/cluster.md for a cluster recipe)."},
 		func(c *Config) *string { return &c.LockID }),
 	enumSetting(Setting{Name: "log_level", Syntax: "error|info|debug", Default: "info", Status: Implemented,
 		Description: "How much goes to the log file: errors only, normal events, or everything for debugging."},

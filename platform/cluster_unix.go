@@ -83,3 +83,11 @@ func watchCluster(c *Claim, l *unix.ClusterLock, poll time.Duration) {
 func heldCluster(path string, fi os.FileInfo, id string) bool {
 	return unix.ClusterHeldBy(path, fi, id)
 }
+
+// clusterID is the lock_id in force, "" when none.
+func clusterID() string {
+	if p := lockID.Load(); p != nil {
+		return *p
+	}
+	return ""
+}

@@ -12,11 +12,3 @@ var lockID atomic.Pointer[string]
 // lock). cmd/imapd calls it with the configuration of each connection;
 // claims already made keep the lock they took.
 func SetLockID(id string) { lockID.Store(&id) }
-
-// clusterID is the lock_id in force, "" when none.
-func clusterID() string {
-	if p := lockID.Load(); p != nil {
-		return *p
-	}
-	return ""
-}

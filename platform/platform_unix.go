@@ -269,3 +269,10 @@ func FileOwner(path string) (uid, gid int, ok bool) {
 func ProcessGone(pid int) bool {
 	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
+
+// sharingMailboxes reports whether this process serves shared claims.
+func sharingMailboxes() bool {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	return shared.on
+}

@@ -41,13 +41,6 @@ func ShareMailboxes() {
 	shared.mu.Unlock()
 }
 
-// sharingMailboxes reports whether this process serves shared claims.
-func sharingMailboxes() bool {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	return shared.on
-}
-
 // sharedHeld reports whether sessions of this process share the mailbox key.
 // Called with registry.mu held.
 func sharedHeld(key string) bool {

@@ -128,6 +128,11 @@ func (g *guard) final(c *command) verdict {
 	}
 	switch c.name {
 	case "LIST", "LSUB":
+		if c.ntoks-c.head > len(c.toks) {
+			// LIST-EXTENDED's pattern lists: each pattern costs a match
+			// of every name, so their number is bounded.
+			return verdict{reply: "BAD [CLIENTBUG] Too many LIST patterns"}
+		}
 		if !listNamesValid(c) {
 			// Nothing can match a name that is not modified UTF-7 (every
 			// name we list is): answer as go-imap would for no match.

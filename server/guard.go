@@ -276,6 +276,10 @@ func (g *guard) collect(line []byte) (bool, error) {
 	case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA":
 		g.quota(c)
 		return false, nil
+	case "ENABLE":
+		if !g.enable(c) {
+			return false, nil
+		}
 	case "SEARCH", "UID SEARCH":
 		if text := searchCharset(c); text != "" {
 			// go-imap's own NO would not empty the saved result.

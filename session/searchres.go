@@ -2,6 +2,7 @@ package session
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -27,11 +28,21 @@ type searchResult struct {
 	uids []uint32  // ascending
 }
 
-// uidCommander is a Conn that knows whether the command running is a UID
-// command: "$" is a set of UIDs for those and of sequence numbers for the
-// others (RFC 5182 2.1). The server's connection implements it.
-type uidCommander interface {
-	UIDCommand() bool
+// commandNamer is a Conn that knows the name of the command running
+// ("FETCH", "UID FETCH", "LSUB"...), which go-imap does not tell the
+// session: "$" is a set of UIDs in UID commands and of sequence numbers in
+// the others (RFC 5182 2.1), and LSUB reaches List as LIST (SUBSCRIBED)
+// does. The server's connection implements it.
+type commandNamer interface {
+	RunningCommand() string
+}
+
+// running is the name of the command running, "" if the Conn cannot tell.
+func (s *Session) running() string {
+	if cn, ok := s.conn.(commandNamer); ok {
+		return cn.RunningCommand()
+	}
+	return ""
 }
 
 // savedUIDs is the variable's content for the current selection. Caller
@@ -52,7 +63,7 @@ func (s *Session) resolveSearchRes(set imap.NumSet) imap.NumSet {
 		return set
 	}
 	uids := s.savedUIDs()
-	if uc, ok := s.conn.(uidCommander); !ok || uc.UIDCommand() {
+	if name := s.running(); name == "" || strings.HasPrefix(name, "UID ") {
 		var out imap.UIDSet
 		for _, u := range uids {
 			out.AddNum(imap.UID(u))
@@ -186,6 +197,9 @@ func (s *Session) saveSearchRes(options *imap.SearchOptions, matched []uint32, e
 // the criteria is resolved first, and the result saved afterwards when
 // SAVE asks for it.
 func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	if (options == nil || !options.ReturnSave) && !hasSearchRes(criteria) {
+		return s.search(kind, criteria, options) // no "$", no SAVE
+	}
 	if err := s.begin("SEARCH"); err != nil {
 		return nil, err
 	}

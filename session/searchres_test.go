@@ -106,8 +106,8 @@ func TestSearchResWithESearch(t *testing.T) {
 // COPY and MOVE take it, UID EXPUNGE $ removes exactly it, and a new
 // SELECT empties it.
 func TestSearchResExpungeCopySelect(t *testing.T) {
-	e, c := searchEnv(t)
-	e.write(e.folder("t"), "")
+	_, c := searchEnv(t)
+	c.ok("CREATE t")
 	c.ok("SEARCH RETURN (SAVE) 1:4").exactly(t)
 	c.ok("EXPUNGE").exactly(t, "* 2 EXPUNGE")
 	c.ok("FETCH $ (UID)").exactly(t, "* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)", "* 3 FETCH (UID 4)")

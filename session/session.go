@@ -100,5 +100,6 @@ func Caps() imap.CapSet {
 		imap.CapSpecialUse:       {},
 		imap.CapCreateSpecialUse: {},
 		imap.CapSearchRes:        {},
+		imap.CapListExtended:     {},
 	}
 }

@@ -195,9 +195,10 @@ func (h *held) release() error {
 // dot-lock as a writer does. A writer that honours the dot-lock alone (an
 // MTA appending) cannot start while no dot-lock exists; one that starts
 // after the look writes after the noted size, which the reader never reads
-// (held.fi). Without the file lock: lockMailbox (dot-lock, then nothing).
+// (held.fi). Without the file lock, or with lock_id (readsOnFileLock):
+// lockMailbox (the dot-lock, then the file lock if any).
 func lockRead(path string, opt *Options) (*held, error) {
-	if !opt.useFlock() || !filelock.Advisory {
+	if !opt.useFlock() || !filelock.Advisory || !opt.readsOnFileLock() {
 		return lockMailbox(path, opt, false, 0)
 	}
 	deadline := time.Now().Add(opt.lockTimeout())

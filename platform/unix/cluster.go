@@ -376,8 +376,9 @@ func (l *ClusterLock) Unlock() error {
 
 // ClusterHeldBy reports whether another session (of any host) holds the
 // cluster session lock of the mailbox at path: the file exists, is
-// trusted, and is not provably stale (a holder of this server that is
-// gone; one not refreshed for ClusterStale by our clock).
+// trusted, and does not name a holder of this server that is gone. Its
+// age is not judged here (that needs the file server's time, which only
+// a write tells): a lock of a dead host counts until a SELECT breaks it.
 func ClusterHeldBy(path string, fi os.FileInfo, id string) bool {
 	name, ok := ClusterLockName(path, fi)
 	if !ok {
@@ -398,7 +399,7 @@ func ClusterHeldBy(path string, fi os.FileInfo, id string) bool {
 	buf := make([]byte, 512)
 	n, _ := f.ReadAt(buf, 0)
 	h, _ := parseClusterLock(buf[:n])
-	return staleCluster(name, h, lfi, time.Now(), id) == ""
+	return staleCluster(name, h, lfi, lfi.ModTime(), id) == ""
 }
 
 // SafeLockID makes a lock_id fit in a file and on one line (as the

@@ -133,6 +133,10 @@ func TestClusterLockOtherHostStale(t *testing.T) {
 	if err := os.Chtimes(name, old, old); err != nil {
 		t.Fatal(err)
 	}
+	// DELETE's question does not judge the age (it has no server time).
+	if !ClusterHeldBy(path, fi, "hosta") {
+		t.Fatal("ClusterHeldBy: an old lock of another host does not count")
+	}
 	l, _, warned := clusterTry(t, path, fi, "hosta")
 	if l == nil {
 		t.Fatal("stale lock of another host not broken")
