@@ -35,6 +35,10 @@ import (
 // changed it since it last read or wrote it (mbox, maildir).
 type changeSeer interface{ Changed() bool }
 
+// strictMailbox is a Mailbox that can be told to refuse any operation on
+// a file another program wrote since it last looked (mbox: see Strict).
+type strictMailbox interface{ Strict() }
+
 // goneSeer is a Mailbox that keeps messages others removed in its view,
 // marked, until Expunge (maildir): it follows other writers in place.
 type goneSeer interface{ Gone(i int) bool }
@@ -79,7 +83,14 @@ type sharedView struct {
 var _ mailbox.Mailbox = (*sharedView)(nil)
 
 func newSharedView(store mailbox.Store, path string, mb mailbox.Mailbox, told *int, wrote func()) *sharedView {
+	strict(mb)
 	return &sharedView{store: store, path: path, mb: mb, told: told, wrote: wrote}
+}
+
+func strict(mb mailbox.Mailbox) {
+	if s, ok := mb.(strictMailbox); ok {
+		s.Strict()
+	}
 }
 
 // locate maps a view index to the Mailbox's index, or to its ghost.
@@ -255,6 +266,13 @@ func (v *sharedView) Append(msgs []mailbox.NewMessage) ([]uint32, error) {
 		return nil, err
 	}
 	uids, err := v.mb.Append(msgs)
+	// Refused before anything was written: read again and retry.
+	for try := 0; errors.Is(err, mailbox.ErrStale) && try < 5; try++ {
+		if err := v.reload(); err != nil {
+			return nil, err
+		}
+		uids, err = v.mb.Append(msgs)
+	}
 	if errors.Is(err, mailbox.ErrChanged) {
 		if rerr := v.reload(); rerr != nil {
 			return nil, rerr
@@ -322,6 +340,7 @@ func (v *sharedView) reloadOnce() (saveErr, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("re-read mailbox %s another session changed: %w (%w)", v.path, err, mailbox.ErrChanged)
 	}
+	strict(nm)
 	if nm.ReadOnly() || nm.UIDValidity() != old.UIDValidity() {
 		nm.Close()
 		return nil, fmt.Errorf("mailbox %s: UIDVALIDITY changed or no longer writable: %w", v.path, mailbox.ErrChanged)

@@ -220,7 +220,10 @@ func (s *sharedSite) deliver(tb testing.TB) {
 	for {
 		lf, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 		if err == nil {
-			fmt.Fprintf(lf, "%d localhost\n", os.Getpid())
+			// Another host's name: this process is the server's too, and
+			// a lock naming its PID on its host would be judged left by
+			// an earlier process of that PID, and broken.
+			fmt.Fprintf(lf, "%d deliver.test\n", os.Getpid())
 			lf.Close()
 			break
 		}
@@ -537,28 +540,24 @@ func TestSharedSessions(t *testing.T) {
 	}
 }
 
-var imapdBin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "session-test-imapd-")
-	if err != nil {
-		return "", err
-	}
-	p := filepath.Join(dir, "imapd")
+// imapdBin builds the imapd command for one test.
+func imapdBin(t *testing.T) (string, error) {
+	p := filepath.Join(t.TempDir(), "imapd")
 	out, err := exec.Command("go", "build", "-o", p, "imapd/cmd/imapd").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("build imapd: %v\n%s", err, out)
 	}
 	return p, nil
-})
+}
 
 // TestSharedProcesses: the same, each session its own imapd process on
 // pipes (inetd mode): they meet through the file and the shared session
 // lock only.
 func TestSharedProcesses(t *testing.T) {
-	bin, err := imapdBin()
+	bin, err := imapdBin(t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
 	for _, format := range []string{"mbox", "maildir"} {
 		for _, n := range []int{2, 5} {
 			t.Run(fmt.Sprintf("%s/%d", format, n), func(t *testing.T) {

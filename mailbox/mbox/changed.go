@@ -1,6 +1,11 @@
 package mbox
 
-import "os"
+import (
+	"fmt"
+	"os"
+
+	"imapd/mailbox"
+)
 
 // Changed reports, at the cost of one stat, whether another session or
 // program wrote the file since this Mailbox last read it: the file is not
@@ -19,11 +24,25 @@ func (m *Mailbox) Changed() bool {
 	return !os.SameFile(st, m.fi) || st.Size() != m.size || !st.ModTime().Equal(m.fi.ModTime())
 }
 
+// Strict makes every later operation that locks the file refuse, before
+// it reads or writes anything, a file that is not as this Mailbox last
+// left it (ErrChanged; the Mailbox is then dead and must be opened
+// again). For sessions sharing a mailbox: another session may have
+// rewritten it, and From lines of the same text (mail delivered within
+// one second) can stand at the old offsets of other messages, which the
+// checks of Sync and commit would take for the messages they know.
+func (m *Mailbox) Strict() { m.strict = true }
+
 // noteForeign is called under the lock, before an operation: a file that
 // differs from what we last saw was written by someone else, and the
-// operation is about to update what we saw.
-func (m *Mailbox) noteForeign(st os.FileInfo) {
-	if st.Size() != m.size || !st.ModTime().Equal(m.fi.ModTime()) {
-		m.foreign = true
+// operation is about to update what we saw (or, Strict, refuses to).
+func (m *Mailbox) noteForeign(st os.FileInfo) error {
+	if st.Size() == m.size && st.ModTime().Equal(m.fi.ModTime()) {
+		return nil
 	}
+	m.foreign = true
+	if m.strict {
+		return fmt.Errorf("mailbox %s: %w", m.path, mailbox.ErrStale)
+	}
+	return nil
 }

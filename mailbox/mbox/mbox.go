@@ -99,6 +99,7 @@ type Mailbox struct {
 	pendingNew int   // messages added by internal syncs, not yet reported by Sync
 	dead       error // set after ErrChanged: every call fails with it
 	foreign    bool  // another program wrote the file since we last did (changed.go)
+	strict     bool  // refuse to work on a file another program wrote (Strict)
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -562,7 +563,9 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	if !os.SameFile(st, m.fi) {
 		return m.fail(fmt.Errorf("mailbox %s was replaced: %w", m.path, mailbox.ErrChanged))
 	}
-	m.noteForeign(st)
+	if err := m.noteForeign(st); err != nil {
+		return m.fail(err)
+	}
 	if err := fn(h); err != nil {
 		return m.fail(err)
 	}
