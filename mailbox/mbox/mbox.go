@@ -107,7 +107,9 @@ type Mailbox struct {
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
 	// read): from then on this session writes no index.
-	exact bool
+	exact   bool
+	foreign bool // another program wrote the file since we last did (changed.go)
+	strict  bool // refuse to work on a file another program wrote (Strict)
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -582,6 +584,9 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	}
 	if st.Size() == m.size && !st.ModTime().Equal(m.fi.ModTime()) {
 		m.exact = false // written by another program since we last looked
+	}
+	if err := m.noteForeign(st); err != nil {
+		return m.fail(err)
 	}
 	if err := fn(h); err != nil {
 		return m.fail(err)
