@@ -8,12 +8,16 @@ import (
 	"testing"
 )
 
-// maildirEnv is a site with use_maildir: alice's INBOX is the maildir
-// <home>/alice.mdir (no hash_spool in the demo), holding her folders too.
+// maildirEnv is the maildir site with alice's INBOX maildir not there
+// yet: <home>/alice.mdir (no hash_spool in the demo), holding her folders
+// too.
 func maildirEnv(t *testing.T) (*env, string) {
-	home := t.TempDir()
-	e := newEnv(t, "use_maildir true", "maildir_home "+home)
-	return e, filepath.Join(home, "alice.mdir")
+	onlyMaildir(t)
+	e := newEnv(t)
+	if err := os.RemoveAll(e.inbox()); err != nil {
+		t.Fatal(err)
+	}
+	return e, e.inbox()
 }
 
 func TestMaildirSession(t *testing.T) {

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,6 +36,12 @@ func TestStore(t *testing.T) {
 		`* 3 FETCH (FLAGS (\Recent \Flagged))`)
 
 	// The file has them once the command is answered.
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); got != "DR,,F" {
+			t.Errorf("maildir flags %q, want DR,,F", got)
+		}
+		return
+	}
 	status, xs := statusOf(e.read(e.inbox()))
 	if strings.Join(status, ",") != "O,O,O" || strings.Join(xs, ",") != "AT,,F" {
 		t.Errorf("file: Status %q X-Status %q", status, xs)
@@ -64,15 +71,15 @@ func TestStoreKeywords(t *testing.T) {
 		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)] Permanent flags`,
 		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`)
 
-	text := e.read(e.inbox())
-	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {
-		t.Errorf("X-IMAPbase %q, want the keywords", got)
-	}
-	if got := headerOf(text, 0, "X-Keywords"); got != "NonJunk" {
-		t.Errorf("message 1 X-Keywords %q", got)
-	}
-	if got := headerOf(text, 2, "X-Keywords"); got != "$Label1" {
-		t.Errorf("message 3 X-Keywords %q", got)
+	if !mboxOnDisk() {
+		if got := e.read(filepath.Join(e.inbox(), "imapd-keywords")); got != "$Label1\nJunk\nNonJunk\n" {
+			t.Errorf("imapd-keywords %q", got)
+		}
+		if got := e.infos(e.inbox()); got != "c,,Ra" {
+			t.Errorf("maildir flags %q", got)
+		}
+	} else {
+		checkKeywordsMbox(t, e.read(e.inbox()))
 	}
 
 	// A new session sees them in FLAGS, PERMANENTFLAGS and FETCH.
@@ -109,13 +116,18 @@ func TestStoreRefused(t *testing.T) {
 }
 
 // TestStoreTooManyKeywords: a mailbox holds 30 keywords at most (UW's
-// limit, kept in the file); the 31st is refused with a reason.
+// limit, kept in the file; 26 in a maildir, the letters a..z); the next is
+// refused with a reason.
 func TestStoreTooManyKeywords(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	c.ok("SELECT INBOX")
+	limit := 30
+	if !mboxOnDisk() {
+		limit = 26
+	}
 	var kws []string
-	for i := range 30 {
+	for i := range limit {
 		kws = append(kws, "kw"+string(rune('a'+i/10))+string(rune('0'+i%10)))
 	}
 	c.ok("STORE 1 +FLAGS.SILENT (%s)", strings.Join(kws, " "))
@@ -155,6 +167,12 @@ func TestStoreSaved(t *testing.T) {
 			c.ok(`STORE 2 +FLAGS.SILENT (\Flagged \Seen kw)`)
 			c.ok("FETCH 3 BODY[TEXT]")
 			tc.end(e, c)
+			if !mboxOnDisk() {
+				if got := e.infos(e.inbox()); got != ",FSa,S" {
+					t.Errorf("maildir flags %q", got)
+				}
+				return
+			}
 			text := e.read(e.inbox())
 			status, xs := statusOf(text)
 			if strings.Join(status, ",") != "O,RO,RO" || strings.Join(xs, ",") != ",F," {
@@ -164,5 +182,19 @@ func TestStoreSaved(t *testing.T) {
 				t.Errorf("X-Keywords %q", got)
 			}
 		})
+	}
+}
+
+// checkKeywordsMbox checks the drop file TestStoreKeywords wrote.
+func checkKeywordsMbox(t *testing.T, text string) {
+	t.Helper()
+	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {
+		t.Errorf("X-IMAPbase %q, want the keywords", got)
+	}
+	if got := headerOf(text, 0, "X-Keywords"); got != "NonJunk" {
+		t.Errorf("message 1 X-Keywords %q", got)
+	}
+	if got := headerOf(text, 2, "X-Keywords"); got != "$Label1" {
+		t.Errorf("message 3 X-Keywords %q", got)
 	}
 }

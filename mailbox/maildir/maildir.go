@@ -238,7 +238,12 @@ func (m *Mailbox) sync() (int, error) {
 			if !e.inNew {
 				continue
 			}
-			name := base + infoSep + "2,"
+			// Keep the info of a file imapd stored in new/ with flags
+			// (store); a deliverer's file has none.
+			name := e.name
+			if _, info := splitName(name); info == "" {
+				name = base + infoSep + "2,"
+			}
 			err := os.Rename(filepath.Join(m.dir, "new", e.name), filepath.Join(m.dir, "cur", name))
 			switch {
 			case err == nil:
@@ -296,32 +301,11 @@ func (m *Mailbox) sync() (int, error) {
 		kept = append(kept, base)
 	}
 	l.order = kept
-	var fresh []string
-	for base := range found {
-		if _, ok := l.byBase[base]; !ok {
-			fresh = append(fresh, base)
-		}
+	numbered, err := m.number(l, found)
+	if err != nil {
+		return 0, err
 	}
-	slices.Sort(fresh)
-	for _, base := range fresh {
-		if l.next == ^uint32(0) {
-			return 0, fmt.Errorf("maildir %s: UIDs exhausted", m.dir)
-		}
-		e := found[base]
-		k, err := m.measure(e, base)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return 0, err
-		}
-		k.uid = l.next
-		l.next++
-		l.byBase[base] = k
-		l.order = append(l.order, base)
-		changed = true
-	}
-	if changed {
+	if changed || numbered {
 		// Read-only too: the UIDs this view shows (EXAMINE, STATUS) must
 		// be the ones the next read-write open finds, not numbered anew.
 		// Only a list that cannot be written (no permission) is left.
@@ -335,6 +319,38 @@ func (m *Mailbox) sync() (int, error) {
 		m.seen = before // our own renames and writes changed the times: look again next time
 	}
 	return m.merge(l, found, recent), nil
+}
+
+// number gives the files of found that the list lacks the next UIDs, in
+// name order (names begin with the time), and reports whether it did.
+func (m *Mailbox) number(l *uidlist, found map[string]entry) (bool, error) {
+	var fresh []string
+	for base := range found {
+		if _, ok := l.byBase[base]; !ok {
+			fresh = append(fresh, base)
+		}
+	}
+	slices.Sort(fresh)
+	changed := false
+	for _, base := range fresh {
+		if l.next == ^uint32(0) {
+			return changed, fmt.Errorf("maildir %s: UIDs exhausted", m.dir)
+		}
+		e := found[base]
+		k, err := m.measure(e, base)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return changed, err
+		}
+		k.uid = l.next
+		l.next++
+		l.byBase[base] = k
+		l.order = append(l.order, base)
+		changed = true
+	}
+	return changed, nil
 }
 
 // listedMissing reports whether a base in the list is not in found.
@@ -382,7 +398,10 @@ func (m *Mailbox) merge(l *uidlist, found map[string]entry, recent map[string]bo
 			continue
 		}
 		msg.name, msg.inNew, msg.gone = e.name, e.inNew, false
-		if !msg.dirty {
+		// A read-only view keeps the flags it was told, as a read-only
+		// mbox: the session learns of changes when it opens again
+		// (reload, after an expunge), and tells the client then.
+		if !msg.dirty && !m.ro {
 			_, info := splitName(e.name)
 			msg.flags, msg.kw, msg.other = parseInfo(info)
 		}
@@ -395,8 +414,10 @@ func (m *Mailbox) merge(l *uidlist, found map[string]entry, recent map[string]bo
 			continue // known, expunged from this view, or not found this time
 		}
 		_, info := splitName(e.name)
+		// Read-only, nothing is taken from new/: what is there has not
+		// been seen by any session, \Recent as in an EXAMINEd mbox.
 		msg := &message{uid: k.uid, base: base, name: e.name, inNew: e.inNew,
-			size: k.size, date: time.Unix(k.mtime, 0), recent: recent[base]}
+			size: k.size, date: time.Unix(k.mtime, 0), recent: recent[base] || (m.ro && e.inNew)}
 		msg.flags, msg.kw, msg.other = parseInfo(info)
 		m.msgs = append(m.msgs, msg)
 		added++
@@ -569,11 +590,19 @@ func (m *Mailbox) Checkpoint() error {
 
 // Sync implements mailbox.Mailbox. When the directories did not change
 // since the last look it costs four stats, not a directory read.
+//
+// A read-only view whose messages another session expunged says
+// mailbox.ErrChanged, as a read-only mbox does when the file is rewritten:
+// the session opens the maildir again and tells the client EXPUNGE (a
+// read-only view cannot expunge from itself).
 func (m *Mailbox) Sync() (mailbox.Update, error) {
 	if now, ok := takeStamp(m.dir); !ok || !m.seen.unchanged(now) {
 		if _, err := m.sync(); err != nil {
 			return mailbox.Update{}, err
 		}
+	}
+	if m.ro && slices.ContainsFunc(m.msgs, func(msg *message) bool { return msg.gone }) {
+		return mailbox.Update{}, fmt.Errorf("maildir %s: messages removed by another session: %w", m.dir, mailbox.ErrChanged)
 	}
 	u := mailbox.Update{NewMessages: m.pendingNew}
 	m.pendingNew = 0
@@ -674,8 +703,12 @@ func AppendTo(dir string, msgs []mailbox.NewMessage, opt Options) (uint32, []uin
 var seq atomic.Uint64
 
 // store writes messages to tmp/, then, holding the uid list, moves them to
-// cur/ with their flags and gives them UIDs. All or nothing: on an error no
-// message stays in cur/.
+// new/ with their flags and gives them UIDs. All or nothing: on an error no
+// message stays. Appended messages go to new/, not cur/, so that the next
+// read-write session to sync the maildir takes them in as \Recent, as it
+// does a delivery; copies (NewMessage.Copy, or a FromLine) go to cur/, not
+// \Recent. The same rule as mbox's status headers (UW: an appended message
+// is new, a copy old).
 func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) (uint32, []uint32, error) {
 	type written struct{ tmp, base string }
 	var ws []written
@@ -712,13 +745,26 @@ func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) 
 	if l.validity == 0 {
 		l.validity = opt.newValidity()
 	}
+	// Deliveries waiting in new/ were there first: they get their UIDs
+	// before these messages, as a session would have numbered them.
+	found, err := scan(dir)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := (&Mailbox{dir: dir, opt: *opt}).number(l, found); err != nil {
+		return 0, nil, err
+	}
 	if uint64(l.next)+uint64(len(msgs)) >= uint64(^uint32(0)) {
 		return 0, nil, fmt.Errorf("append to %s: UIDs exhausted", dir)
 	}
 	var moved []string
 	uids := make([]uint32, len(msgs))
 	for i, w := range ws {
-		dst := filepath.Join(dir, "cur", fileName(w.base, msgs[i].Flags, masks[i]))
+		sub := "new"
+		if msgs[i].Copy || msgs[i].FromLine != "" {
+			sub = "cur"
+		}
+		dst := filepath.Join(dir, sub, fileName(w.base, msgs[i].Flags, masks[i]))
 		if err := os.Rename(w.tmp, dst); err != nil {
 			for _, p := range moved {
 				os.Remove(p)
@@ -739,6 +785,7 @@ func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) 
 		l.next++
 	}
 	ws = nil
+	syncDir(filepath.Join(dir, "new"))
 	syncDir(filepath.Join(dir, "cur"))
 	if err := l.write(dir); err != nil {
 		for _, p := range moved {
