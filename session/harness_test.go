@@ -339,16 +339,7 @@ func fillMaildir(t testing.TB, dir, mboxText string) {
 func deliverMaildir(t testing.TB, dir string, msg []byte, date time.Time) {
 	t.Helper()
 	base := fmt.Sprintf("1700000000.M%09dP%d.harness", deliveries.Add(1), os.Getpid())
-	tmp := filepath.Join(dir, "tmp", base)
-	if err := os.WriteFile(tmp, msg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if !date.IsZero() {
-		if err := os.Chtimes(tmp, date, date); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "new", base)); err != nil {
+	if err := demo.DeliverMaildir(dir, base, msg, date); err != nil {
 		t.Fatal(err)
 	}
 }
