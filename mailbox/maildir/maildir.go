@@ -244,7 +244,7 @@ func (m *Mailbox) sync() (int, error) {
 			if _, info := splitName(name); info == "" {
 				name = base + infoSep + "2,"
 			}
-			err := os.Rename(filepath.Join(m.dir, "new", e.name), filepath.Join(m.dir, "cur", name))
+			err := retryBusy(func() error { return os.Rename(filepath.Join(m.dir, "new", e.name), filepath.Join(m.dir, "cur", name)) })
 			switch {
 			case err == nil:
 				found[base] = entry{name: name}
@@ -372,7 +372,7 @@ func (m *Mailbox) measure(e entry, base string) (known, error) {
 	}
 	k := known{mtime: st.ModTime().Unix(), size: sizeField(base, "W")}
 	if k.size < 0 {
-		f, err := os.Open(p)
+		f, err := openShared(p)
 		if err != nil {
 			return known{}, err
 		}
@@ -458,13 +458,13 @@ func (m *Mailbox) Open(i int) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open message: index %d out of range", i)
 	}
 	msg := m.msgs[i]
-	f, err := os.Open(m.path(entry{name: msg.name, inNew: msg.inNew}))
+	f, err := openShared(m.path(entry{name: msg.name, inNew: msg.inNew}))
 	if errors.Is(err, fs.ErrNotExist) {
 		// Renamed by another session (a flag change): find its new name.
 		if found, serr := scan(m.dir); serr == nil {
 			if e, ok := found[msg.base]; ok {
 				msg.name, msg.inNew = e.name, e.inNew
-				f, err = os.Open(m.path(e))
+				f, err = openShared(m.path(e))
 			}
 		}
 	}
@@ -566,7 +566,7 @@ func (m *Mailbox) Checkpoint() error {
 			continue
 		}
 		from := m.path(entry{name: msg.name, inNew: msg.inNew})
-		err := os.Rename(from, filepath.Join(m.dir, "cur", name))
+		err := retryBusy(func() error { return os.Rename(from, filepath.Join(m.dir, "cur", name)) })
 		if errors.Is(err, fs.ErrNotExist) {
 			if found == nil {
 				if found, err = scan(m.dir); err != nil {
@@ -578,7 +578,7 @@ func (m *Mailbox) Checkpoint() error {
 				msg.gone, msg.dirty = true, false
 				continue
 			}
-			err = os.Rename(m.path(e), filepath.Join(m.dir, "cur", name))
+			err = retryBusy(func() error { return os.Rename(m.path(e), filepath.Join(m.dir, "cur", name)) })
 		}
 		if err != nil {
 			return fmt.Errorf("save flags of message %d in %s: %w", msg.uid, m.dir, err)
@@ -619,11 +619,17 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		return nil, err
 	}
 	var out []int
+	var removed []string
+	defer func() {
+		if len(removed) > 0 {
+			m.unlist(removed)
+		}
+	}()
 	keep := m.msgs[:0]
 	for i, msg := range m.msgs {
 		del := msg.gone || msg.flags&mailbox.Deleted != 0 && (uids == nil || uids(msg.uid))
 		if del && !msg.gone {
-			err := os.Remove(m.path(entry{name: msg.name, inNew: msg.inNew}))
+			err := retryBusy(func() error { return os.Remove(m.path(entry{name: msg.name, inNew: msg.inNew})) })
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				// Keep what is left consistent: the messages removed so
 				// far are gone from the view.
@@ -634,6 +640,7 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		}
 		if del {
 			out = append(out, i)
+			removed = append(removed, msg.base)
 			continue
 		}
 		keep = append(keep, msg)
@@ -643,6 +650,33 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		syncDir(filepath.Join(m.dir, "cur"))
 	}
 	return out, nil
+}
+
+// unlist drops the bases of expunged messages from the uid list at once,
+// so that the list says what the maildir holds (a sync with nothing new
+// changes no file). A failure is harmless: the next sync drops them.
+func (m *Mailbox) unlist(bases []string) {
+	unlock, err := lockList(m.dir, m.opt.lockTimeout())
+	if err != nil {
+		return
+	}
+	defer unlock()
+	l, err := readUIDList(m.dir)
+	if err != nil {
+		return
+	}
+	gone := make(map[string]bool, len(bases))
+	for _, b := range bases {
+		if _, ok := l.byBase[b]; ok {
+			gone[b] = true
+			delete(l.byBase, b)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	l.order = slices.DeleteFunc(l.order, func(b string) bool { return gone[b] })
+	l.write(m.dir)
 }
 
 // Append implements mailbox.Mailbox: the messages join this session's view

@@ -18,7 +18,7 @@ import (
 
 func newDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "alice.mdir")
+	dir := filepath.Join(tempDir(t), "alice.mdir")
 	if err := Create(dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestStatDoesNotTakeIn(t *testing.T) {
 // A folder deleted and created again in the same second gets a greater
 // UIDVALIDITY: the user's high-water mark (issue 9.1 for maildir).
 func TestValidityMark(t *testing.T) {
-	root := t.TempDir()
+	root := tempDir(t)
 	now := time.Unix(1765000000, 0)
 	opt := Options{ValidityFile: filepath.Join(root, ValidityFileName), Now: func() time.Time { return now }}
 	dir := filepath.Join(root, "Work")
@@ -345,7 +345,9 @@ func TestValidityMark(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen = append(seen, m.UIDValidity())
-		os.RemoveAll(dir)
+		if err := removeTree(dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if seen[0] != 1765000000 || seen[1] <= seen[0] || seen[2] <= seen[1] {
 		t.Errorf("UIDVALIDITY of a folder created three times in one second: %v", seen)
