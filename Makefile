@@ -22,7 +22,7 @@ INTEGRATION_PKGS := imapd/e2e imapd/internal/deploycheck
 
 .PHONY: all build demo test test-inner check fmt vet cross staticcheck selfcheck \
 	test-deps unit integration race bench clean release-snapshot release-check docs \
-	windows-test bench-dovecot fuzz fuzz-ci soak soak-ci
+	windows-test bench-dovecot bench-inetd bench-big fuzz fuzz-ci soak soak-ci
 
 all: build
 
@@ -99,10 +99,17 @@ bench:
 
 # imapd against Dovecot on the same mbox (root; installs dovecot-imapd).
 # Not part of `make test`. See bench/README.md.
+# BENCH_PARTS: steps,mixed,logins (default), inetd (systemd-socket-activate,
+# real users), big (50,000 messages); bench-inetd and bench-big run one each.
 BENCH_COUNT ?= 2000
 BENCH_RUNS  ?= 3
+BENCH_PARTS ?= steps,mixed,logins
 bench-dovecot:
-	COUNT=$(BENCH_COUNT) RUNS=$(BENCH_RUNS) GO=$(GO) ./bench/run.sh
+	COUNT=$(BENCH_COUNT) RUNS=$(BENCH_RUNS) PARTS=$(BENCH_PARTS) GO=$(GO) ./bench/run.sh
+bench-inetd:
+	RUNS=$(BENCH_RUNS) PARTS=inetd GO=$(GO) ./bench/run.sh
+bench-big:
+	RUNS=$(BENCH_RUNS) PARTS=big GO=$(GO) ./bench/run.sh
 
 # Every fuzz target (func Fuzz* in any package), one after the other, each
 # for FUZZTIME; fuzz-ci is the short run for CI. A failing input is written

@@ -88,21 +88,22 @@ type Config struct {
 	Files []string
 
 	// Authentication.
-	AuthentMethod       string        // authent_method: "unix_user" (unix default), "nt_user" (windows default), "external"
-	AuthentProcess      string        // authent_process
-	ImapdAuthentProcess string        // imapd_authent_process (overrides AuthentProcess for imapd)
-	AuthentTimeout      time.Duration // authent_timeout, seconds; default 10s
-	AuthentDomain       bool          // authent_domain; default false
-	AuthentNumber       int           // authent_number; default 2 (the -listen pool)
-	AuthentCache        int           // authent_cache; default 1000 (the -listen cache)
-	AuthNoCache         bool          // auth_nocache; default false
-	LowercaseUsername   bool          // lowercase_username; default false
-	LowercasePassword   bool          // lowercase_password; default false
-	ValidUsers          []string      // valid_users, repeatable, '*' wildcards; empty = everyone
-	UserIPAddress       []string      // user_ip_address, repeatable and/or comma list, '*' wildcards; empty = any
-	ImapdStripDomain    []string      // imapd_strip_domain, repeatable: suffixes removed from login names
-	ImapdBecomeUser     bool          // imapd_become_user; default true
-	AllowDDS            bool          // allow_dds; default false
+	AuthentMethod        string        // authent_method: "unix_user" (unix default), "nt_user" (windows default), "external"
+	AuthentProcess       string        // authent_process
+	ImapdAuthentProcess  string        // imapd_authent_process (overrides AuthentProcess for imapd)
+	AuthentTimeout       time.Duration // authent_timeout, seconds; default 10s
+	AuthentDomain        bool          // authent_domain; default false
+	AuthentNumber        int           // authent_number; default 2 (the -listen pool)
+	AuthentCache         int           // authent_cache; default 1000 (the -listen cache)
+	AuthNoCache          bool          // auth_nocache; default false
+	LowercaseUsername    bool          // lowercase_username; default false
+	LowercasePassword    bool          // lowercase_password; default false
+	ValidUsers           []string      // valid_users, repeatable, '*' wildcards; empty = everyone
+	UserIPAddress        []string      // user_ip_address, repeatable and/or comma list, '*' wildcards; empty = any
+	ImapdStripDomain     []string      // imapd_strip_domain, repeatable: suffixes removed from login names
+	ImapdBecomeUser      bool          // imapd_become_user; default true
+	ImapdSharedMailboxes bool          // imapd_shared_mailboxes; default false (the legacy one-writer rule)
+	AllowDDS             bool          // allow_dds; default false
 
 	// Domains.
 	HostDomain       []string          // host_domain, repeatable, lower-cased; first is the main domain

@@ -205,6 +205,13 @@ var registry = []def{
 		Description: "Failed logins after which a connection is told \"* BYE Too many login failures\" and closed. " +
 			"0: never."},
 		0, 1<<31-1, func(c *Config) *int { return &c.ImapdMaxLoginFailures }),
+	boolSetting(Setting{Name: "imapd_shared_mailboxes", Default: "false", Status: Implemented,
+		Description: "true: several sessions of this server may hold one mailbox read-write at once (a client's IDLE " +
+			"connection next to its fetching one, a phone next to a desktop); each sees the others' new mail, " +
+			"expunges and flag changes. false keeps the legacy rule: on unix the earlier session is told to let go " +
+			"(\"* BYE Killed (lost mailbox lock)\"), on Windows the later one gets the mailbox read-only. Toward a " +
+			"legacy UW-derived server holding the mailbox the legacy rule applies either way. See sharing.md."},
+		func(c *Config) *bool { return &c.ImapdSharedMailboxes }),
 	specialUseSetting(Setting{Name: "imapd_special_use", Syntax: "<attribute> <folder>", Status: Implemented,
 		Default: `\Archive Archive, \Drafts Drafts, \Junk Junk, \Sent Sent, \Trash Trash`,
 		Description: "Tells clients which folder serves which purpose (RFC 6154 SPECIAL-USE): LIST marks the folder with the " +
@@ -245,7 +252,9 @@ var registry = []def{
 	wordSetting(Setting{Name: "lock_id", Syntax: "<text>", Status: Implemented,
 		Description: "For drop files on NFS or shared by a cluster of mail servers: a text unique to each server. " +
 			"imapd writes it (else the host name) with its process ID into the <drop file>.lock files it makes, " +
-			"and breaks at once a lock of this server whose process is gone (see docs/locks.md)."},
+			"and breaks at once a lock of this server whose process is gone. When set, the session lock (one " +
+			"read-write session per mailbox) is a file beside the mailbox that every server sees, instead of " +
+			"UW's /tmp one (see docs/locks.md, and docs/cluster.md for a cluster recipe)."},
 		func(c *Config) *string { return &c.LockID }),
 	enumSetting(Setting{Name: "log_level", Syntax: "error|info|debug", Default: "info", Status: Implemented,
 		Description: "How much goes to the log file: errors only, normal events, or everything for debugging."},

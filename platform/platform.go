@@ -78,7 +78,8 @@ type Claim struct {
 	letGoOnce sync.Once
 	released  chan struct{} // closed when the claim leaves the registry
 	once      sync.Once
-	across    acrossLock // held between processes; nil when none
+	across    acrossLock  // held between processes; nil when none
+	share     *sharedHold // ClaimShared: the hold it is one of; nil otherwise
 }
 
 // ReadOnly reports whether the session got the mailbox read-only.
@@ -90,6 +91,9 @@ func (c *Claim) Release() {
 		return
 	}
 	c.once.Do(func() {
+		if c.share != nil {
+			c.share.leave(c)
+		}
 		if c.across != nil {
 			releaseAcross(c)
 		}
@@ -184,7 +188,7 @@ func ClaimMailbox(path string, readOnly bool, letGo func()) (c *Claim, notices [
 			return c, append(notices, noticeReadOnly), nil
 		}
 	}
-	more, ok := lockAcross(path, fi, c, deadline)
+	more, ok := lockAcross(path, fi, c, deadline, false)
 	notices = append(notices, more...)
 	if !ok {
 		c.readOnly = true
@@ -202,7 +206,7 @@ func InUse(path string) bool {
 	}
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
-	if registry.holders[k] != nil {
+	if registry.holders[k] != nil || sharedHeld(k) {
 		return true
 	}
 	// Probed under the registry's lock: no session of this process can be

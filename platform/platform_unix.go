@@ -93,8 +93,10 @@ func CheckUserAccess(dropFile, folderRoot string) error {
 	}
 }
 
-// acrossLock is UW's session lock.
-type acrossLock = *unix.SessionLock
+// acrossLock is the session lock held between processes: UW's
+// (*unix.SessionLock), or with lock_id the cluster lock
+// (*unix.ClusterLock, cluster_unix.go).
+type acrossLock interface{ Unlock() error }
 
 // held are this process's claims with a session lock; SIGUSR2 picks from them.
 var held = struct {
@@ -140,8 +142,19 @@ func armLetGo() { watchLetGo() }
 const unverifiedGrace = time.Second
 
 // lockAcross takes the session lock for c, asking the holder to let go
-// (SIGUSR2) and waiting until deadline. ok false: read-only.
-func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (notices []string, ok bool) {
+// (SIGUSR2) and waiting until deadline. ok false: read-only. shared: a
+// shared lock (imapd_shared_mailboxes), which only an exclusive holder
+// (UW, or an imapd keeping the legacy rule) stands in the way of. With
+// lock_id set the session lock is the cluster lock file, which has no
+// shared form: the legacy rule applies there (docs/cluster.md).
+func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time, shared bool) (notices []string, ok bool) {
+	if id := clusterID(); id != "" {
+		return lockCluster(path, fi, c, deadline, id)
+	}
+	try := unix.TryLock
+	if shared {
+		try = unix.TryLockShared
+	}
 	watchLetGo()
 	start := time.Now()
 	signalled := false
@@ -160,7 +173,7 @@ func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) (noti
 	wait := 5 * time.Millisecond
 	for {
 		held.mu.Lock()
-		l, h, err := unix.TryLock(fi, func(msg string) { Warnf("%s", msg) })
+		l, h, err := try(fi, func(msg string) { Warnf("%s", msg) })
 		if l != nil {
 			c.across = l
 			held.claims[c] = l
@@ -217,7 +230,15 @@ func releaseAcross(c *Claim) {
 	c.across = nil
 }
 
-func heldAcross(path string, fi os.FileInfo) bool { return unix.Held(fi) }
+// heldAcross: an exclusive holder (Held) or a shared one (HeldShared,
+// probed only for servers sharing mailboxes: the probe takes the lock for
+// an instant); with lock_id set, the cluster lock file.
+func heldAcross(path string, fi os.FileInfo) bool {
+	if id := clusterID(); id != "" {
+		return heldCluster(path, fi, id)
+	}
+	return unix.Held(fi) || (sharingMailboxes() && unix.HeldShared(fi))
+}
 
 // SetuidStart reports whether the process was started through its set-uid
 // (or set-gid) bit by another user: the manual's installation (root, 6755)
@@ -247,4 +268,11 @@ func FileOwner(path string) (uid, gid int, ok bool) {
 // process of another user exists: kill answers EPERM).
 func ProcessGone(pid int) bool {
 	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// sharingMailboxes reports whether this process serves shared claims.
+func sharingMailboxes() bool {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	return shared.on
 }

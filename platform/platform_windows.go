@@ -57,7 +57,9 @@ type acrossLock = func()
 
 // lockAcross takes the sharing-mode hold, seen by every imapd process
 // (imapdsvc runs one per connection); held elsewhere means read-only.
-func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time) ([]string, bool) {
+// shared changes nothing: sessions share a mailbox within one process
+// (ClaimShared), not across processes.
+func lockAcross(path string, fi os.FileInfo, c *Claim, deadline time.Time, shared bool) ([]string, bool) {
 	release, elsewhere, err := holdMailbox(path)
 	if err != nil || elsewhere {
 		return []string{noticeReadOnlyWin}, false

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests drive for real: IMAP clients (mbsync, mutt,
 # fetchmail), inetd, crypt tools, systemd's socket activator, Wine and the
-# mingw C compiler for the Windows tests (scripts/wine-exec.sh). Debian
+# mingw C compiler for the Windows tests (scripts/wine-exec.sh), unshare and
+# mount for the two-host cluster test (e2e/cluster_test.go). Debian
 # packages only; a no-op when everything is there.
 set -euo pipefail
 need=()
@@ -16,6 +17,8 @@ have unzip || need+=(unzip)
 have rpm || need+=(rpm)
 have tmux || need+=(tmux)
 have flock || need+=(util-linux)
+have unshare || need+=(util-linux)
+have mount || need+=(mount)
 [ -x /usr/sbin/inetd ] || need+=(openbsd-inetd)
 [ -x /usr/sbin/tcpd ] || need+=(tcpd)
 have systemd-socket-activate || need+=(systemd)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,6 +128,11 @@ func (g *guard) final(c *command) verdict {
 	}
 	switch c.name {
 	case "LIST", "LSUB":
+		if c.ntoks-c.head > len(c.toks) {
+			// LIST-EXTENDED's pattern lists: each pattern costs a match
+			// of every name, so their number is bounded.
+			return verdict{reply: "BAD [CLIENTBUG] Too many LIST patterns"}
+		}
 		if !listNamesValid(c) {
 			// Nothing can match a name that is not modified UTF-7 (every
 			// name we list is): answer as go-imap would for no match.
@@ -208,10 +214,14 @@ func validPattern(p string) bool {
 }
 
 // validSeqSet: a sequence set go-imap parses without error: numbers from 1,
-// "*", ranges and commas. "$" (SEARCHRES) is not supported.
+// "*", ranges and commas; or "$" alone, the saved search result (SEARCHRES,
+// RFC 5182: "$" is never combined with anything else).
 func validSeqSet(t token) bool {
 	if t.kind != tokAtom || t.val == "" {
 		return false
+	}
+	if t.val == "$" {
+		return true
 	}
 	for _, part := range strings.Split(t.val, ",") {
 		lo, hi, isRange := strings.Cut(part, ":")
@@ -365,4 +375,61 @@ func validFlag(f string) bool {
 		}
 	}
 	return true
+}
+
+// searchReturn returns a SEARCH's return options (upper case) and the
+// index of the token after them; ok is false without RETURN (...).
+func searchReturn(c *command) (opts []string, next int, ok bool) {
+	t := c.toks
+	if len(t) < 3 || t[0].kind != tokAtom || upperASCII(t[0].val) != "RETURN" || t[1].kind != tokOpen {
+		return nil, 0, false
+	}
+	for i := 2; i < len(t); i++ {
+		switch t[i].kind {
+		case tokClose:
+			return opts, i + 1, true
+		case tokAtom:
+			opts = append(opts, upperASCII(t[i].val))
+		default:
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// searchSaves reports whether a SEARCH has the return option SAVE.
+func searchSaves(c *command) bool {
+	opts, _, _ := searchReturn(c)
+	return slices.Contains(opts, "SAVE")
+}
+
+// searchSavesOnly reports whether a SEARCH's return options are SAVE and
+// nothing else: RFC 5182 then wants no ESEARCH response, which go-imap
+// writes anyway (the output drops it).
+func searchSavesOnly(c *command) bool {
+	opts, _, _ := searchReturn(c)
+	for _, o := range opts {
+		if o != "SAVE" {
+			return false
+		}
+	}
+	return len(opts) > 0
+}
+
+// searchCharset refuses a SEARCH whose CHARSET go-imap does not take, as
+// go-imap would (the guard answers it, so that a SAVE empties the saved
+// result); "" if it is fine.
+func searchCharset(c *command) string {
+	i := 0
+	if _, next, ok := searchReturn(c); ok {
+		i = next
+	}
+	if i+1 >= len(c.toks) || c.toks[i].kind != tokAtom || upperASCII(c.toks[i].val) != "CHARSET" || !c.toks[i+1].isString() {
+		return ""
+	}
+	switch upperASCII(c.toks[i+1].val) {
+	case "US-ASCII", "UTF-8":
+		return ""
+	}
+	return "NO [BADCHARSET] Only US-ASCII and UTF-8 are supported SEARCH charsets"
 }

@@ -114,6 +114,8 @@ func FuzzSession(f *testing.F) {
 		{2, "b COPY 1 Sent\r\nc MOVE 2 Drafts\r\nd UID SEARCH OR SUBJECT lunch NOT SEEN\r\n"},
 		{2, "b IDLE\r\nDONE\r\nc CLOSE\r\n"},
 		{2, "b UID STORE 1 FLAGS (\\Seen $Junk kw1 kw2)\r\nc SEARCH KEYWORD kw1\r\n"},
+		{2, "b SEARCH RETURN (SAVE) UNSEEN\r\nc STORE $ +FLAGS (\\Seen)\r\nd UID SEARCH RETURN (SAVE MIN) $\r\ne COPY $ Sent\r\nf UID EXPUNGE $\r\n"},
+		{1, "b SUBSCRIBE INBOX\r\nc LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"%\" \"INBOX\") RETURN (CHILDREN)\r\nd ENABLE IMAP4rev2\r\n"},
 	} {
 		f.Add(s.mode, []byte(s.stream))
 	}

@@ -57,6 +57,16 @@ type guard struct {
 	// nil: no quotas).
 	quotaRoot func(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
 	version   string // for ID
+	// dropESearch drops go-imap's "* ESEARCH" answer to the command handed
+	// over next (SEARCH RETURN (SAVE), which must have none).
+	dropESearch func()
+	// clearSearchRes empties the saved search result (a SEARCH ... SAVE
+	// the guard answers NO).
+	clearSearchRes func()
+	// command, if set, is told the name of each command handed to
+	// go-imap, just before go-imap reads it (the session saves flags at
+	// CHECK, which go-imap runs as NOOP: session/flush.go).
+	command func(name string)
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
@@ -266,6 +276,22 @@ func (g *guard) collect(line []byte) (bool, error) {
 	case "GETQUOTAROOT", "GETQUOTA", "SETQUOTA":
 		g.quota(c)
 		return false, nil
+	case "ENABLE":
+		if !g.enable(c) {
+			return false, nil
+		}
+	case "SEARCH", "UID SEARCH":
+		if text := searchCharset(c); text != "" {
+			// go-imap's own NO would not empty the saved result.
+			if searchSaves(c) && g.clearSearchRes != nil {
+				g.clearSearchRes()
+			}
+			g.answer(text, c.tag)
+			return false, nil
+		}
+		if g.dropESearch != nil && searchSavesOnly(c) {
+			g.dropESearch()
+		}
 	}
 	g.handOver()
 	return true, nil
@@ -296,6 +322,9 @@ func (g *guard) appendMessage(lit literalMark) (bool, error) {
 
 func (g *guard) handOver() {
 	c := &g.cmd
+	if g.command != nil {
+		g.command(c.name)
+	}
 	g.segs = g.segs[:0]
 	start := 0
 	for _, end := range c.cuts {

@@ -26,6 +26,10 @@ func FuzzGuard(f *testing.F) {
 		"a1 ID (\"name\" {3+}\r\nabc)\r\n",
 		"a1 SELECT INBOX\r\na2 STORE 1 +FLAGS (\\Seen $x)\r\na3 UID SEARCH UID 1:*\r\n",
 		"a1 STATUS INBOX (MESSAGES UIDNEXT)\r\na2 RENAME a b\r\n",
+		"a1 SELECT INBOX\r\na2 SEARCH RETURN (SAVE) ALL\r\na3 FETCH $ (FLAGS)\r\na4 UID SEARCH UID $ NOT $\r\n",
+		"a1 SELECT INBOX\r\na2 UID EXPUNGE $\r\na3 FETCH 1,$ FLAGS\r\n",
+		`a1 LIST (SUBSCRIBED RECURSIVEMATCH) "" ("%" "*/%") RETURN (CHILDREN SUBSCRIBED STATUS (MESSAGES))` + "\r\n",
+		"a1 ENABLE IMAP4rev2 UTF8=ACCEPT\r\na2 ENABLE IMAP4rev2\r\n",
 	} {
 		f.Add([]byte(seed), false)
 		f.Add([]byte(seed), true)

@@ -19,7 +19,8 @@ import (
 //   - put queued notices just before the next tagged line,
 //   - adjust every capability list ("* CAPABILITY ...", "[CAPABILITY ...]")
 //     to the connection (caps, tls.go),
-//   - write a line of its own (an autologout BYE) between two responses.
+//   - write a line of its own (an autologout BYE) between two responses,
+//   - drop the "* ESEARCH" line of a SEARCH RETURN (SAVE) (searchres.go).
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
 // looked at. Only a line that may still become one of the rewritten lines is
@@ -51,6 +52,7 @@ type output struct {
 	notices  []string
 	readOnly bool
 	login    bool
+	dropES   bool // drop the next "* ESEARCH" line of this command
 }
 
 // Line states.
@@ -58,6 +60,7 @@ const (
 	modeStart = iota // at the start of a line: nothing of it written yet
 	modeHold         // holding the start of a line that may be rewritten
 	modePass         // passing the rest of the line (and its literals) on
+	modeDrop         // dropping the rest of the line
 )
 
 // What a held line may become.
@@ -66,6 +69,7 @@ const (
 	kindBye
 	kindSelect
 	kindLogin
+	kindESearch
 )
 
 const (
@@ -104,6 +108,15 @@ func (o *output) notice(line string) {
 func (o *output) selectReadOnly() {
 	o.qmu.Lock()
 	o.readOnly = true
+	o.qmu.Unlock()
+}
+
+// dropESearch drops the next "* ESEARCH" line before the next tagged
+// line: SEARCH RETURN (SAVE) alone must not answer one (RFC 5182), but
+// go-imap writes it.
+func (o *output) dropESearch() {
+	o.qmu.Lock()
+	o.dropES = true
 	o.qmu.Unlock()
 }
 
@@ -231,6 +244,8 @@ func (o *output) process(p, out []byte) []byte {
 			o.hold = append(o.hold, p[:n]...)
 			p = p[n:]
 			switch done, keep := o.judge(); {
+			case o.mode == modeDrop:
+				o.hold = o.hold[:0]
 			case done != nil:
 				out = append(out, done...)
 				o.hold = o.hold[:0]
@@ -243,6 +258,14 @@ func (o *output) process(p, out []byte) []byte {
 				o.startPass()
 				p = rest
 			}
+		case modeDrop:
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				p = nil
+				continue
+			}
+			p = p[i+1:]
+			o.mode = modeStart
 		case modePass:
 			if o.lit > 0 {
 				n := int64(len(p))
@@ -295,6 +318,13 @@ func (o *output) begin(b byte, out []byte) []byte {
 	}
 	switch b {
 	case '*':
+		o.qmu.Lock()
+		drop := o.dropES
+		o.qmu.Unlock()
+		if drop {
+			o.mode, o.kind = modeHold, kindESearch
+			return out
+		}
 		if o.logout != "" || o.caps != nil {
 			o.mode, o.kind = modeHold, kindBye
 			return out
@@ -304,7 +334,7 @@ func (o *output) begin(b byte, out []byte) []byte {
 		o.tagged.Add(1)
 		o.qmu.Lock()
 		notices, ro, login := o.notices, o.readOnly, o.login
-		o.notices, o.readOnly, o.login = nil, false, false
+		o.notices, o.readOnly, o.login, o.dropES = nil, false, false, false
 		o.qmu.Unlock()
 		for _, n := range notices {
 			out = append(append(out, n...), '\r', '\n')
@@ -373,6 +403,23 @@ func (o *output) judge() (done []byte, keep bool) {
 			return append(h[:sp:sp], ourSelect...), false
 		}
 		return nil, strings.HasPrefix(goSelectRW, rest)
+	case kindESearch:
+		const prefix = "* ESEARCH "
+		if len(h) < len(prefix) && strings.HasPrefix(prefix, string(h)) && !complete {
+			return nil, true
+		}
+		if !bytes.HasPrefix(h, []byte(prefix)) {
+			o.kind = kindBye // any other untagged line: as usual
+			return o.judge()
+		}
+		o.qmu.Lock()
+		o.dropES = false
+		o.qmu.Unlock()
+		if complete {
+			return []byte{}, false
+		}
+		o.mode = modeDrop
+		return nil, false
 	case kindLogin:
 		if !complete {
 			return nil, len(h) <= maxHold

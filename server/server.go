@@ -315,8 +315,12 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	started = true
 	gs := &guarded{Session: inner, c: c}
 	c.guard.appendLimit = func() int64 { return int64(gs.AppendLimit()) }
+	c.initSearchRes(inner)
 	if q, ok := inner.(quotaSession); ok {
 		c.guard.quotaRoot = q.QuotaRoot
+	}
+	if cs, ok := inner.(commandSession); ok {
+		c.guard.command = cs.Command
 	}
 	return gs, nil, nil
 }
@@ -325,6 +329,13 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 // the guard answers the QUOTA commands with it.
 type quotaSession interface {
 	QuotaRoot(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
+}
+
+// commandSession is a session that wants to know each command's name
+// before go-imap runs it (session.Session saves flags at CHECK, which
+// go-imap runs as NOOP).
+type commandSession interface {
+	Command(name string)
 }
 
 func byeError(text string) error {

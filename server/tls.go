@@ -242,6 +242,8 @@ func (c *conn) rewriteCaps(caps []string) []string {
 		switch u := strings.ToUpper(cp); {
 		case u == "STARTTLS", u == "LOGINDISABLED", u == "ID", u == "QUOTA", u == "QUOTA=RES-STORAGE":
 			continue // added below when they apply
+		case notEnabled[u]:
+			continue // not offered (enable.go)
 		case closed && strings.HasPrefix(u, "AUTH="):
 			continue
 		}

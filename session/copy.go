@@ -48,6 +48,9 @@ func (s *Session) appendTo(path string, msgs []mailbox.NewMessage) (uidValidity 
 		uids, err = s.sel.mbox.Append(msgs)
 		return s.sel.mbox.UIDValidity(), uids, err
 	}
+	if s.sharing() {
+		defer tell(path, nil) // sessions of this process holding it look now
+	}
 	if platform.InUse(path) || (s.sel != nil && s.sel.path == path) {
 		return 0, nil, s.storage.AppendHeld(path, msgs)
 	}
@@ -184,6 +187,7 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 	if err != nil {
 		return nil, err
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return nil, err
@@ -207,6 +211,9 @@ func (s *Session) copy(numSet imap.NumSet, dest, what string) (*imap.CopyData, e
 		return s.copySelf(sel, idx)
 	}
 	data, err := copyMessages(sel.mbox, idx, path, s.storage, platform.InUse(path))
+	if s.sharing() {
+		tell(path, nil)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, no(imap.ResponseCodeTryCreate, "Must create mailbox %s before %s", dest, what)
 	}
@@ -265,6 +272,7 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 	if sel.mbox.ReadOnly() {
 		return no(imap.ResponseCodeCannot, "MOVE refused: mailbox is open read-only")
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return err
@@ -306,7 +314,7 @@ func (s *Session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string
 			return err
 		}
 	}
-	sel.told -= len(gone)
+	sel.forget(gone)
 	return nil
 }
 
@@ -342,6 +350,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	}
 	// Only messages the client knows of: one delivered since the last
 	// EXISTS (even one that arrived flagged \Deleted) is not its to remove.
+	uids = s.resolveSearchResUIDs(uids) // SEARCHRES "$"
 	told := min(sel.told, sel.mbox.Len())
 	if told == 0 {
 		return nil
@@ -360,7 +369,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 			return err
 		}
 	}
-	sel.told -= len(gone)
+	sel.forget(gone)
 	return nil
 }
 

@@ -20,10 +20,12 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		return err
 	}
 	defer s.mu.Unlock()
+	defer s.flushLater() // \Seen set by a body fetch
 	sel, err := s.needSelected()
 	if err != nil {
 		return err
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return err

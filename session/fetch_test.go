@@ -73,6 +73,7 @@ func TestFetchItems(t *testing.T) {
 	r = c.ok("FETCH 3 RFC822.TEXT")
 	r.exactly(t, `* 3 FETCH (FLAGS (\Recent \Seen) RFC822.TEXT `+lit("The report is attached in spirit.\r\n>From the desk of Erin.\r\n")+")")
 
+	c.ok("CHECK") // flags are saved in batches: CHECK saves them now
 	if !mboxOnDisk() {
 		if got := e.infos(e.inbox()); got != "S,S,S" {
 			t.Errorf("maildir flags %q, want S for all three", got)

@@ -703,3 +703,19 @@ func (e *env) uidOnDisk(path string, i int) string {
 	}
 	return "<no message>"
 }
+
+// snapshot is what a command that saves nothing must leave as it was: the
+// mbox file's bytes, or the maildir's file names (flags) and uid list.
+func (e *env) snapshot(path string) string {
+	e.t.Helper()
+	if format == fmtMbox {
+		return e.read(path)
+	}
+	var b strings.Builder
+	for _, m := range e.onDisk(path) {
+		b.WriteString(m.name + "\n")
+	}
+	list, _ := os.ReadFile(filepath.Join(path, "imapd-uidlist"))
+	b.Write(list)
+	return b.String()
+}

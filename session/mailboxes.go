@@ -5,14 +5,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"imapd/config"
-	"imapd/folders"
 	"imapd/mailbox"
 	"imapd/platform"
 )
@@ -234,62 +231,6 @@ func (s *Session) Unsubscribe(name string) error {
 	defer s.mu.Unlock()
 	if err := s.tree.Unsubscribe(name); err != nil {
 		return s.storageErr("UNSUBSCRIBE", err)
-	}
-	return nil
-}
-
-// List answers LIST and LSUB.
-func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	if err := s.begin("LIST"); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	if len(patterns) == 0 {
-		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: '/', Mailbox: ""})
-	}
-	var entries []folders.Entry
-	var err error
-	if options != nil && options.SelectSubscribed {
-		entries, err = s.tree.ListSubscribed(ref, patterns)
-	} else {
-		entries, err = s.tree.List(ref, patterns)
-	}
-	if err != nil {
-		return s.storageErr("LIST", err)
-	}
-	var withStatus *imap.StatusOptions
-	if options != nil && options.ReturnStatus != nil {
-		withStatus = options.ReturnStatus
-		if err := checkStatusItems(withStatus); err != nil {
-			return err
-		}
-	}
-	for _, e := range entries {
-		// Delim 0 is NIL: INBOX without children, as UW lists it.
-		data := &imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}
-		use := imap.MailboxAttr("")
-		if selectable(e.Attrs) {
-			use = s.specialUseOf(e.Name)
-		}
-		if use != "" {
-			data.Attrs = append(slices.Clone(e.Attrs), use)
-		} else if options != nil && options.SelectSpecialUse {
-			continue // LIST (SPECIAL-USE): only the special-use folders
-		}
-		if withStatus != nil && selectable(e.Attrs) {
-			// LIST-STATUS (RFC 5819): a STATUS after the LIST of every
-			// mailbox that can be selected; one whose status cannot be
-			// had gets none (the RFC allows dropping it).
-			st, err := s.status(e.Name, withStatus, "LIST")
-			if err != nil {
-				s.deps.Log.Debugf("LIST-STATUS %q %s: %v", e.Name, s.who(), err)
-			} else {
-				data.Status = st
-			}
-		}
-		if err := w.WriteList(data); err != nil {
-			return err
-		}
 	}
 	return nil
 }

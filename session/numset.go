@@ -71,6 +71,13 @@ func bounds(start, stop, max uint32) (uint32, uint32) {
 
 // uidIn reports whether uid is in set, with "*" meaning maxUID.
 func uidIn(set imap.UIDSet, uid, maxUID uint32) bool {
+	if n := len(set); n > 8 && set[0].Start != 0 && set[n-1].Stop != 0 {
+		// Without "*", a set go-imap made (parsed, or built with AddNum)
+		// is ascending ranges that do not touch: search it. A saved
+		// search result ("$", SEARCHRES) may hold one range per message.
+		i := sort.Search(n, func(i int) bool { return uint32(set[i].Stop) >= uid })
+		return i < n && uint32(set[i].Start) <= uid
+	}
 	for _, r := range set {
 		if start, stop := bounds(uint32(r.Start), uint32(r.Stop), maxUID); uid >= start && uid <= stop {
 			return true
@@ -81,6 +88,10 @@ func uidIn(set imap.UIDSet, uid, maxUID uint32) bool {
 
 // seqIn reports whether seq is in set, with "*" meaning max.
 func seqIn(set imap.SeqSet, seq, max uint32) bool {
+	if n := len(set); n > 8 && set[0].Start != 0 && set[n-1].Stop != 0 {
+		i := sort.Search(n, func(i int) bool { return set[i].Stop >= seq })
+		return i < n && set[i].Start <= seq
+	}
 	for _, r := range set {
 		if start, stop := bounds(r.Start, r.Stop, max); seq >= start && seq <= stop {
 			return true

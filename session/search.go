@@ -16,9 +16,10 @@ import (
 	"imapd/mailbox"
 )
 
-// Search matches messages against the criteria. Header and body text are
-// read only for the messages and keys that need them.
-func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+// search matches messages against the criteria (Search, searchres.go,
+// wraps it for SEARCHRES). Header and body text are read only for the
+// messages and keys that need them.
+func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
 	if err := s.begin("SEARCH"); err != nil {
 		return nil, err
 	}

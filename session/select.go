@@ -66,10 +66,17 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	// goroutine) before ClaimMailbox returns.
 	var claim *platform.Claim
 	claimed := make(chan struct{})
-	claim, notices, err := platform.ClaimMailbox(path, options.ReadOnly, func() {
+	letGo := func() {
 		<-claimed
 		s.letGo(claim)
-	})
+	}
+	sharing := s.sharing() && !options.ReadOnly
+	var notices []string
+	if sharing {
+		claim, notices, err = platform.ClaimShared(path, letGo)
+	} else {
+		claim, notices, err = platform.ClaimMailbox(path, options.ReadOnly, letGo)
+	}
 	close(claimed)
 	if err != nil {
 		return nil, s.storageErr("SELECT", err)
@@ -96,8 +103,13 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		s.deps.Log.Infof("select %s %s: read-only, %s", name, s.who(), why)
 	}
 	sel := &selected{name: name, path: path, mbox: mb, claim: claim}
+	if sharing && !mb.ReadOnly() {
+		sel.shared = newSharedView(s.storage, path, mb, func() { tell(path, sel) })
+		sel.mbox = sel.shared
+		sel.wake = watch(path, sel)
+	}
 	s.sel = sel
-	sel.told = mb.Len()
+	sel.grow(mb.Len())
 	sel.keywords = slices.Clone(mb.Keywords())
 
 	data := &imap.SelectData{
@@ -131,7 +143,7 @@ func (s *Session) Unselect() error {
 }
 
 // Poll tells the client what changed: new mail, new keywords. Flags
-// changed by this session are saved here, after every command.
+// changed by this session are saved later, in batches (flush.go).
 func (s *Session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if err := s.begin("POLL"); err != nil {
 		return err
@@ -145,7 +157,14 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if sel == nil {
 		return nil
 	}
-	if _, err := sel.mbox.Sync(); err != nil {
+	var changed []int // messages whose flags another session changed
+	if sel.shared != nil {
+		c, err := s.followOthers(w, allowExpunge)
+		if err != nil {
+			return err
+		}
+		changed = c
+	} else if _, err := sel.mbox.Sync(); err != nil {
 		if errors.Is(err, mailbox.ErrChanged) && sel.mbox.ReadOnly() {
 			// The writer rewrote the file (an expunge, say): a reader
 			// follows it instead of dying, as soon as it may say EXPUNGE.
@@ -163,8 +182,11 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 		}
 	}
 	s.announceKeywords()
+	if err := s.writeChangedFlags(w, changed); err != nil {
+		return err
+	}
 	if n := sel.mbox.Len(); n != sel.told {
-		sel.told = n
+		sel.grow(n)
 		if err := w.WriteNumMessages(uint32(n)); err != nil {
 			return err
 		}
@@ -178,28 +200,27 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 			return err
 		}
 	}
-	if sel.dirty && !sel.mbox.ReadOnly() {
-		if err := sel.mbox.Checkpoint(); err != nil {
-			if errors.Is(err, mailbox.ErrChanged) {
-				return s.fatal("Fatal mailbox error: mailbox changed by another program")
-			}
-			s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
-			s.conn.Notice("* NO Unable to save flags now, will retry: " + shortErr(err))
-		} else {
-			sel.dirty = false
-		}
-	}
+	s.flushLater() // flags: saved in batches (flush.go)
 	return nil
 }
 
-// Idle reports new mail while the client idles, and saves flags.
+// Idle reports new mail while the client idles, and saves flags. With
+// shared mailboxes a session of this process that wrote the mailbox wakes
+// it at once (tracker.go); other programs' changes are seen at the tick.
 func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	t := time.NewTicker(s.deps.IdlePoll)
 	defer t.Stop()
+	var wake chan struct{}
+	s.mu.Lock()
+	if s.sel != nil {
+		wake = s.sel.wake
+	}
+	s.mu.Unlock()
 	for {
 		select {
 		case <-stop:
 			return nil
+		case <-wake:
 		case <-t.C:
 			if err := s.begin("IDLE"); err != nil {
 				return err

@@ -137,7 +137,7 @@ func TestSelectTakeover(t *testing.T) {
 
 	b.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Flagged))`)
 	b.ok("STORE 3 +FLAGS (\\Answered)")
-	b.ok("NOOP")
+	b.ok("CHECK")
 	if !mboxOnDisk() {
 		if got := e.infos(e.inbox()); got != ",F,R" {
 			t.Errorf("maildir flags %q, want F on 2 and R on 3", got)

@@ -68,6 +68,9 @@ type Deps struct {
 	Version  string
 	// IdlePoll is how often IDLE looks for new mail and saves flags; 0 = 10s.
 	IdlePoll time.Duration
+	// FlushDelay is the longest a flag change stays in memory only
+	// (flush.go); 0 = DefaultFlushDelay.
+	FlushDelay time.Duration
 	// NewStore gives the storage format of a user who logged in (mbox
 	// drop files, or maildir). The session imports no format package.
 	NewStore func(*account.Account) mailbox.Store
@@ -94,5 +97,7 @@ func Caps() imap.CapSet {
 		imap.CapListStatus:       {},
 		imap.CapSpecialUse:       {},
 		imap.CapCreateSpecialUse: {},
+		imap.CapSearchRes:        {},
+		imap.CapListExtended:     {},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,11 +36,14 @@ type Session struct {
 	quota   *quotaState   // nil: no quota
 
 	sel       *selected
-	endReason string // why the session ended, for the log
+	flush     flushState // saves unsaved flags in time (flush.go)
+	endReason string     // why the session ended, for the log
 	// ended: the session was told to let go of its mailbox and said BYE;
 	// every later command is refused without an answer (the connection is
 	// closed), so a client never sees its mailbox silently deselected.
 	ended bool
+
+	searchRes searchResult // SEARCHRES's "$" (searchres.go)
 }
 
 // errEnded is what a command gets once the session has ended: go-imap's
@@ -79,12 +83,56 @@ type selected struct {
 	keywords []string // keywords the client was told in FLAGS
 	lost     bool     // taken over by another session
 	dirty    bool     // flags changed since the last checkpoint
+
+	// Shared mailboxes (imapd_shared_mailboxes, shared.go); nil otherwise.
+	shared *sharedView   // the same as mbox
+	known  []flagState   // flags the client was last shown, per message it knows
+	wake   chan struct{} // another session of this process wrote the mailbox
 }
 
-// setFlags changes a message's flags in memory; the next Poll saves them.
+// setFlags changes a message's flags in memory; flush.go saves them.
 func (sel *selected) setFlags(i int, flags mailbox.Flags, keywords []string) error {
 	sel.dirty = true
-	return sel.mbox.SetFlags(i, flags, keywords)
+	if err := sel.mbox.SetFlags(i, flags, keywords); err != nil {
+		return err
+	}
+	if i < len(sel.known) {
+		// The command shows the client the new flags itself.
+		sel.known[i] = stateOf(sel.mbox.Message(i))
+	}
+	return nil
+}
+
+// grow records that the client now knows of n messages (EXISTS).
+func (sel *selected) grow(n int) {
+	if sel.shared != nil {
+		for i := len(sel.known); i < n; i++ {
+			sel.known = append(sel.known, stateOf(sel.mbox.Message(i)))
+		}
+	}
+	sel.told = n
+}
+
+// forget records that the client was told EXPUNGE for the messages at
+// these indexes (ascending, each as numbered before any of them went);
+// those at or beyond told it never knew.
+func (sel *selected) forget(gone []int) {
+	for k := len(gone) - 1; k >= 0; k-- {
+		i := gone[k]
+		if i >= sel.told {
+			continue
+		}
+		sel.told--
+		if i < len(sel.known) {
+			sel.known = slices.Delete(sel.known, i, i+1)
+		}
+	}
+}
+
+// sharing reports whether sessions may hold a mailbox read-write together
+// (imapd_shared_mailboxes).
+func (s *Session) sharing() bool {
+	return s.deps.Config != nil && s.deps.Config.ImapdSharedMailboxes
 }
 
 // New makes the session of one connection.
@@ -157,6 +205,9 @@ func (s *Session) closeSelected() error {
 		return nil
 	}
 	s.sel = nil
+	if sel.shared != nil {
+		unwatch(sel.path, sel)
+	}
 	err := sel.mbox.Close()
 	sel.claim.Release()
 	if err != nil {
@@ -225,6 +276,10 @@ func (s *Session) storageErr(what string, err error) error {
 		return no(imap.ResponseCodeCannot, "%s: not a mailbox imapd can read", what)
 	case errors.Is(err, mailbox.ErrTooManyKeywords):
 		return no(imap.ResponseCodeLimit, "%s: too many keywords in this mailbox", what)
+	case errors.Is(err, errGone):
+		// RFC 2180 4.1.3, RFC 5530: the client is told EXPUNGE at its
+		// next command that allows it.
+		return no(imap.ResponseCode("EXPUNGEISSUED"), "%s: some of the messages were expunged by another session", what)
 	case isNoSpace(err):
 		// The store left the files as they were (mailbox/mbox cuts a
 		// partial append back, and a rewrite does not start without room

@@ -44,12 +44,13 @@ func parseFlags(flags []imap.Flag) (mailbox.Flags, []string, error) {
 	return bits, kws, nil
 }
 
-// Store changes flags in memory; Poll saves them right after the command.
+// Store changes flags in memory; they are saved in batches (flush.go).
 func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
 	if err := s.begin("STORE"); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
+	defer s.flushLater()
 	sel, err := s.needSelected()
 	if err != nil {
 		return err
@@ -61,6 +62,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil {
 		return err
 	}
+	numSet = s.resolveSearchRes(numSet) // SEARCHRES "$"
 	idx, err := indexes(sel.mbox, sel.told, numSet)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStore(t *testing.T) {
@@ -35,7 +36,8 @@ func TestStore(t *testing.T) {
 		`* 2 FETCH (FLAGS (\Recent))`,
 		`* 3 FETCH (FLAGS (\Recent \Flagged))`)
 
-	// The file has them once the command is answered.
+	// The file has them once CHECK is answered.
+	c.ok("CHECK")
 	if !mboxOnDisk() {
 		if got := e.infos(e.inbox()); got != "DR,,F" {
 			t.Errorf("maildir flags %q, want DR,,F", got)
@@ -71,6 +73,7 @@ func TestStoreKeywords(t *testing.T) {
 		`* OK [PERMANENTFLAGS (\* \Answered \Flagged \Deleted \Draft \Seen $Label1 Junk NonJunk)] Permanent flags`,
 		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`)
 
+	c.ok("CHECK")
 	if !mboxOnDisk() {
 		if got := e.read(filepath.Join(e.inbox(), "imapd-keywords")); got != "$Label1\nJunk\nNonJunk\n" {
 			t.Errorf("imapd-keywords %q", got)
@@ -136,36 +139,61 @@ func TestStoreTooManyKeywords(t *testing.T) {
 	c.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Recent))`)
 }
 
-// TestStoreSaved: flags stored reach the file when the command is answered,
-// and are still there after every way a session can end.
+// TestStoreSaved: flags stored are saved in batches (session/flush.go):
+// not by the next command, but by CHECK, CLOSE, UNSELECT, EXPUNGE, SELECT
+// of another mailbox, IDLE, LOGOUT, the end of the session for any
+// reason, and the flush timer; the file then has them.
 func TestStoreSaved(t *testing.T) {
 	ends := []struct {
-		name string
-		end  func(e *env, c *client)
+		name  string
+		delay time.Duration // the session's FlushDelay
+		end   func(e *env, c *client)
 	}{
-		{"next command", func(e *env, c *client) { c.ok("NOOP") }},
-		{"CHECK", func(e *env, c *client) { c.ok("CHECK") }},
-		{"CLOSE", func(e *env, c *client) { c.ok("CLOSE") }},
-		{"UNSELECT", func(e *env, c *client) { c.ok("UNSELECT") }},
-		{"SELECT other", func(e *env, c *client) { c.ok("SELECT other") }},
-		{"LOGOUT", func(e *env, c *client) { c.logout(); e.waitClosed(1) }},
-		{"connection drop", func(e *env, c *client) { c.conn.Close(); e.waitClosed(1) }},
-		{"server shutdown", func(e *env, c *client) { e.stop(); e.start() }},
-		{"idle timer", func(e *env, c *client) {
+		{"CHECK", time.Hour, func(e *env, c *client) { c.ok("CHECK") }},
+		{"CLOSE", time.Hour, func(e *env, c *client) { c.ok("CLOSE") }},
+		{"UNSELECT", time.Hour, func(e *env, c *client) { c.ok("UNSELECT") }},
+		{"EXPUNGE", time.Hour, func(e *env, c *client) { c.ok("EXPUNGE") }},
+		{"SELECT other", time.Hour, func(e *env, c *client) { c.ok("SELECT other") }},
+		{"LOGOUT", time.Hour, func(e *env, c *client) { c.logout() }},
+		{"connection drop", time.Hour, func(e *env, c *client) { c.conn.Close(); e.waitClosed(1) }},
+		{"server shutdown", time.Hour, func(e *env, c *client) { e.stop(); e.start() }},
+		{"IDLE", time.Hour, func(e *env, c *client) {
 			c.send("I1 IDLE")
-			c.waitFor("+ idling")
-			c.send("DONE")
-			c.collect("I1")
+			c.waitFor("+ idling") // saved before the continuation
+		}},
+		{"flush timer", 10 * time.Millisecond, func(e *env, c *client) {
+			// Nothing to wait on but the file itself.
+			deadline := time.Now().Add(readLimit)
+			saved := func() bool {
+				if mboxOnDisk() {
+					return strings.Contains(e.read(e.inbox()), "X-Keywords: kw")
+				}
+				return strings.Contains(e.infos(e.inbox()), "a") // kw's letter
+			}
+			for time.Now().Before(deadline) && !saved() {
+				time.Sleep(5 * time.Millisecond)
+			}
 		}},
 	}
 	for _, tc := range ends {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
+			e.stop() // (the server reads deps)
+			e.deps.FlushDelay = tc.delay
+			e.start()
 			c := e.login()
 			c.ok("CREATE other")
 			c.ok("SELECT INBOX")
+			before := e.snapshot(e.inbox())
 			c.ok(`STORE 2 +FLAGS.SILENT (\Flagged \Seen kw)`)
 			c.ok("FETCH 3 BODY[TEXT]")
+			if tc.delay > time.Minute {
+				// A command that does not save leaves the file alone.
+				c.ok("NOOP")
+				if e.snapshot(e.inbox()) != before {
+					t.Errorf("NOOP wrote the file")
+				}
+			}
 			tc.end(e, c)
 			if !mboxOnDisk() {
 				if got := e.infos(e.inbox()); got != ",FSa,S" {

@@ -28,10 +28,11 @@ func TestSubscribe(t *testing.T) {
 		`* LSUB (\Noselect) "/" "b"`,
 		`* LSUB (\Noinferiors) NIL INBOX`)
 	c.ok(`LSUB "" b/*`).exactly(t, `* LSUB () "/" "b/c"`)
-	c.ok(`LIST (SUBSCRIBED) "" *`).exactly(t,
-		`* LIST () "/" "a"`,
-		`* LIST () "/" "b/c"`,
-		`* LIST (\Noinferiors) NIL INBOX`)
+	// LIST-EXTENDED (RFC 5258): the names with their LIST attributes.
+	listIs(t, c.ok(`LIST (SUBSCRIBED) "" *`),
+		`* LIST (\Noinferiors \Subscribed) "/" "a"`,
+		`* LIST (\Noinferiors \Subscribed) "/" "b/c"`,
+		`* LIST (\Noinferiors \Subscribed) NIL INBOX`)
 
 	// The subscription file is never a folder.
 	listIs(t, c.ok(`LIST "" *`),

@@ -35,6 +35,15 @@ type options struct {
 	timeout                   time.Duration
 	out, jsonOut              string
 	keep                      bool
+
+	suites                   []string
+	mixedMbox                string
+	mixedUsers, mixedClients int
+	mixedCycles, mixedCount  int
+	loginClients, loginN     int
+	connN, pssN              int
+
+	users []benchAccount // the many-user suites' accounts (mixed, logins, conn)
 }
 
 func main() {
@@ -57,7 +66,17 @@ func run() int {
 	flag.IntVar(&o.expungeN, "expunge", 1000, "messages deleted and expunged (1:N)")
 	flag.StringVar(&o.search, "search", "budget", "SEARCH SUBJECT term")
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the random message choices (same for every server)")
-	flag.StringVar(&servers, "servers", "imapd,imapd-inproc,dovecot", "servers to run, in order: imapd (default config), imapd-inproc (imapd_become_user false: sessions as goroutines), dovecot")
+	flag.StringVar(&servers, "servers", "imapd,imapd-inproc,dovecot", "servers to run, in order: imapd (-listen, default config), imapd-inproc (-listen, imapd_become_user false: sessions as goroutines), dovecot (passwd-file), imapd-inetd (systemd-socket-activate --inetd, unix_user, real users with yescrypt hashes), dovecot-unix (shadow passdb, the same real users)")
+	var suites string
+	flag.StringVar(&suites, "suites", "steps", "what to run against each server, in order: steps (the single-session steps and the concurrent step, on -mbox), big (first SELECT, repeat SELECT, UID FETCH 1:* (FLAGS) on -mbox), mixed (the multi-user mixed load), logins (LOGIN+LOGOUT per second), conn (greeting and LOGIN latency, PSS of a session process)")
+	flag.StringVar(&o.mixedMbox, "mixed-mbox", "", "the mbox every user of the many-user suites gets a copy of as INBOX (needed by mixed, logins, conn)")
+	flag.IntVar(&o.mixedUsers, "users", 100, "users of the many-user suites")
+	flag.IntVar(&o.mixedClients, "clients", 10, "concurrent clients of the mixed load")
+	flag.IntVar(&o.mixedCycles, "cycles", 10, "mixed-load cycles per client (LOGIN, LIST, STATUS, SELECT, FETCH, STORE, EXPUNGE, APPEND, LOGOUT)")
+	flag.IntVar(&o.loginClients, "login-clients", 10, "concurrent clients of the logins suite")
+	flag.IntVar(&o.loginN, "logins", 50, "connect+LOGIN+LOGOUT per client in the logins suite")
+	flag.IntVar(&o.connN, "conn", 20, "sequential connections timed in the conn suite (greeting; LOGIN)")
+	flag.IntVar(&o.pssN, "pss", 10, "sessions held open (logged in, INBOX selected) to measure the PSS of a session process in the conn suite")
 	flag.StringVar(&o.workdir, "workdir", "", "scratch directory (default: a new temporary one, removed at the end)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "deadline of one server run; the server is killed after it")
 	flag.StringVar(&o.out, "out", "", "also write the Markdown table to this file")
@@ -65,22 +84,10 @@ func run() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep each run's directory (mailboxes, configurations, logs) in -workdir")
 	flag.Parse()
 	o.servers = strings.Split(servers, ",")
-	if o.mbox == "" {
-		fmt.Fprintln(os.Stderr, "driver: -mbox is required")
+	o.suites = strings.Split(suites, ",")
+	if msg := o.validate(); msg != "" {
+		fmt.Fprintln(os.Stderr, "driver:", msg)
 		return 2
-	}
-	for _, s := range o.servers {
-		switch s {
-		case "imapd", "imapd-inproc":
-			if o.imapd == "" || o.cryptauth == "" {
-				fmt.Fprintln(os.Stderr, "driver: -imapd and -cryptauth are required for", s)
-				return 2
-			}
-		case "dovecot":
-		default:
-			fmt.Fprintf(os.Stderr, "driver: unknown server %q\n", s)
-			return 2
-		}
 	}
 	if o.workdir == "" {
 		d, err := os.MkdirTemp("", "imapd-bench-")
@@ -99,20 +106,48 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "driver: %v\n", err)
 		return 1
 	}
-	count, err := countMessages(o.mbox)
-	if err != nil {
+	count := 0
+	if o.mbox != "" {
+		var err error
+		if count, err = countMessages(o.mbox); err != nil {
+			fmt.Fprintf(os.Stderr, "driver: %v\n", err)
+			return 1
+		}
+	}
+	if o.has("steps") && count < 100 {
+		fmt.Fprintf(os.Stderr, "driver: the mailbox has %d messages; the steps suite needs at least 100\n", count)
+		return 2
+	}
+	if o.mixedMbox != "" {
+		n, err := countMessages(o.mixedMbox)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "driver: %v\n", err)
+			return 1
+		}
+		if n < 2 {
+			fmt.Fprintf(os.Stderr, "driver: %s has %d messages; the mixed load needs at least 2\n", o.mixedMbox, n)
+			return 2
+		}
+		o.mixedCount = n
+	}
+	o.users = benchAccounts(&o)
+	if err := hashAll(o.users); err != nil {
 		fmt.Fprintf(os.Stderr, "driver: %v\n", err)
 		return 1
 	}
-	if count < 100 {
-		fmt.Fprintf(os.Stderr, "driver: the mailbox has %d messages; it needs at least 100\n", count)
-		return 2
+	if o.unixUsers() && len(o.users) > 0 {
+		cleanup, err := createUnixUsers(o.users, o.workdir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "driver: %v\n", err)
+			return 1
+		}
+		defer cleanup()
 	}
-	if o.copyN > count/2 || o.expungeN > count/2 {
+	if o.has("steps") && (o.copyN > count/2 || o.expungeN > count/2) {
 		o.copyN, o.expungeN = min(o.copyN, count/2), min(o.expungeN, count/2)
 		fmt.Fprintf(os.Stderr, "driver: small mailbox: copying %d and expunging %d messages\n", o.copyN, o.expungeN)
 	}
-	fmt.Fprintf(os.Stderr, "driver: %s: %d messages; servers %s; %d runs\n", o.mbox, count, strings.Join(o.servers, ","), o.runs)
+	fmt.Fprintf(os.Stderr, "driver: suites %s; servers %s; %d runs\n", strings.Join(o.suites, ","), strings.Join(o.servers, ","), o.runs)
 
 	var all []*result
 	for r := 0; r < o.runs; r++ {
@@ -129,10 +164,18 @@ func run() int {
 				return 1
 			}
 			all = append(all, res)
-			fmt.Fprintf(os.Stderr, "driver: run %d %-12s total %8.3fs  peak RSS %s\n", r+1, name, res.total().Seconds(), mib(res.PeakRSSTotal))
+			fmt.Fprintf(os.Stderr, "driver: run %d %-12s steps %8.3fs  peak RSS %s\n", r+1, name, res.total().Seconds(), mib(res.PeakRSSTotal))
 		}
 	}
 	table := report(&o, count, all)
+	if bad := disagreements(all); len(bad) > 0 {
+		table += "\n**The servers did not answer the same** (the numbers above are not comparable):\n\n"
+		for _, d := range bad {
+			table += "- " + d + "\n"
+		}
+	} else {
+		table += "\nEvery server, every run, answered the same.\n"
+	}
 	fmt.Print(table)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(table), 0o644); err != nil {
@@ -165,10 +208,10 @@ func runOnce(o *options, name string, r, count int) (*result, error) {
 		return nil, err
 	}
 	defer srv.stop()
-	res := &result{Server: name, Run: r + 1, Checks: map[string]string{}}
+	res := &result{Server: name, Run: r + 1, Checks: map[string]string{}, Rates: map[string]float64{}, Values: map[string]float64{}}
 	sampler := startSampler(srv.pid(), 20*time.Millisecond)
 	done := make(chan error, 1)
-	go func() { done <- workload(o, srv, count, res, sampler) }()
+	go func() { done <- runSuites(o, srv, count, res, sampler) }()
 	timer := time.NewTimer(o.timeout)
 	defer timer.Stop()
 	select {
@@ -182,6 +225,7 @@ func runOnce(o *options, name string, r, count int) (*result, error) {
 	res.PeakRSSTotal = peaks.total
 	res.PeakRSSSession = peaks.phase["session"]
 	res.PeakRSSConcurrent = peaks.phase["concurrent"]
+	res.PeakRSSPhase = peaks.phase
 	res.MaxProcessHWM = peaks.maxHWM
 	res.Processes = peaks.processes
 	if err != nil {
@@ -195,23 +239,35 @@ type result struct {
 	Server            string
 	Run               int
 	Steps             []step
-	Checks            map[string]string // what the server answered, to compare
-	PeakRSSTotal      int64             // bytes: highest sum of VmRSS over the server's processes
-	PeakRSSSession    int64             // the same during the single-session steps
-	PeakRSSConcurrent int64             // the same during the concurrent step
-	MaxProcessHWM     int64             // bytes: highest VmHWM of any one server process
-	Processes         int               // server processes seen
+	Checks            map[string]string  // what the server answered, to compare
+	Rates             map[string]float64 // per second, higher is better (mixed load, logins)
+	Values            map[string]float64 // other measurements (latency medians in seconds, PSS in bytes), lower is better
+	PeakRSSTotal      int64              // bytes: highest sum of VmRSS over the server's processes
+	PeakRSSSession    int64              // the same during the single-session steps
+	PeakRSSConcurrent int64              // the same during the concurrent step
+	PeakRSSPhase      map[string]int64   // the same per phase (mixed, logins, conn)
+	MaxProcessHWM     int64              // bytes: highest VmHWM of any one server process
+	Processes         int                // server processes seen
 }
 
 type step struct {
-	Name string
-	Dur  time.Duration
+	Name  string
+	Dur   time.Duration
+	Suite string
 }
 
+// total is the sum of the steps suite's steps (of all steps when there are
+// none: the big suite).
 func (r *result) total() time.Duration {
-	var t time.Duration
+	var t, all time.Duration
 	for _, s := range r.Steps {
-		t += s.Dur
+		if s.Suite == "steps" {
+			t += s.Dur
+		}
+		all += s.Dur
+	}
+	if t == 0 {
+		return all
 	}
 	return t
 }

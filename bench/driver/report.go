@@ -81,23 +81,41 @@ func report(o *options, count int, all []*result) string {
 		}
 		return median(v)
 	}
+	// Ratios are against Dovecot: "dovecot" (passwd-file, -listen
+	// comparison) when it ran, else "dovecot-unix" (the inetd comparison).
+	ref := ""
+	for _, c := range []string{"dovecot", "dovecot-unix"} {
+		if len(by[c]) > 0 {
+			ref = c
+			break
+		}
+	}
 	var ratioOf []string
-	hasDovecot := len(by["dovecot"]) > 0
 	for _, s := range o.servers {
-		if s != "dovecot" && hasDovecot {
+		if ref != "" && !strings.HasPrefix(s, "dovecot") {
 			ratioOf = append(ratioOf, s)
 		}
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "Mailbox: %d messages, %s; %d runs per server (median), interleaved; %d concurrent connections; %s/%s, %d CPUs; %s.\n\n",
-		count, sizeOf(o.mbox), o.runs, o.conc, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Suites %s; %d runs per server (median), interleaved; %s/%s, %d CPUs; %s.",
+		strings.Join(o.suites, ","), o.runs, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	if o.mbox != "" {
+		fmt.Fprintf(&b, " Mailbox: %d messages, %s.", count, sizeOf(o.mbox))
+	}
+	if o.has("steps") {
+		fmt.Fprintf(&b, " %d concurrent connections in the last step.", o.conc)
+	}
+	if len(o.users) > 0 {
+		fmt.Fprintf(&b, " %d users, each INBOX %d messages, %s.", len(o.users), o.mixedCount, sizeOf(o.mixedMbox))
+	}
+	b.WriteString(" Times and sizes: lower is better; rates (per second): higher is better.\n\n")
 	b.WriteString("| step |")
 	for _, s := range o.servers {
 		fmt.Fprintf(&b, " %s median |", s)
 	}
 	for _, s := range ratioOf {
-		fmt.Fprintf(&b, " ratio %s/dovecot |", s)
+		fmt.Fprintf(&b, " ratio %s/%s |", s, ref)
 	}
 	b.WriteString("\n|---|")
 	for range o.servers {
@@ -113,7 +131,7 @@ func report(o *options, count int, all []*result) string {
 			fmt.Fprintf(&b, " %s |", format(val(s)))
 		}
 		for _, s := range ratioOf {
-			d := val("dovecot")
+			d := val(ref)
 			if d == 0 {
 				b.WriteString(" - |")
 			} else {
@@ -132,16 +150,44 @@ func report(o *options, count int, all []*result) string {
 		name := name
 		row(name, func(s string) float64 { return stepMedian(s, name) }, secs)
 	}
-	row("**total of steps**", func(s string) float64 {
-		return valMedian(s, func(r *result) float64 { return r.total().Seconds() })
-	}, secs)
+	if o.has("steps") {
+		row("**total of steps**", func(s string) float64 {
+			return valMedian(s, func(r *result) float64 { return r.total().Seconds() })
+		}, secs)
+	}
+	for _, k := range mapKeys(all, func(r *result) map[string]float64 { return r.Rates }) {
+		row(k, func(s string) float64 {
+			return valMedian(s, func(r *result) float64 { return r.Rates[k] })
+		}, func(v float64) string { return fmt.Sprintf("%.1f", v) })
+	}
+	kib := func(v float64) string { return fmt.Sprintf("%.0f KiB", v/1024) }
+	for _, k := range mapKeys(all, func(r *result) map[string]float64 { return r.Values }) {
+		f := secs
+		if strings.Contains(k, "PSS") {
+			f = kib
+		}
+		row(k, func(s string) float64 {
+			return valMedian(s, func(r *result) float64 { return r.Values[k] })
+		}, f)
+	}
 	mb := func(v float64) string { return fmt.Sprintf("%.1f MiB", v/(1<<20)) }
-	row("peak RSS, all server processes, single session", func(s string) float64 {
-		return valMedian(s, func(r *result) float64 { return float64(r.PeakRSSSession) })
-	}, mb)
-	row(fmt.Sprintf("peak RSS, all server processes, %d concurrent", o.conc), func(s string) float64 {
-		return valMedian(s, func(r *result) float64 { return float64(r.PeakRSSConcurrent) })
-	}, mb)
+	if o.has("steps") || o.has("big") {
+		row("peak RSS, all server processes, single session", func(s string) float64 {
+			return valMedian(s, func(r *result) float64 { return float64(r.PeakRSSSession) })
+		}, mb)
+	}
+	if o.has("steps") {
+		row(fmt.Sprintf("peak RSS, all server processes, %d concurrent", o.conc), func(s string) float64 {
+			return valMedian(s, func(r *result) float64 { return float64(r.PeakRSSConcurrent) })
+		}, mb)
+	}
+	for _, ph := range []string{"mixed", "logins", "conn"} {
+		if o.has(ph) {
+			row("peak RSS, all server processes, "+ph, func(s string) float64 {
+				return valMedian(s, func(r *result) float64 { return float64(r.PeakRSSPhase[ph]) })
+			}, mb)
+		}
+	}
 	row("largest single process VmHWM", func(s string) float64 {
 		return valMedian(s, func(r *result) float64 { return float64(r.MaxProcessHWM) })
 	}, mb)
@@ -182,6 +228,22 @@ func report(o *options, count int, all []*result) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// mapKeys is the sorted union of the keys of one map of every result.
+func mapKeys(all []*result, m func(*result) map[string]float64) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range all {
+		for k := range m(r) {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func sizeOf(path string) string {

@@ -148,3 +148,58 @@ func memOf(pid int) (rss, hwm int64, ok bool) {
 	}
 	return rss, hwm, true
 }
+
+// pssOf reads the proportional set size (bytes) from
+// /proc/<pid>/smaps_rollup: the process's private pages plus its share of
+// the pages it shares (the binary's text, libraries) with other processes.
+func pssOf(pid int) (int64, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, found := strings.Cut(line, ":")
+		if !found || k != "Pss" {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			break
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			break
+		}
+		return n * 1024, true
+	}
+	return 0, false
+}
+
+// sessionPSS is the PSS of srv's session processes (below the root process,
+// named imapd or imap: imapd's per-connection processes, Dovecot's imap
+// processes) and how many there are; with none (sessions served inside the
+// daemon) it is the PSS of the whole process tree and 0.
+func sessionPSS(srv *server) (int64, int) {
+	var sum, all int64
+	n := 0
+	for i, pid := range tree(srv.pid()) {
+		p, ok := pssOf(pid)
+		if !ok {
+			continue
+		}
+		all += p
+		if i == 0 {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
+		switch strings.TrimSpace(string(comm)) {
+		case "imapd", "imap":
+			sum += p
+			n++
+		}
+	}
+	if n == 0 {
+		return all, 0
+	}
+	return sum, n
+}

@@ -91,13 +91,27 @@ func startServer(o *options, name, dir string) (*server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("set up imapd site in %s: %w", dir, err)
 		}
-		if err := copyFile(o.mbox, site.DropFile(benchUser), 0o600); err != nil {
+		if o.mbox != "" {
+			if err := copyFile(o.mbox, site.DropFile(benchUser), 0o600); err != nil {
+				return nil, err
+			}
+		}
+		if err := addCryptauthUsers(o, site.Password, site.Spool); err != nil {
 			return nil, err
 		}
 		cmd = exec.Command(o.imapd, "-i", site.Config, "-listen", addr)
 		logs = append(logs, filepath.Join(site.Log, "imapd.log"))
-	case "dovecot":
-		conf, err := setupDovecot(o, dir, port)
+	case "imapd-inetd":
+		conf, err := setupInetd(o, dir)
+		if err != nil {
+			return nil, err
+		}
+		// One imapd per connection, the connection as its stdin and
+		// stdout, as inetd starts it (the manual's deployment).
+		cmd = exec.Command("systemd-socket-activate", "--inetd", "-a", "-l", addr, o.imapd, "-i", conf)
+		logs = append(logs, filepath.Join(dir, "log", "imapd.log"))
+	case "dovecot", "dovecot-unix":
+		conf, err := setupDovecot(o, dir, port, name == "dovecot-unix")
 		if err != nil {
 			return nil, err
 		}
@@ -185,12 +199,12 @@ func copyFile(src, dst string, mode os.FileMode) error {
 // own, a passwd-file holding the same SHA-512 crypt hash cryptauth uses
 // for imapd, plaintext LOGIN without TLS on 127.0.0.1 only. Mail processes
 // run as "nobody" (Dovecot refuses uid 0).
-func setupDovecot(o *options, dir string, port int) (string, error) {
+//
+// With unix true (dovecot-unix) the users are the real unix users of the
+// inetd comparison instead: passdb shadow (their yescrypt hashes), userdb
+// passwd, each mail process running as its user.
+func setupDovecot(o *options, dir string, port int, unix bool) (string, error) {
 	uid, gid, err := nobody()
-	if err != nil {
-		return "", err
-	}
-	hash, err := cryptHash(o.cryptauth, dir)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +213,8 @@ func setupDovecot(o *options, dir string, port int) (string, error) {
 	}
 	spool := filepath.Join(dir, "spool")
 	home := filepath.Join(dir, "home")
-	for _, d := range []string{spool, home, filepath.Join(home, "mail"), filepath.Join(dir, "index")} {
+	index := filepath.Join(dir, "index")
+	for _, d := range []string{spool, home, index} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", err
 		}
@@ -207,17 +222,58 @@ func setupDovecot(o *options, dir string, port int) (string, error) {
 			return "", fmt.Errorf("chown %s: %w", d, err)
 		}
 	}
-	inbox := filepath.Join(spool, benchUser)
-	if err := copyFile(o.mbox, inbox, 0o600); err != nil {
-		return "", err
+	if unix {
+		// every user's mail process makes its dot-locks and index here
+		for _, d := range []string{spool, index} {
+			if err := os.Chmod(d, 0o1777); err != nil {
+				return "", err
+			}
+		}
+		if err := freshHomes(o.users); err != nil {
+			return "", err
+		}
 	}
-	if err := os.Chown(inbox, uid, gid); err != nil {
-		return "", fmt.Errorf("chown %s: %w", inbox, err)
+	var entries strings.Builder
+	if o.mbox != "" {
+		hash, err := cryptHash(o.cryptauth, dir)
+		if err != nil {
+			return "", err
+		}
+		h := filepath.Join(home, benchUser)
+		if err := userFiles(o.mbox, filepath.Join(spool, benchUser), h, uid, gid); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&entries, "%s:{CRYPT}%s:%d:%d::%s::\n", benchUser, hash, uid, gid, h)
+	}
+	for _, u := range o.users {
+		h, uu, ug := filepath.Join(home, u.Name), uid, gid
+		if unix {
+			h, uu, ug = "", u.UID, u.GID
+		}
+		if err := userFiles(o.mixedMbox, filepath.Join(spool, u.Name), h, uu, ug); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&entries, "%s:{CRYPT}%s:%d:%d::%s::\n", u.Name, u.Hash, uid, gid, filepath.Join(home, u.Name))
 	}
 	passwd := filepath.Join(dir, "passwd")
-	entry := fmt.Sprintf("%s:{CRYPT}%s:%d:%d::%s::\n", benchUser, hash, uid, gid, home)
-	if err := os.WriteFile(passwd, []byte(entry), 0o644); err != nil {
+	if err := os.WriteFile(passwd, []byte(entries.String()), 0o644); err != nil {
 		return "", err
+	}
+	dbs := fmt.Sprintf(`passdb {
+  driver = passwd-file
+  args = %[1]s
+}
+userdb {
+  driver = passwd-file
+  args = %[1]s
+}`, passwd)
+	if unix {
+		dbs = `passdb {
+  driver = shadow
+}
+userdb {
+  driver = passwd
+}`
 	}
 	conf := filepath.Join(dir, "dovecot.conf")
 	text := fmt.Sprintf(`# written by bench/driver: Dovecot on 127.0.0.1 only, mbox storage
@@ -233,15 +289,8 @@ log_path = %[1]s/dovecot.log
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
-mail_location = mbox:%[3]s/mail:INBOX=%[4]s:INDEX=%[1]s/index
-passdb {
-  driver = passwd-file
-  args = %[5]s
-}
-userdb {
-  driver = passwd-file
-  args = %[5]s
-}
+mail_location = mbox:~/mail:INBOX=%[3]s/%%u:INDEX=%[4]s/%%u
+%[5]s
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -251,7 +300,90 @@ service imap-login {
     port = 0
   }
 }
-`, dir, port, home, inbox, passwd)
+`, dir, port, spool, index, dbs)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	return conf, nil
+}
+
+// userFiles gives one user an INBOX (a copy of mbox at inbox) and, unless
+// home is "", a home with an empty mail directory, all owned by uid:gid.
+func userFiles(mbox, inbox, home string, uid, gid int) error {
+	if err := copyFile(mbox, inbox, 0o600); err != nil {
+		return err
+	}
+	if err := os.Chown(inbox, uid, gid); err != nil {
+		return fmt.Errorf("chown %s: %w", inbox, err)
+	}
+	if home == "" {
+		return nil
+	}
+	for _, d := range []string{home, filepath.Join(home, "mail")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chown(d, uid, gid); err != nil {
+			return fmt.Errorf("chown %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// addCryptauthUsers adds the many-user suites' users to cryptauth's
+// password file (the same SHA-512 crypt hashes Dovecot's passwd-file gets)
+// and gives each an INBOX in spool.
+func addCryptauthUsers(o *options, passwd, spool string) error {
+	if len(o.users) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(passwd, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("add users to %s: %w", passwd, err)
+	}
+	for _, u := range o.users {
+		fmt.Fprintf(f, "%s:%s\n", u.Name, u.Hash)
+		if err := copyFile(o.mixedMbox, filepath.Join(spool, u.Name), 0o600); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// setupInetd writes the site of imapd-inetd: dmail.conf with
+// authent_method unix_user (the real users' yescrypt hashes in
+// /etc/shadow), a spool like /var/mail (mode 1777: the session process,
+// once it is the user, makes its dot-locks there) holding each user's
+// INBOX, owned by the user.
+func setupInetd(o *options, dir string) (string, error) {
+	spool := filepath.Join(dir, "spool")
+	logDir := filepath.Join(dir, "log")
+	for _, d := range []string{spool, logDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if err := os.Chmod(spool, 0o1777); err != nil {
+		return "", err
+	}
+	if err := freshHomes(o.users); err != nil {
+		return "", err
+	}
+	for _, u := range o.users {
+		if err := userFiles(o.mixedMbox, filepath.Join(spool, u.Name), "", u.UID, u.GID); err != nil {
+			return "", err
+		}
+	}
+	conf := filepath.Join(dir, "dmail.conf")
+	text := strings.Join([]string{
+		"# written by bench/driver: imapd under systemd-socket-activate --inetd, unix_user",
+		"host_domain bench.example",
+		"drop_path " + spool,
+		"log_path " + logDir,
+		"log_level info",
+		"authent_method unix_user",
+	}, "\n") + "\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return "", err
 	}

@@ -17,7 +17,7 @@ func workload(o *options, srv *server, count int, res *result, smp *sampler) err
 	timed := func(name string, f func() error) error {
 		start := time.Now()
 		err := f()
-		res.Steps = append(res.Steps, step{Name: name, Dur: time.Since(start)})
+		res.Steps = append(res.Steps, step{Name: name, Dur: time.Since(start), Suite: "steps"})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

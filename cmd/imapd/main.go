@@ -52,6 +52,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
 	"imapd/mailbox/storage"
@@ -219,6 +220,7 @@ func (a *app) openLog(cfg *config.Config) (*logging.Logger, error) {
 }
 
 func (a *app) deps(cfg *config.Config, log *logging.Logger) session.Deps {
+	platform.SetLockID(cfg.LockID) // the session lock: UW's /tmp one, or the cluster one
 	return session.Deps{Config: cfg, Log: log, Hostname: a.host, Version: version, NewStore: storage.For(cfg, a.host)}
 }
 
@@ -287,6 +289,7 @@ func (a *app) inetd(implicit bool) int {
 		conn = tls.Server(conn, tlsSrv.Config())
 	}
 	platform.SetOneSessionProcess()
+	auth.SetOneSessionProcess()
 	platform.Warnf = log.Errorf
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {

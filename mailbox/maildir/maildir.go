@@ -597,8 +597,17 @@ func (m *Mailbox) Checkpoint() error {
 // read-only view cannot expunge from itself).
 func (m *Mailbox) Sync() (mailbox.Update, error) {
 	if now, ok := takeStamp(m.dir); !ok || !m.seen.unchanged(now) {
-		if _, err := m.sync(); err != nil {
+		added, err := m.sync()
+		if err != nil {
 			return mailbox.Update{}, err
+		}
+		// New mail is numbered with the flags changed so far saved, as an
+		// mbox's UIDs are stamped in a rewrite that carries them: another
+		// session's STATUS then agrees with this one's.
+		if added > 0 && !m.ro && slices.ContainsFunc(m.msgs, func(msg *message) bool { return msg.dirty }) {
+			if err := m.Checkpoint(); err != nil {
+				return mailbox.Update{}, err
+			}
 		}
 	}
 	if m.ro && slices.ContainsFunc(m.msgs, func(msg *message) bool { return msg.gone }) {

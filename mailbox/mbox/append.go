@@ -301,7 +301,7 @@ func AppendTo(path string, msgs []mailbox.NewMessage, opt Options) (uint32, []ui
 		return v, uids, err
 	}
 	m := &Mailbox{path: path, opt: opt}
-	if err := m.loadAll(h.f); err != nil {
+	if err := m.loadAll(h); err != nil {
 		return 0, nil, err
 	}
 	if err := m.commit(h, nil); err != nil {

@@ -61,12 +61,27 @@
 //
 // # Locking
 //
-// Around every read or write: the dot-lock <file>.lock, then the file lock
+// Around every write: the dot-lock <file>.lock, then the file lock
 // (platform/filelock: flock(2), fcntl(2) on Solaris and illumos as UW
-// there) on the file, shared to read and exclusive to write, when
-// Options.UseFlock (dmail.conf use_flock). Both are retried until
-// Options.LockTimeout (polling at most every 10 ms), then mailbox.ErrLocked.
-// No lock is held between calls. Message bodies (Open) are read without
+// there) on the file, exclusive, when Options.UseFlock (dmail.conf
+// use_flock). Reads (a read-only open, STATUS, a read-only session's look
+// at new mail) take the file lock shared and no dot-lock (lockRead), so
+// readers never queue behind each other: every writer that honours
+// use_flock (imapd, UW c-client, the DMail servers) takes the file lock
+// exclusively to write, so it waits while a reader holds it, and nothing
+// it writes can be half seen. The dot-lock is looked at once the reader
+// holds the file lock and has noted the size: if one exists (a writer is
+// at work or waits for the readers to finish, or a UW reader, which takes
+// both) the reader lets go and queues for the dot-lock as a writer does,
+// so writers are not starved; a writer that honours only the dot-lock (an
+// MTA appending) and starts after that look only writes after the noted
+// size, and the reader reads nothing beyond it. Without use_flock, or on
+// Windows, readers take the dot-lock as writers do. A read-write open
+// takes both locks, as it may write. Every lock is retried until
+// Options.LockTimeout, then mailbox.ErrLocked: a lock this process gives
+// up wakes its waiters here at once; one another process holds is looked
+// at every millisecond (a dot-lock's name by lstat(2), its content and age
+// every 25 ms). No lock is held between calls. Message bodies (Open) are read without
 // locks, as UW does. On windows the mailbox itself is never file-locked
 // (locks there are mandatory and would shut the POP3 and SMTP servers out
 // of the file): the dot-lock is the only lock. The /tmp/.<dev>.<ino>

@@ -23,17 +23,100 @@ import (
 // a dead process and seized (UW LOCKTIMEOUT).
 const staleLock = 5 * time.Minute
 
-// maxPoll is the longest pause between two looks at a dot-lock someone
-// else holds: a lock given up is taken within that time.
-const maxPoll = 10 * time.Millisecond
+// poll is the pause between two looks at a lock another process holds: a
+// lock given up is taken within about that time. A lock this process
+// gives up wakes its waiters at once (wakeup).
+const poll = time.Millisecond
+
+// fullLook is how often a waiter for a dot-lock looks at more than the
+// lock's name (its content and age: whether it may be broken, see
+// lockState); between two such looks, one lstat(2) a poll.
+const fullLook = 25 * time.Millisecond
 
 // held is a mailbox locked for one operation: the dot-lock (if it could be
 // made), the file opened for the operation and the file lock on it.
 type held struct {
+	path   string
 	f      *os.File
 	dot    *dotLockFile // the dot-lock we made; nil when none
 	locked bool         // f holds the file lock
 	write  bool
+	// fi, when set (readers without the dot-lock, lockRead), is the file
+	// as it was when the lock was taken: only [0, fi.Size()) may be read.
+	fi os.FileInfo
+}
+
+// stat is the file as the operation must see it: for a reader without
+// the dot-lock its size when locked (an appender that ignores the file
+// lock may be writing after it), else the file now.
+func (h *held) stat() (os.FileInfo, error) {
+	if h.fi != nil {
+		return h.fi, nil
+	}
+	return h.f.Stat()
+}
+
+// wakeup lets the goroutines of this process that wait for a lock this
+// process gives up go on at once instead of at their next poll.
+var wakeup = struct {
+	sync.Mutex
+	ch map[string]chan struct{}
+}{ch: map[string]chan struct{}{}}
+
+// released returns what is closed when this process next gives up the lock
+// named key (a dot-lock's name, or "flock:" and the mailbox path).
+func released(key string) <-chan struct{} {
+	wakeup.Lock()
+	defer wakeup.Unlock()
+	c := wakeup.ch[key]
+	if c == nil {
+		c = make(chan struct{})
+		wakeup.ch[key] = c
+	}
+	return c
+}
+
+// wake tells the waiters of released(key).
+func wake(key string) {
+	wakeup.Lock()
+	c := wakeup.ch[key]
+	delete(wakeup.ch, key)
+	wakeup.Unlock()
+	if c != nil {
+		close(c)
+	}
+}
+
+// pause waits for c or d, whichever comes first.
+func pause(c <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	select {
+	case <-c:
+	case <-t.C:
+	}
+	t.Stop()
+}
+
+// flockBefore takes the file lock on f (the mailbox at path), waiting
+// until deadline at the latest: woken at once when this process lets go
+// of it, else looking again every poll.
+func flockBefore(f *os.File, path string, m filelock.Mode, deadline time.Time) error {
+	key := "flock:" + path
+	for {
+		c := released(key)
+		ok, err := filelock.TryLock(f, m)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return filelock.ErrTimeout
+		}
+		pause(c, min(poll, left))
+	}
 }
 
 // lockMailbox takes <path>.lock, then opens path and locks it (shared to
@@ -66,7 +149,7 @@ func lockMailbox(path string, opt *Options, write bool, flags int) (*held, error
 		removeDot(dot)
 		return nil, fmt.Errorf("open mailbox %s: %w", path, err)
 	}
-	h := &held{f: f, dot: dot, write: write}
+	h := &held{path: path, f: f, dot: dot, write: write}
 	// The file lock (dmail.conf use_flock). Not on Windows: locks there are
 	// mandatory and would shut the POP3/SMTP servers out of the file.
 	if opt.useFlock() && filelock.Advisory {
@@ -74,7 +157,7 @@ func lockMailbox(path string, opt *Options, write bool, flags int) (*held, error
 		if write {
 			m = filelock.Exclusive
 		}
-		if err := filelock.LockBefore(f, m, deadline); err != nil {
+		if err := flockBefore(f, path, m, deadline); err != nil {
 			h.release()
 			if errors.Is(err, filelock.ErrTimeout) {
 				err = mailbox.ErrLocked
@@ -92,6 +175,7 @@ func (h *held) release() error {
 	if h.locked {
 		err = filelock.Unlock(h.f)
 		h.locked = false
+		defer wake("flock:" + h.path)
 	}
 	if cerr := h.f.Close(); err == nil {
 		err = cerr
@@ -99,6 +183,49 @@ func (h *held) release() error {
 	removeDot(h.dot)
 	h.dot = nil
 	return err
+}
+
+// lockRead locks the mailbox at path for reading. With the file lock
+// (use_flock, and a system where it is advisory) a reader takes it shared
+// and no dot-lock: readers never queue behind each other, and every writer
+// that honours use_flock (imapd, UW, the DMail servers) waits for them, as
+// they take the file lock exclusively to write. The dot-lock is looked at
+// after the file lock is held and the file's size noted: when it exists
+// (a writer, or a UW reader, is at work) the reader lets go and takes the
+// dot-lock as a writer does. A writer that honours the dot-lock alone (an
+// MTA appending) cannot start while no dot-lock exists; one that starts
+// after the look writes after the noted size, which the reader never reads
+// (held.fi). Without the file lock, or with lock_id (readsOnFileLock):
+// lockMailbox (the dot-lock, then the file lock if any).
+func lockRead(path string, opt *Options) (*held, error) {
+	if !opt.useFlock() || !filelock.Advisory || !opt.readsOnFileLock() {
+		return lockMailbox(path, opt, false, 0)
+	}
+	deadline := time.Now().Add(opt.lockTimeout())
+	f, err := platform.OpenMailFile(path, os.O_RDONLY, 0600)
+	if err != nil {
+		return nil, fmt.Errorf("open mailbox %s: %w", path, err)
+	}
+	if err := flockBefore(f, path, filelock.Shared, deadline); err != nil {
+		f.Close()
+		if errors.Is(err, filelock.ErrTimeout) {
+			err = mailbox.ErrLocked
+		}
+		return nil, fmt.Errorf("lock mailbox %s: %w", path, err)
+	}
+	h := &held{path: path, f: f, locked: true}
+	fi, err := f.Stat()
+	if err == nil {
+		if _, lerr := os.Lstat(path + ".lock"); lerr != nil && errors.Is(lerr, fs.ErrNotExist) {
+			h.fi = fi
+			if testReadLocked != nil {
+				testReadLocked(path)
+			}
+			return h, nil
+		}
+	}
+	h.release()
+	return lockMailbox(path, opt, false, 0)
 }
 
 // dotLockFile is a dot-lock we made: its name, and what it was when we made
@@ -130,6 +257,7 @@ func removeDot(dot *dotLockFile) {
 		delete(ours.names, dot.name)
 	}
 	ours.Unlock()
+	wake(dot.name)
 }
 
 // dotLock makes <path>.lock, the lock the SMTP and POP3 servers honour,
@@ -145,8 +273,8 @@ func removeDot(dot *dotLockFile) {
 func dotLock(path, host string, deadline time.Time) (*dotLockFile, error) {
 	name := path + ".lock"
 	content := []byte(strconv.Itoa(os.Getpid()) + " " + safeName(host) + "\n")
-	delay := time.Millisecond
 	for {
+		c := released(name)
 		if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return nil, fmt.Errorf("lock %s is a symbolic link, refused", name)
 		}
@@ -157,9 +285,11 @@ func dotLock(path, host string, deadline time.Time) (*dotLockFile, error) {
 			ours.Unlock()
 			return &dotLockFile{name: name, fi: fi}, nil
 		}
+		var cur os.FileInfo
 		switch {
 		case errors.Is(err, fs.ErrExist):
-			switch cur, why := lockState(name, host); {
+			var why string
+			switch cur, why = lockState(name, host); {
 			case cur == nil:
 				continue // just released: try again at once
 			case why != "":
@@ -171,12 +301,24 @@ func dotLock(path, host string, deadline time.Time) (*dotLockFile, error) {
 		default:
 			return nil, fmt.Errorf("create lock %s: %w", name, err)
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+		// Wait until the lock is given up (a look at its name every poll,
+		// at once for a lock of this process), at most fullLook.
+		look := time.Now().Add(fullLook)
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+			}
+			pause(c, min(poll, left))
+			select {
+			case <-c:
+			default:
+				if fi, err := os.Lstat(name); err == nil && sameLock(fi, cur) && time.Now().Before(look) {
+					continue
+				}
+			}
+			break
 		}
-		time.Sleep(min(delay, left))
-		delay = min(2*delay, maxPoll)
 	}
 }
 
@@ -352,6 +494,10 @@ func seizeStale(name string, stale os.FileInfo, why string) {
 	os.Remove(mine)
 	platform.Warnf("broke the lock %s: %s", name, why)
 }
+
+// testReadLocked, set by tests, is called while a reader holds the file
+// lock without the dot-lock.
+var testReadLocked func(path string)
 
 // HoldLock locks the mailbox file at path as a write does (the dot-lock,
 // then the file lock), waiting up to opt.LockTimeout, until release is

@@ -216,3 +216,61 @@ func deadPID(t *testing.T) int {
 	must(t, cmd.Run())
 	return cmd.Process.Pid
 }
+
+// TestReadersWithoutDotLock: with use_flock, read-only opens and STATUS take
+// the file lock shared and no dot-lock, so they run side by side; a writer
+// waits for them; a dot-lock someone holds still makes a reader wait.
+func TestReadersWithoutDotLock(t *testing.T) {
+	if !filelock.Advisory || runtime.GOOS == "solaris" || runtime.GOOS == "illumos" {
+		t.Skip("needs flock(2): shared locks of one process")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inbox")
+	writeFile(t, path, spool61)
+	opt := testOpts(at(1))
+	opt.LockTimeout = 50 * time.Millisecond
+	ro := opt
+	ro.ReadOnly = true
+
+	// Another reader in the middle of its parse.
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	ok, err := filelock.TryLock(f, filelock.Shared)
+	must(t, err)
+	if !ok {
+		t.Fatal("could not lock")
+	}
+	readers := 0
+	testReadLocked = func(p string) {
+		readers++
+		if _, err := os.Lstat(p + ".lock"); err == nil {
+			t.Error("a reader made the dot-lock")
+		}
+	}
+	defer func() { testReadLocked = nil }()
+	m, err := Open(path, ro)
+	must(t, err)
+	if m.Len() != 3 {
+		t.Fatalf("%d messages", m.Len())
+	}
+	must(t, m.Close())
+	if _, err := Stat(path, ro); err != nil {
+		t.Fatal(err)
+	}
+	if readers != 2 {
+		t.Fatalf("%d readers without the dot-lock, want 2", readers)
+	}
+	// A writer waits for the readers.
+	if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
+		t.Fatalf("writer while a reader holds the file: %v", err)
+	}
+	must(t, filelock.Unlock(f))
+
+	// A dot-lock held by another program: the reader waits for it.
+	writeFile(t, path+".lock", "")
+	if _, err := Open(path, ro); !errors.Is(err, mailbox.ErrLocked) {
+		t.Fatalf("reader while a dot-lock is held: %v", err)
+	}
+	os.Remove(path + ".lock")
+}

@@ -126,10 +126,16 @@ func (m *Mailbox) openFile() error {
 	if m.opt.Create && !m.ro {
 		flags = os.O_CREATE
 	}
-	h, err := lockMailbox(m.path, &m.opt, !m.ro, flags)
-	if err != nil && !m.ro && errors.Is(err, fs.ErrPermission) {
-		m.ro, m.claim = true, false // UW: "Can't get write access to mailbox, access is readonly"
-		h, err = lockMailbox(m.path, &m.opt, false, 0)
+	var h *held
+	var err error
+	if m.ro {
+		h, err = lockRead(m.path, &m.opt)
+	} else {
+		h, err = lockMailbox(m.path, &m.opt, true, flags)
+		if err != nil && errors.Is(err, fs.ErrPermission) {
+			m.ro, m.claim = true, false // UW: "Can't get write access to mailbox, access is readonly"
+			h, err = lockRead(m.path, &m.opt)
+		}
 	}
 	if err != nil {
 		return err
@@ -140,7 +146,7 @@ func (m *Mailbox) openFile() error {
 			return err
 		}
 	}
-	if err := m.loadAll(h.f); err != nil {
+	if err := m.loadAll(h); err != nil {
 		return err
 	}
 	rf, err := platform.OpenMailFile(m.path, os.O_RDONLY, 0)
@@ -178,8 +184,9 @@ func recoverIfJournal(path string, opt *Options) error {
 }
 
 // loadAll parses the whole file and applies the UID rules.
-func (m *Mailbox) loadAll(f *os.File) error {
-	st, err := f.Stat()
+func (m *Mailbox) loadAll(h *held) error {
+	f := h.f
+	st, err := h.stat()
 	if err != nil {
 		return fmt.Errorf("stat mailbox %s: %w", m.path, err)
 	}
@@ -439,7 +446,7 @@ func (m *Mailbox) Sync() (mailbox.Update, error) {
 			if !m.fromLinesInPlace(h.f) {
 				return fmt.Errorf("mailbox %s was rewritten by another program: %w", m.path, mailbox.ErrChanged)
 			}
-			if st, err := h.f.Stat(); err == nil && st.Size() == m.size {
+			if st, err := h.stat(); err == nil && st.Size() == m.size {
 				m.fi = st
 			}
 			return nil
@@ -533,7 +540,13 @@ func (m *Mailbox) fail(err error) error {
 // locked runs fn with the file locked (exclusively when write) after
 // checking it is still the file we parsed.
 func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
-	h, err := lockMailbox(m.path, &m.opt, write, 0)
+	var h *held
+	var err error
+	if write {
+		h, err = lockMailbox(m.path, &m.opt, true, 0)
+	} else {
+		h, err = lockRead(m.path, &m.opt)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return m.fail(fmt.Errorf("mailbox %s vanished: %w", m.path, mailbox.ErrChanged))
@@ -541,7 +554,7 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 		return err
 	}
 	defer h.release()
-	st, err := h.f.Stat()
+	st, err := h.stat()
 	if err != nil {
 		return fmt.Errorf("stat mailbox %s: %w", m.path, err)
 	}
@@ -579,7 +592,7 @@ func (m *Mailbox) touchRead() {
 // old end must be a valid From line (white space before it is tolerated, as
 // UW does for broken MTAs), else ErrChanged.
 func (m *Mailbox) syncLocked(h *held) error {
-	st, err := h.f.Stat()
+	st, err := h.stat()
 	if err != nil {
 		return fmt.Errorf("stat mailbox %s: %w", m.path, err)
 	}

@@ -275,7 +275,7 @@ func TestAppendToCrashBeforePatch(t *testing.T) {
 	h, err := lockMailbox(path, &Options{UseFlock: true}, true, 0)
 	must(t, err)
 	mm := &Mailbox{path: path, opt: testOpts(at(100))}
-	must(t, mm.loadAll(h.f))
+	must(t, mm.loadAll(h))
 	mm.uidLast++
 	p := mm.buildPlan(nil)
 	if len(p.patches) != 1 || p.tail >= 0 {

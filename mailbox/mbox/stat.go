@@ -20,10 +20,16 @@ func Stat(path string, opt Options) (mailbox.Status, error) {
 			return mailbox.Status{}, err
 		}
 	}
-	h, err := lockMailbox(path, &m.opt, !m.ro, 0)
-	if err != nil && !m.ro && errors.Is(err, fs.ErrPermission) {
-		m.ro = true
-		h, err = lockMailbox(path, &m.opt, false, 0)
+	var h *held
+	var err error
+	if m.ro {
+		h, err = lockRead(path, &m.opt)
+	} else {
+		h, err = lockMailbox(path, &m.opt, true, 0)
+		if err != nil && errors.Is(err, fs.ErrPermission) {
+			m.ro = true
+			h, err = lockRead(path, &m.opt)
+		}
 	}
 	if err != nil {
 		return mailbox.Status{}, err
@@ -34,7 +40,7 @@ func Stat(path string, opt Options) (mailbox.Status, error) {
 			return mailbox.Status{}, err
 		}
 	}
-	if err := m.loadAll(h.f); err != nil {
+	if err := m.loadAll(h); err != nil {
 		return mailbox.Status{}, err
 	}
 	if !m.ro {

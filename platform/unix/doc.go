@@ -6,6 +6,10 @@
 //   - UW's session lock /tmp/.<dev hex>.<ino hex> and its "kiss of death"
 //     (TryLock, SessionLock, Held, SignalLetGo, NotifyLetGo), byte
 //     compatible with UW imapd so both respect each other on one spool;
+//   - with lock_id (several hosts over one spool), the cluster session lock
+//     beside the mailbox instead (TryClusterLock, ClusterLock,
+//     ClusterHeldBy; cluster.go says how it is made, asked for, refreshed
+//     and broken);
 //   - becoming the logged-in user (BecomeUser) and checking what that user
 //     can reach (CanRead, CanEnter).
 //

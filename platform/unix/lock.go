@@ -60,6 +60,7 @@ type SessionLock struct {
 	dev, ino uint64
 	mtime    time.Time
 	size     int64
+	shared   bool // TryLockShared: other processes may hold it too
 }
 
 // Name is the lock file's path.
@@ -77,6 +78,17 @@ func (l *SessionLock) Name() string { return l.name }
 // file is removed when we may (root, a /tmp without the sticky bit), and
 // else ignored (ErrForeignLock); warn is told either way.
 func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
+	return tryLock(fi, warn, filelock.Exclusive)
+}
+
+// TryLockShared is TryLock with a shared lock: sessions of servers that
+// share mailboxes (imapd_shared_mailboxes) hold it together, while a UW
+// server's exclusive lock still excludes them and they it.
+func TryLockShared(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
+	return tryLock(fi, warn, filelock.Shared)
+}
+
+func tryLock(fi os.FileInfo, warn func(string), mode filelock.Mode) (*SessionLock, Holder, error) {
 	name, ok := LockName(fi)
 	if !ok {
 		return nil, Holder{}, fmt.Errorf("session lock: no device and inode for %s", fi.Name())
@@ -100,7 +112,7 @@ func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
 			f.Close()
 			continue // replaced since we looked: look again
 		}
-		ok, err := filelock.TryLock(f, filelock.Exclusive)
+		ok, err := filelock.TryLock(f, mode)
 		if err != nil {
 			f.Close()
 			return nil, Holder{}, fmt.Errorf("lock %s: %w", name, err)
@@ -136,6 +148,9 @@ func TryLock(fi os.FileInfo, warn func(string)) (*SessionLock, Holder, error) {
 			continue
 		}
 		l, err := own(f, name, ffi)
+		if l != nil {
+			l.shared = mode == filelock.Shared
+		}
 		if err != nil {
 			os.Remove(name)
 			unlockClose(f)
@@ -297,6 +312,15 @@ func (l *SessionLock) Unlock() error {
 		return nil
 	}
 	var err error
+	if l.shared {
+		// Others may share it: the name goes only with the last holder
+		// (else a UW server would lock a new file while they hold the old).
+		if ok, lerr := filelock.TryLock(l.f, filelock.Exclusive); lerr != nil || !ok {
+			unlockClose(l.f)
+			l.f = nil
+			return nil
+		}
+	}
 	if lfi, lerr := os.Lstat(l.name); lerr == nil {
 		if dev, ino, ok := inode(lfi); ok && dev == l.dev && ino == l.ino {
 			if rerr := os.Remove(l.name); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
