@@ -20,13 +20,20 @@ func TestBinaryAnnouncement(t *testing.T) {
 		"* 3 FETCH (BINARY[1] ~{1}\r\nz)\r\n" +
 		"a2 OK FETCH completed\r\n"
 	forms := []binForm{{true, -1}, {false, 5}, {true, 7}, {true, -1}, {true, -1}}
-	for n := 1; n <= len(goStream); n++ {
+	for n := 1; n <= 3*len(goStream); n++ {
 		var got bytes.Buffer
-		o := newOutput(&got)
+		o := newOutput(&got, nil)
 		o.first = false
+		switch {
+		case n > 2*len(goStream): // untagged lines held first (capability rewriting on)
+			o.caps = func(c []string) []string { return c }
+			o.logout = "bye"
+		case n > len(goStream): // batched (FETCH)
+			o.batch = true
+		}
 		o.binForms = append([]binForm(nil), forms...)
 		for s := goStream; len(s) > 0; {
-			k := min(n, len(s))
+			k := min((n-1)%len(goStream)+1, len(s))
 			if w, err := o.Write([]byte(s[:k])); err != nil || w != k {
 				t.Fatalf("chunks of %d: Write = %d, %v", n, w, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -43,15 +44,34 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			}
 		}
 	}
+	var fc flagCache
 	for _, i := range idx {
-		if err := s.fetchOne(w, sel, i, options, setsSeen); err != nil {
+		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool) error {
+// flagCache shares the FLAGS lists of messages without keywords within
+// one command: a FETCH of 50,000 messages' flags makes at most 64 lists.
+type flagCache [64][]imap.Flag
+
+func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
+	if len(m.Keywords) > 0 {
+		return messageFlags(m)
+	}
+	k := int(m.Flags & 0x1f)
+	if m.Recent {
+		k |= 0x20
+	}
+	if fc[k] == nil {
+		fc[k] = messageFlags(m)
+	}
+	return fc[k]
+}
+
+func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *flagCache) error {
 	mb := sel.mbox
 	bin, err := s.binaryItems(mb, i, options) // binary.go: NO [UNKNOWN-CTE] before anything is written
 	if err != nil {
@@ -72,7 +92,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if writeFlags {
-		rw.WriteFlags(messageFlags(m))
+		rw.WriteFlags(fc.flags(m))
 	}
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)
@@ -142,7 +162,9 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	}
 	defer rc.Close()
 	wc := rw.WriteBodySection(sec, size)
-	n, err := io.Copy(wc, rc)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(wc, rc, (*bp)[:min(size+1, int64(len(*bp)))])
 	if err == nil && n != size {
 		err = fmt.Errorf("message %d: read %d bytes, expected %d", i+1, n, size)
 	}
@@ -151,6 +173,10 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	}
 	return err
 }
+
+// copyBufs are the buffers BODY[] is copied through (io.Copy would make
+// one of 32 KiB per message).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // header reads only the header of message i (or takes it from whole).
 func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
