@@ -83,6 +83,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 		canStartTLS: c.canStartTLS,
 		startTLS:    c.startTLS,
 		binary:      offersBinary(opts),
+		enabled:     c.enabledCap,
 	}
 	c.initLimits(opts, logins)
 	return c

@@ -20,7 +20,7 @@ import "strings"
 
 // notEnabled are the capabilities not offered, though go-imap would
 // (upper case).
-var notEnabled = map[string]bool{"IMAP4REV2": true, "UTF8=ACCEPT": true}
+var notEnabled = map[string]bool{"UTF8=ACCEPT": true}
 
 // enable rewrites an ENABLE without the capabilities that stay off. It
 // reports whether go-imap is to run it; if not, the guard answered it (it

@@ -277,7 +277,7 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	s.announceKeywords()
 	for _, j := range changed {
 		m := nm.Message(j)
-		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(m)); err != nil {
+		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(s.shown(m))); err != nil {
 			return err
 		}
 	}

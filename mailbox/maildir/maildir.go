@@ -993,6 +993,10 @@ func Stat(dir string, opt Options) (mailbox.Status, error) {
 		if msg.flags&mailbox.Seen == 0 {
 			st.Unseen++
 		}
+		if msg.flags&mailbox.Deleted != 0 {
+			st.Deleted++
+			st.DeletedSize += msg.size
+		}
 		st.Size += msg.size
 	}
 	if st.UIDValidity == 0 {

@@ -1,0 +1,38 @@
+package server
+
+import "github.com/emersion/go-imap/v2"
+
+// IMAP4rev2 (RFC 9051) is offered next to IMAP4rev1. Once a client sent
+// ENABLE IMAP4rev2, go-imap answers as an IMAP4rev2 server (ESEARCH to
+// every SEARCH, no RECENT in SELECT, [CLOSED] when another mailbox is
+// selected, mailbox names in UTF-8); the guard then reads mailbox names
+// as go-imap does (UTF-8 characters as they are, validated:
+// folders.CheckWireNameUTF8) and refuses the search keys RECENT, NEW and
+// OLD, and the session leaves \Recent out of FETCH FLAGS (it asks
+// IMAP4rev2 below). The state is go-imap's own (Conn.EnabledCaps), so
+// the three never disagree.
+
+// IMAP4rev2 reports whether the client enabled IMAP4rev2 (session's hook).
+func (c *conn) IMAP4rev2() bool {
+	return c.enabledCap(imap.CapIMAP4rev2)
+}
+
+// enabledCap reports whether go-imap has capability cp enabled on this
+// connection.
+func (c *conn) enabledCap(cp imap.Cap) bool {
+	c.mu.Lock()
+	ic := c.ic
+	c.mu.Unlock()
+	return ic != nil && ic.EnabledCaps().Has(cp)
+}
+
+// utf8Names: mailbox names may hold raw UTF-8 (IMAP4rev2 or UTF8=ACCEPT
+// enabled, as go-imap decides: imapwire's QuotedUTF8).
+func (g *guard) utf8Names() bool {
+	return g.enabled != nil && (g.enabled(imap.CapIMAP4rev2) || g.enabled(imap.CapUTF8Accept))
+}
+
+// isRev2: the client enabled IMAP4rev2.
+func (g *guard) isRev2() bool {
+	return g.enabled != nil && g.enabled(imap.CapIMAP4rev2)
+}
