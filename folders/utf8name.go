@@ -16,8 +16,28 @@ import (
 // run right after a "&...-" run (which the library never sends) is
 // refused as CheckWireName refuses two adjacent encoded runs.
 func CheckWireNameUTF8(s string) error {
+	m, err := asMUTF7(s)
+	if err != nil {
+		return err
+	}
+	return CheckWireName(m)
+}
+
+// DecodeWireNameUTF8 is DecodeWireName for a client that enabled
+// IMAP4rev2: the UTF-8 name the session uses (see CheckWireNameUTF8).
+func DecodeWireNameUTF8(s string) (string, error) {
+	m, err := asMUTF7(s)
+	if err != nil {
+		return "", err
+	}
+	return DecodeWireName(m)
+}
+
+// asMUTF7 rewrites each run of raw UTF-8 characters of s as modified
+// UTF-7.
+func asMUTF7(s string) (string, error) {
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: invalid UTF-8", errUTF7)
+		return "", fmt.Errorf("%w: invalid UTF-8", errUTF7)
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -25,12 +45,12 @@ func CheckWireNameUTF8(s string) error {
 		case c == '&':
 			j := strings.IndexByte(s[i:], '-')
 			if j < 0 {
-				return fmt.Errorf("%w: unterminated shift", errUTF7)
+				return "", fmt.Errorf("%w: unterminated shift", errUTF7)
 			}
 			seg := s[i : i+j+1]
 			for k := 0; k < len(seg); k++ {
 				if seg[k] >= utf8.RuneSelf {
-					return fmt.Errorf("%w: UTF-8 inside a shift", errUTF7)
+					return "", fmt.Errorf("%w: UTF-8 inside a shift", errUTF7)
 				}
 			}
 			b.WriteString(seg)
@@ -47,5 +67,5 @@ func CheckWireNameUTF8(s string) error {
 			i = j
 		}
 	}
-	return CheckWireName(b.String())
+	return b.String(), nil
 }

@@ -642,7 +642,11 @@ func (g *guard) quota(c *command) {
 	if c.name == "GETQUOTAROOT" {
 		ask = "INBOX"
 		if !strings.EqualFold(arg, "INBOX") {
-			name, err := folders.DecodeWireName(arg)
+			decode := folders.DecodeWireName
+			if g.utf8Names() {
+				decode = folders.DecodeWireNameUTF8
+			}
+			name, err := decode(arg)
 			if err != nil {
 				g.answer("BAD [CLIENTBUG] Invalid mailbox name", c.tag)
 				return
@@ -671,10 +675,10 @@ func (g *guard) quota(c *command) {
 	case c.name == "GETQUOTA":
 		g.reply(usage)
 	case ok:
-		g.reply("* QUOTAROOT " + quoteIMAP(arg) + " " + quoteIMAP(root))
+		g.reply("* QUOTAROOT " + g.quoteName(arg) + " " + quoteIMAP(root))
 		g.reply(usage)
 	default:
-		g.reply("* QUOTAROOT " + quoteIMAP(arg))
+		g.reply("* QUOTAROOT " + g.quoteName(arg))
 	}
 	g.answer("OK "+c.name+" completed", c.tag)
 }

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/emersion/go-imap/v2"
+import (
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+)
 
 // IMAP4rev2 (RFC 9051) is offered next to IMAP4rev1. Once a client sent
 // ENABLE IMAP4rev2, go-imap answers as an IMAP4rev2 server (ESEARCH to
@@ -35,4 +39,27 @@ func (g *guard) utf8Names() bool {
 // isRev2: the client enabled IMAP4rev2.
 func (g *guard) isRev2() bool {
 	return g.enabled != nil && g.enabled(imap.CapIMAP4rev2)
+}
+
+// quoteName quotes a mailbox name the client sent (checked by the guard)
+// for an answer the guard writes: under IMAP4rev2 its UTF-8 characters go
+// back as they came.
+func (g *guard) quoteName(name string) string {
+	if !g.utf8Names() {
+		return quoteIMAP(name)
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < ' ' || c == 0x7f {
+			c = '?'
+		}
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+	return b.String()
 }
