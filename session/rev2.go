@@ -1,6 +1,12 @@
 package session
 
-import "imapd/mailbox"
+import (
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"imapd/mailbox"
+)
 
 // IMAP4rev2 (RFC 9051) once a client enabled it: go-imap changes its own
 // answers (ESEARCH to every SEARCH, no RECENT in SELECT, [CLOSED], UTF-8
@@ -27,4 +33,26 @@ func (s *Session) shown(m mailbox.Message) mailbox.Message {
 		m.Recent = false
 	}
 	return m
+}
+
+// selectList is the LIST response SELECT and EXAMINE send under IMAP4rev2
+// (RFC 9051 6.3.2: "The server MUST return a LIST response with the
+// mailbox name"): the mailbox as LIST shows it. nil under IMAP4rev1 (or if
+// the name cannot be listed, which a just selected mailbox can). Caller
+// holds mu.
+func (s *Session) selectList(name string) *imap.ListData {
+	if !s.rev2() {
+		return nil
+	}
+	entries, err := s.listAll("", []string{name}, false)
+	if err != nil {
+		s.deps.Log.Debugf("SELECT %q %s: LIST: %v", name, s.who(), err)
+		return nil
+	}
+	for _, e := range entries {
+		if e.Name == name || strings.EqualFold(name, "INBOX") && strings.EqualFold(e.Name, "INBOX") {
+			return &imap.ListData{Attrs: e.Attrs, Delim: e.Delim, Mailbox: e.Name}
+		}
+	}
+	return nil
 }

@@ -52,6 +52,8 @@ func TestIMAP4rev2(t *testing.T) {
 	c.bad("CREATE {3+}\r\na\x00b")
 
 	r := c.ok("SELECT INBOX")
+	// RFC 9051 6.3.2: SELECT sends the mailbox's LIST response.
+	r.has(t, `* LIST (\Noinferiors) NIL INBOX`)
 	for _, l := range r.Untagged {
 		if strings.HasSuffix(l, " RECENT") {
 			t.Errorf("SELECT under IMAP4rev2 has %q", l)
@@ -76,6 +78,9 @@ func TestIMAP4rev2(t *testing.T) {
 	if want := `* ESEARCH (TAG "` + r.Tag + `") UID ALL 1`; !slices.Equal(r.Untagged, []string{want}) {
 		t.Errorf("UID SEARCH FLAGGED: %q, want %q", r.Untagged, want)
 	}
+	// SEARCHRES under IMAP4rev2: SAVE alone still has no ESEARCH answer.
+	c.ok("SEARCH RETURN (SAVE) FLAGGED").exactly(t)
+	c.ok("FETCH $ (UID)").exactly(t, "* 1 FETCH (UID 1)")
 	for _, key := range []string{"RECENT", "NEW", "OLD", "NOT NEW"} {
 		c.bad("SEARCH %s", key)
 	}
@@ -88,7 +93,7 @@ func TestIMAP4rev2(t *testing.T) {
 	if len(r.Untagged) == 0 || r.Untagged[0] != "* OK [CLOSED] Previous mailbox is now closed" {
 		t.Errorf("SELECT of another mailbox: %q", r.Untagged)
 	}
-	r.has(t, "* 2 EXISTS")
+	r.has(t, "* 2 EXISTS", `* LIST (\Noinferiors \Unmarked) "/" "Entwürfe"`)
 	c.ok("UNSELECT")
 	c.ok(`DELETE "Журнал"`)
 	listIs(t, c.ok(`LIST "" "Ж*"`))

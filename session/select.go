@@ -130,6 +130,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			data.FirstUnseenSeqNum = uint32(i + 1)
 		}
 	}
+	data.List = s.selectList(name) // IMAP4rev2 only: rev2.go
 	return data, nil
 }
 
