@@ -113,6 +113,7 @@ func (g *guard) final(c *command) verdict {
 	if v, refused := g.early(c); refused {
 		return v
 	}
+	rev2 := g.isRev2() // go-imap's state, before the command runs (rev2.go)
 	if c.depth != 0 {
 		return verdict{reply: "BAD [CLIENTBUG] Unbalanced parentheses"}
 	}
@@ -164,7 +165,7 @@ func (g *guard) final(c *command) verdict {
 		if c.ntoks-c.head > len(c.toks) {
 			return verdict{reply: "BAD [CLIENTBUG] Too many search keys"}
 		}
-		if text := searchKeysCheck(c.toks, g.isRev2()); text != "" {
+		if text := searchKeysCheck(c.toks, rev2); text != "" {
 			return verdict{reply: "BAD [CLIENTBUG] " + text}
 		}
 	}

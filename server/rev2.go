@@ -16,18 +16,25 @@ import (
 // IMAP4rev2 below). The state is go-imap's own (Conn.EnabledCaps), so
 // the three never disagree.
 
-// IMAP4rev2 reports whether the client enabled IMAP4rev2 (session's hook).
+// IMAP4rev2 reports whether the client enabled IMAP4rev2 (the session's
+// hook; it asks per message, so it only reads what the guard last learnt
+// from go-imap: the guard asks before judging every command, and a
+// capability, once enabled, stays enabled).
 func (c *conn) IMAP4rev2() bool {
-	return c.enabledCap(imap.CapIMAP4rev2)
+	return c.rev2.Load()
 }
 
 // enabledCap reports whether go-imap has capability cp enabled on this
-// connection.
+// connection (go-imap copies its set for each call).
 func (c *conn) enabledCap(cp imap.Cap) bool {
 	c.mu.Lock()
 	ic := c.ic
 	c.mu.Unlock()
-	return ic != nil && ic.EnabledCaps().Has(cp)
+	on := ic != nil && ic.EnabledCaps().Has(cp)
+	if on && cp == imap.CapIMAP4rev2 {
+		c.rev2.Store(true)
+	}
+	return on
 }
 
 // utf8Names: mailbox names may hold raw UTF-8 (IMAP4rev2 or UTF8=ACCEPT
@@ -36,7 +43,8 @@ func (g *guard) utf8Names() bool {
 	return g.enabled != nil && (g.enabled(imap.CapIMAP4rev2) || g.enabled(imap.CapUTF8Accept))
 }
 
-// isRev2: the client enabled IMAP4rev2.
+// isRev2: the client enabled IMAP4rev2. final asks it for every command,
+// which also keeps conn.IMAP4rev2 up to date.
 func (g *guard) isRev2() bool {
 	return g.enabled != nil && g.enabled(imap.CapIMAP4rev2)
 }
