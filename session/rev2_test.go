@@ -98,3 +98,25 @@ func TestIMAP4rev2(t *testing.T) {
 	c.ok(`DELETE "Журнал"`)
 	listIs(t, c.ok(`LIST "" "Ж*"`))
 }
+
+// ENABLE IMAP4rev2 pipelined with the commands it changes: each command
+// after it is read and answered as IMAP4rev2 (the guard and the session
+// follow go-imap's state, learnt before each command is judged).
+func TestIMAP4rev2Pipelined(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok(`CREATE "Entw&APw-rfe"`)
+	c.sendRaw("p1 SELECT INBOX\r\np2 ENABLE IMAP4rev2\r\np3 FETCH 1 FLAGS\r\np4 SEARCH NEW\r\np5 LIST \"\" \"Entwü*\"\r\np6 STATUS \"Entwürfe\" (MESSAGES)\r\n")
+	c.collect("p1").taggedHas(t, "OK")
+	c.collect("p2").exactly(t, "* ENABLED IMAP4rev2")
+	r := c.collect("p3")
+	r.taggedHas(t, "OK")
+	for _, l := range r.Untagged {
+		if strings.Contains(l, `\Recent`) {
+			t.Errorf("FETCH FLAGS right after ENABLE IMAP4rev2: %q", l)
+		}
+	}
+	c.collect("p4").taggedHas(t, "BAD")
+	listIs(t, c.collect("p5"), `* LIST (\Noinferiors) "/" "Entwürfe"`)
+	c.collect("p6").exactly(t, `* STATUS "Entwürfe" (MESSAGES 0)`)
+}
