@@ -514,29 +514,18 @@ func mapsEqual(a, b map[uint32]string) bool {
 	return true
 }
 
-// TestSharedSessions: 2 and 5 sessions of one -listen process, both
-// formats.
+// TestSharedSessions: 2 and 5 sessions of one -listen process (in the
+// suite's storage format).
 func TestSharedSessions(t *testing.T) {
-	for _, format := range []string{"mbox", "maildir"} {
-		for _, n := range []int{2, 5} {
-			t.Run(fmt.Sprintf("%s/%d", format, n), func(t *testing.T) {
-				var e *env
-				inbox := ""
-				if format == "maildir" {
-					home := t.TempDir()
-					e = newEnv(t, "imapd_shared_mailboxes true", "use_maildir true", "maildir_home "+home)
-					inbox = filepath.Join(home, "alice.mdir")
-				} else {
-					e = newEnv(t, "imapd_shared_mailboxes true")
-					inbox = e.inbox()
-				}
-				runShared(t, inbox, format == "maildir", n, 60, func(tb testing.TB) *imaptest.Conn {
-					c := imaptest.Dial(tb, e.addr)
-					c.Greeting("* OK")
-					return c
-				})
+	for _, n := range []int{2, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := newEnv(t, "imapd_shared_mailboxes true")
+			runShared(t, e.inbox(), format == fmtMaildir, n, 60, func(tb testing.TB) *imaptest.Conn {
+				c := imaptest.Dial(tb, e.addr)
+				c.Greeting("* OK")
+				return c
 			})
-		}
+		})
 	}
 }
 
@@ -558,26 +547,15 @@ func TestSharedProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range []string{"mbox", "maildir"} {
-		for _, n := range []int{2, 5} {
-			t.Run(fmt.Sprintf("%s/%d", format, n), func(t *testing.T) {
-				extra := []string{"imapd_shared_mailboxes true"}
-				home := t.TempDir()
-				if format == "maildir" {
-					extra = append(extra, "use_maildir true", "maildir_home "+home)
-				}
-				e := newEnv(t, extra...)
-				inbox := e.inbox()
-				if format == "maildir" {
-					inbox = filepath.Join(home, "alice.mdir")
-				}
-				// Fewer operations: an IDLE here waits for the poll tick
-				// (another process cannot wake it).
-				runShared(t, inbox, format == "maildir", n, 30, func(tb testing.TB) *imaptest.Conn {
-					return spawnInetd(tb, bin, e.site.Config)
-				})
+	for _, n := range []int{2, 5} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := newEnv(t, "imapd_shared_mailboxes true")
+			// Fewer operations: an IDLE here waits for the poll tick
+			// (another process cannot wake it).
+			runShared(t, e.inbox(), format == fmtMaildir, n, 30, func(tb testing.TB) *imaptest.Conn {
+				return spawnInetd(tb, bin, e.site.Config)
 			})
-		}
+		})
 	}
 }
 
