@@ -3,9 +3,7 @@ package auth
 import (
 	"fmt"
 	"strings"
-	"sync"
 
-	gocrypt "github.com/go-crypt/crypt"
 	"github.com/go-crypt/crypt/algorithm"
 	"github.com/go-crypt/crypt/algorithm/bcrypt"
 	"github.com/go-crypt/crypt/algorithm/md5crypt"
@@ -30,21 +28,37 @@ import (
 // Not supported (VerifyCrypt returns an error): $gy$ (GOST yescrypt), $7$
 // (scrypt), $3$ (NT hash), and anything else.
 
-var decoder = sync.OnceValues(func() (*gocrypt.Decoder, error) {
-	d := gocrypt.NewDecoder()
-	for _, reg := range []func(algorithm.DecoderRegister) error{
-		shacrypt.RegisterDecoder,
-		md5crypt.RegisterDecoder,
-		bcrypt.RegisterDecoder,
-		scrypt.RegisterDecoder,
-		sha1crypt.RegisterDecoder,
-	} {
-		if err := reg(d); err != nil {
-			return nil, fmt.Errorf("crypt decoder: %w", err)
-		}
+// decode parses a "$id$..." hash with the algorithm package its
+// identifier names. (Not through the root package github.com/go-crypt/crypt:
+// its registry would cost every process start a regexp compilation and
+// the imports of database/sql and every algorithm, for nothing: the
+// identifiers are fixed.)
+func decode(hash string) (algorithm.Digest, error) {
+	if strings.HasPrefix(hash, "$md5,") { // Sun MD5 with its rounds in the identifier
+		return md5crypt.Decode(hash)
 	}
-	return d, nil
-})
+	id, _, ok := strings.Cut(hash[1:], "$")
+	if !ok {
+		return nil, fmt.Errorf("%w: no identifier", algorithm.ErrEncodedHashInvalidFormat)
+	}
+	switch id {
+	case "6":
+		return shacrypt.DecodeVariant(shacrypt.VariantSHA512)(hash)
+	case "5":
+		return shacrypt.DecodeVariant(shacrypt.VariantSHA256)(hash)
+	case "1", "md5":
+		return md5crypt.Decode(hash)
+	case "2", "2a", "2b", "2x", "2y":
+		return bcrypt.DecodeVariant(bcrypt.VariantStandard)(hash)
+	case "bcrypt-sha256":
+		return bcrypt.DecodeVariant(bcrypt.VariantSHA256)(hash)
+	case "y", "scrypt":
+		return scrypt.Decode(hash)
+	case "sha1":
+		return sha1crypt.Decode(hash)
+	}
+	return nil, fmt.Errorf("%w: the identifier %q is unknown", algorithm.ErrEncodedHashInvalidIdentifier, id)
+}
 
 // VerifyCrypt reports whether password matches a crypt(3) hash as found in
 // /etc/shadow and friends. It returns an error, and false, for an empty,
@@ -61,11 +75,7 @@ func VerifyCrypt(hash, password string) (bool, error) {
 	case hash[0] != '$':
 		return verifyDES(hash, password)
 	}
-	d, err := decoder()
-	if err != nil {
-		return false, err
-	}
-	digest, err := d.Decode(hash)
+	digest, err := decode(hash)
 	if err != nil {
 		id := hash
 		if i := strings.IndexByte(hash[1:], '$'); i >= 0 {
@@ -75,7 +85,9 @@ func VerifyCrypt(hash, password string) (bool, error) {
 		}
 		return false, fmt.Errorf("crypt hash %q...: %w", id, err)
 	}
+	release := beforeHash(hash)
 	ok, err := digest.MatchAdvanced(password)
+	afterHash(release)
 	if err != nil {
 		return false, fmt.Errorf("crypt verify: %w", err)
 	}

@@ -82,7 +82,7 @@ chmod 755 "$tmp" # dovecot's auth and mail processes (users dovecot, nobody) wal
 mkdir -p "$tmp/bin" "$tmp/work"
 
 echo "bench/run.sh: building imapd, cryptauth, driver, genmbox" >&2
-(cd "$repo" && CGO_ENABLED=0 "$GO" build -o "$tmp/bin/" ./cmd/imapd ./cmd/cryptauth ./bench/driver ./bench/genmbox)
+(cd "$repo" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$tmp/bin/" ./cmd/imapd ./cmd/cryptauth ./bench/driver ./bench/genmbox)
 
 # driver NAME ARGS...: one driver run; its table goes to standard output and,
 # with OUT / JSON, to OUT.NAME / JSON.NAME (OUT itself for steps).

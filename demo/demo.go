@@ -6,7 +6,9 @@
 package demo
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +69,7 @@ func Setup(dir, cryptauth string, extraConf ...string) (*Site, error) {
 	if err := os.WriteFile(s.Config, []byte(strings.Join(conf, "\n")+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(s.Spool, "alice"), []byte(SampleMail(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(s.Spool, "alice"), []byte(SampleMail(sampleDate)), 0o600); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return s, nil
@@ -77,21 +79,79 @@ func Setup(dir, cryptauth string, extraConf ...string) (*Site, error) {
 // them, the first dated t.
 func SampleMail(t time.Time) string {
 	var b strings.Builder
+	for _, m := range sampleMessages(t) {
+		fmt.Fprintf(&b, "From %s %s\n%s\n", m.from, m.date.Format("Mon Jan _2 15:04:05 2006"), m.text)
+	}
+	return b.String()
+}
+
+type sample struct {
+	from, text string
+	date       time.Time
+}
+
+// sampleMessages are the messages of SampleMail, without From line and
+// separating blank line.
+func sampleMessages(t time.Time) []sample {
 	msgs := []struct{ from, subject, body string }{
 		{"carol@example.com", "Welcome to imapd", "Hello Alice,\n\nThis message sits in a DMail drop file.\n\nFrom here on, it is served over IMAP.\n"},
 		{"dave@example.com", "Lunch on Friday?", "Shall we meet at noon?\n"},
 		{"erin@example.com", "Quarterly report", "The report is attached in spirit.\n>From the desk of Erin.\n"},
 	}
+	var out []sample
 	for i, m := range msgs {
 		d := t.Add(time.Duration(i) * time.Hour)
-		fmt.Fprintf(&b, "From %s %s\n", m.from, d.Format("Mon Jan _2 15:04:05 2006"))
+		var b strings.Builder
 		fmt.Fprintf(&b, "Return-Path: <%s>\n", m.from)
 		fmt.Fprintf(&b, "Received: from mx.example.com by demo.example ; %s\n", d.Format(time.RFC1123Z))
 		fmt.Fprintf(&b, "From: %s\nTo: alice@demo.example\nSubject: %s\n", m.from, m.subject)
-		fmt.Fprintf(&b, "Message-ID: <m%d@example.com>\nDate: %s\n\n%s\n", i+1, d.Format(time.RFC1123Z), m.body)
+		fmt.Fprintf(&b, "Message-ID: <m%d@example.com>\nDate: %s\n\n%s", i+1, d.Format(time.RFC1123Z), m.body)
+		out = append(out, sample{from: m.from, text: b.String(), date: d})
 	}
-	return b.String()
+	return out
 }
+
+// sampleDate is the date of the first demo message.
+var sampleDate = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 // DropFile is the drop file of a demo user.
 func (s *Site) DropFile(user string) string { return filepath.Join(s.Spool, user) }
+
+// MaildirInbox makes dir a user's INBOX as a maildir (use_maildir): the
+// demo messages are delivered into dir/new/ as an MTA does (tmp/, then
+// rename), dated as in the drop file, and the drop file is removed.
+func (s *Site) MaildirInbox(user, dir string) error {
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	for i, m := range sampleMessages(sampleDate) {
+		name := fmt.Sprintf("%d.M%dP%d.demo", m.date.Unix(), i, os.Getpid())
+		if err := DeliverMaildir(dir, name, []byte(m.text), m.date); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(s.DropFile(user)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
+// DeliverMaildir delivers one message into the maildir dir as an MTA does:
+// written to tmp/<name>, dated (when date is set), renamed to new/<name>.
+func DeliverMaildir(dir, name string, msg []byte, date time.Time) error {
+	tmp := filepath.Join(dir, "tmp", name)
+	if err := os.WriteFile(tmp, msg, 0o600); err != nil {
+		return fmt.Errorf("deliver: %w", err)
+	}
+	if !date.IsZero() {
+		if err := os.Chtimes(tmp, date, date); err != nil {
+			return fmt.Errorf("deliver: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "new", name)); err != nil {
+		return fmt.Errorf("deliver: %w", err)
+	}
+	return nil
+}

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -33,7 +31,7 @@ func TestDeliveryDuringExpunge(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	appender := exec.Command("python3", filepath.Join("testdata", "appender.py"), site.DropFile("alice"), fmt.Sprint(n), "smtp@example.com", "Load")
+	appender := appender(inboxOf(site, "alice"), n, "smtp@example.com", "Load")
 	out := &strings.Builder{}
 	appender.Stdout, appender.Stderr = out, out
 	if err := appender.Start(); err != nil {
@@ -84,7 +82,7 @@ func TestDeliveryDuringExpunge(t *testing.T) {
 	expungeEvens()
 	c.Logout().Wait()
 
-	got := mboxSummary(t, site.DropFile("alice"))
+	got := noPseudo(storeSummary(t, inboxOf(site, "alice")))
 	var subjects []string
 	for _, l := range got {
 		subjects = append(subjects, strings.SplitN(l, "|", 2)[0])

@@ -38,7 +38,7 @@ func TestFetchmail(t *testing.T) {
 	if strings.Contains(string(got), "X-UID") || strings.Contains(string(got), "X-IMAPbase") {
 		t.Errorf("internal headers leaked to the client:\n%s", got)
 	}
-	sum := mboxSummary(t, site.DropFile("alice"))
+	sum := storeSummary(t, inboxOf(site, "alice"))
 	if len(sum) != 1 || !strings.HasPrefix(sum[0], "PSEUDO|") || !strings.HasSuffix(strings.TrimSpace(sum[0]), " 0000000003") {
 		t.Errorf("drop file after fetchmail: %q (want only the pseudo-message with uidlast 3)", sum)
 	}

@@ -36,9 +36,99 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	code := m.Run()
+	code := runFormats(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// Storage formats: the suite runs once per format (use_maildir false, then
+// true) on the same demo site; IMAPD_TEST_FORMAT=mbox or =maildir runs
+// one only.
+const (
+	fmtMbox    = "mbox"
+	fmtMaildir = "maildir"
+)
+
+// format is the storage format of the current run of the suite.
+var format = fmtMbox
+
+func runFormats(m *testing.M) int {
+	list := []string{fmtMbox, fmtMaildir}
+	if f := os.Getenv("IMAPD_TEST_FORMAT"); f != "" {
+		list = []string{f}
+	}
+	code := 0
+	for _, f := range list {
+		if f != fmtMbox && f != fmtMaildir {
+			fmt.Fprintf(os.Stderr, "IMAPD_TEST_FORMAT=%s: want mbox or maildir\n", f)
+			return 2
+		}
+		format = f
+		if len(list) > 1 {
+			fmt.Fprintf(os.Stderr, "=== storage format %s\n", f)
+		}
+		if c := m.Run(); c != 0 {
+			fmt.Fprintf(os.Stderr, "--- FAIL: storage format %s\n", f)
+			code = c
+		}
+	}
+	return code
+}
+
+// onlyMbox skips a test of mbox specifics (drop file bytes, dot-locks,
+// per-user drop files of unix accounts) when the suite runs on maildir.
+func onlyMbox(t *testing.T) {
+	t.Helper()
+	if format != fmtMbox {
+		t.Skip("mbox specifics")
+	}
+}
+
+// inboxOf is a demo user's INBOX: drop file or maildir.
+func inboxOf(site *demo.Site, user string) string {
+	if format == fmtMaildir {
+		return filepath.Join(site.Dir, "maildir", user+".mdir")
+	}
+	return site.DropFile(user)
+}
+
+// folderOf is the file or maildir of a demo user's folder.
+func folderOf(site *demo.Site, user, name string) string {
+	if format == fmtMaildir {
+		return filepath.Join(inboxOf(site, user), filepath.FromSlash(name))
+	}
+	return filepath.Join(site.DropFile(user)+".mbx", filepath.FromSlash(name))
+}
+
+// storeSummary reads a mailbox with an independent reader: one line per
+// message, subject|UID|Status|X-Status|keywords (mbox_summary.py, or for a
+// directory maildir_summary.py in the same form).
+func storeSummary(t *testing.T, path string) []string {
+	t.Helper()
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+		return mboxSummary(t, path) // also in maildir runs: sites of their own (unix users)
+	}
+	return summaryLines(runPython(t, "maildir_summary.py", path))
+}
+
+// snapshot is what a sync that changes nothing must leave as it was: the
+// drop file's bytes, or a maildir's file names and uid list.
+func snapshot(t *testing.T, path string) string {
+	t.Helper()
+	if format == fmtMbox {
+		b, _ := os.ReadFile(path)
+		return string(b)
+	}
+	var b strings.Builder
+	for _, sub := range []string{"cur", "new"} {
+		ents, _ := os.ReadDir(filepath.Join(path, sub))
+		for _, e := range ents {
+			b.WriteString(sub + "/" + e.Name() + "\n")
+		}
+	}
+	list, _ := os.ReadFile(filepath.Join(path, "imapd-uidlist"))
+	b.Write(list)
+	return b.String()
 }
 
 func bin(name string) string { return filepath.Join(binDir, name) }
@@ -46,9 +136,20 @@ func bin(name string) string { return filepath.Join(binDir, name) }
 // newSite sets up a demo DMail installation in a temp dir.
 func newSite(t *testing.T, extraConf ...string) *demo.Site {
 	t.Helper()
-	site, err := demo.Setup(t.TempDir(), bin("cryptauth"), extraConf...)
+	t.Logf("storage format %s", format)
+	dir := t.TempDir()
+	if format == fmtMaildir {
+		// At the end: errors in the other lines keep their line numbers.
+		extraConf = append(extraConf[:len(extraConf):len(extraConf)], "use_maildir true", "maildir_home "+filepath.Join(dir, "maildir"))
+	}
+	site, err := demo.Setup(dir, bin("cryptauth"), extraConf...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if format == fmtMaildir {
+		if err := site.MaildirInbox("alice", inboxOf(site, "alice")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return site
 }
@@ -177,7 +278,10 @@ func logTail(site *demo.Site) string {
 // Status, X-Status.
 func mboxSummary(t *testing.T, path string) []string {
 	t.Helper()
-	out := runPython(t, "mbox_summary.py", path)
+	return summaryLines(runPython(t, "mbox_summary.py", path))
+}
+
+func summaryLines(out string) []string {
 	var lines []string
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {

@@ -81,7 +81,7 @@ set imap_check_subscribed=no
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	got := mboxSummary(t, site.DropFile("alice"))
+	got := noPseudo(storeSummary(t, inboxOf(site, "alice")))
 	var subjects []string
 	for _, l := range got {
 		subjects = append(subjects, strings.SplitN(l, "|", 2)[0])
@@ -89,7 +89,7 @@ set imap_check_subscribed=no
 	if strings.Join(subjects, ",") != "Quarterly report" {
 		t.Errorf("drop file after mutt: %q", got)
 	}
-	saved := mboxSummary(t, filepath.Join(site.DropFile("alice")+".mbx", "Saved"))
+	saved := storeSummary(t, folderOf(site, "alice", "Saved"))
 	if len(saved) != 2 || !strings.HasPrefix(saved[1], "Lunch on Friday?|1|") {
 		t.Errorf("Saved folder after mutt: %q", saved)
 	}

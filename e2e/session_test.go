@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"imapd/demo"
 	"strings"
 	"testing"
 )
@@ -33,9 +34,9 @@ func TestImaplibInetd(t *testing.T) {
 
 // checkDropAfterSession: after imaplib_session.py, alice's drop file holds
 // messages 1 and 2 with their flags and UIDs, in UW's format.
-func checkDropAfterSession(t *testing.T, site interface{ DropFile(string) string }) {
+func checkDropAfterSession(t *testing.T, site *demo.Site) {
 	t.Helper()
-	got := mboxSummary(t, site.DropFile("alice"))
+	got := noPseudo(storeSummary(t, inboxOf(site, "alice")))
 	want := []string{
 		"Welcome to imapd|1|RO|F|",
 		"Lunch on Friday?|2|O||$Label1 Junk",

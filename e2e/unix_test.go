@@ -664,7 +664,7 @@ func uxCheckBothFlags(t *testing.T, b *imaptest.Conn, drop string) {
 		t.Errorf("flags seen by the new session:\n%s", strings.Join(fetch, "\n"))
 	}
 	b.OK("LOGOUT")
-	got := uxMessages(mboxSummary(t, drop))
+	got := uxMessages(storeSummary(t, drop))
 	if len(got) != 3 {
 		t.Fatalf("drop file holds %q, want 3 messages", got)
 	}
@@ -728,13 +728,13 @@ func TestUnixKissOfDeathGoroutines(t *testing.T) {
 	uxLogin(a, "alice", "alice-secret")
 	a.OK("SELECT INBOX")
 	a.OK(`STORE 1 +FLAGS.SILENT (\Flagged)`)
-	if pid := uxLockPID(t, site.DropFile("alice")); pid != srv.cmd.Process.Pid {
+	if pid := uxLockPID(t, inboxOf(site, "alice")); pid != srv.cmd.Process.Pid {
 		t.Errorf("lock names process %d, want the daemon %d", pid, srv.cmd.Process.Pid)
 	}
 	b := uxDial(t, srv.Addr)
 	uxLogin(b, "alice", "alice-secret")
 	uxSelectTakesOver(t, a, b, "* NO Trying to get mailbox lock from another session")
-	uxCheckBothFlags(t, b, site.DropFile("alice"))
+	uxCheckBothFlags(t, b, inboxOf(site, "alice"))
 }
 
 // TestUnixKissOfDeathDaemonAndInetd: an inetd session takes a mailbox from
@@ -743,6 +743,9 @@ func TestUnixKissOfDeathDaemonAndInetd(t *testing.T) {
 	uxNeedTools(t)
 	site := newSite(t, "imapd_become_user false")
 	must(t, os.WriteFile(site.DropFile("bob"), []byte(uxSampleMail()), 0o600))
+	if format == fmtMaildir {
+		must(t, site.MaildirInbox("bob", inboxOf(site, "bob")))
+	}
 	daemon := startListen(t, site)
 	inetd := startInetd(t, site)
 
@@ -758,10 +761,10 @@ func TestUnixKissOfDeathDaemonAndInetd(t *testing.T) {
 	uxLogin(b, "alice", "alice-secret")
 	uxSelectTakesOver(t, a, b, fmt.Sprintf("* NO Trying to get mailbox lock from process %d", daemon.cmd.Process.Pid))
 	d.OK("NOOP") // bob's session in the daemon was not disturbed
-	if pid := uxLockPID(t, site.DropFile("bob")); pid != daemon.cmd.Process.Pid {
+	if pid := uxLockPID(t, inboxOf(site, "bob")); pid != daemon.cmd.Process.Pid {
 		t.Errorf("bob's lock names %d", pid)
 	}
-	uxCheckBothFlags(t, b, site.DropFile("alice"))
+	uxCheckBothFlags(t, b, inboxOf(site, "alice"))
 	d.OK("LOGOUT")
 }
 

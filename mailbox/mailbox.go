@@ -42,6 +42,10 @@ type NewMessage struct {
 	Date     time.Time // internal date; zero = now
 	FromLine string    // optional "From sender date" line to keep (COPY); "" = built from Sender and Date
 	Sender   string    // envelope sender for a new From line, e.g. "user@host"
+	// Copy: a copy of a stored message (COPY, MOVE, RENAME INBOX), not
+	// \Recent for the next session, as UW's copies; an appended message
+	// is.
+	Copy bool
 }
 
 // Status is what STATUS reports for a mailbox that is not selected.

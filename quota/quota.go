@@ -107,12 +107,20 @@ func (u *Usage) Bytes() (int64, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var used int64
-	if fi, err := os.Stat(u.drop); err == nil {
+	if fi, err := os.Stat(u.drop); err == nil && fi.Mode().IsRegular() {
 		used = fi.Size()
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
 	}
-	if u.files == nil || u.now().Sub(u.walked) >= Rescan {
+	// A maildir written to (its messages are files in it, the INBOX
+	// maildir is the root) is counted again by a walk.
+	rewalk := false
+	for p := range u.touched {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			rewalk = true
+		}
+	}
+	if rewalk || u.files == nil || u.now().Sub(u.walked) >= Rescan {
 		if err := u.walk(); err != nil {
 			return 0, err
 		}
@@ -144,6 +152,9 @@ func (u *Usage) walk() error {
 				return fs.SkipDir // a directory the user cannot read counts 0
 			}
 			return err
+		}
+		if d.IsDir() && d.Name() == ".imapd-index" {
+			return fs.SkipDir // the mbox index cache (mbox.IndexDirName) is not mail
 		}
 		if !d.Type().IsRegular() || p == u.drop {
 			return nil

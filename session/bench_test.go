@@ -21,7 +21,7 @@ func BenchmarkFetchAll(b *testing.B) {
 		buf.WriteString(strings.Repeat("A line of body text, long enough to look like mail.\n", 40))
 		buf.WriteString("\n")
 	}
-	e.write(e.folder("big"), buf.String())
+	e.fill(e.folder("big"), buf.String())
 	c := e.login()
 	c.ok("SELECT big") // stamps UIDs once, outside the timing
 	c.ok("UNSELECT")

@@ -113,7 +113,7 @@ func copyMessages(src mailbox.Mailbox, idx []int, dest string, store mailbox.Sto
 		bodies = append(bodies, body)
 		msgs = append(msgs, mailbox.NewMessage{
 			Body: body, Size: m.Size, Flags: m.Flags, Keywords: m.Keywords,
-			Date: m.InternalDate, FromLine: m.FromLine,
+			Date: m.InternalDate, FromLine: m.FromLine, Copy: true,
 		})
 		data.SourceUIDs.AddNum(imap.UID(m.UID))
 	}
@@ -244,7 +244,7 @@ func (s *Session) copySelf(sel *selected, idx []int) (*imap.CopyData, error) {
 		if err == nil {
 			uids, err = sel.mbox.Append([]mailbox.NewMessage{{
 				Body: tmp, Size: m.Size, Flags: m.Flags, Keywords: m.Keywords,
-				Date: m.InternalDate, FromLine: m.FromLine,
+				Date: m.InternalDate, FromLine: m.FromLine, Copy: true,
 			}})
 		}
 		tmp.Close()
@@ -375,6 +375,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 
 func (s *Session) expungeErr(what string, err error) error {
 	if errors.Is(err, mailbox.ErrChanged) {
+		s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
 		return s.fatal("Fatal mailbox error: mailbox changed by another program")
 	}
 	return s.storageErr(what, err)

@@ -22,13 +22,10 @@ func TestCopy(t *testing.T) {
 
 	// The copies keep From lines, flags, keywords and dates; the source
 	// is unchanged.
-	text := e.read(e.folder("other"))
-	if !strings.Contains(text, "\nFrom carol@example.com Mon Nov 23 10:00:00 2026\n") || !strings.Contains(text, "\nFrom erin@example.com Mon Nov 23 12:00:00 2026\n") {
-		t.Errorf("From lines not kept:\n%s", text)
-	}
-	status, xs := statusOf(text)
-	if strings.Join(status, ",") != "RO,O,O" || strings.Join(xs, ",") != "F,," {
-		t.Errorf("copied flags: Status %q X-Status %q", status, xs)
+	if mboxOnDisk() {
+		checkCopiedMbox(t, e.read(e.folder("other")))
+	} else if got := e.infos(e.folder("other")); got != "FSa,," {
+		t.Errorf("copied flags in the names: %q", got)
 	}
 	c.ok("STATUS INBOX (MESSAGES)").exactly(t, "* STATUS INBOX (MESSAGES 3)")
 	c.ok("NOOP").exactly(t)
@@ -40,8 +37,25 @@ func TestCopy(t *testing.T) {
 		`* 2 FETCH (UID 2 FLAGS () INTERNALDATE "23-Nov-2026 11:00:00 +0000")`,
 		`* 3 FETCH (UID 3 FLAGS () INTERNALDATE "23-Nov-2026 12:00:00 +0000")`)
 	// As in UW, a copy escapes body lines starting "From " (the source
-	// file holds one that is no separator as it is).
-	c.ok("FETCH 1 BODY.PEEK[TEXT]").exactly(t, "* 1 FETCH (BODY[TEXT] "+lit(strings.Replace(msg1Text, "\nFrom here", "\n>From here", 1))+")")
+	// file holds one that is no separator as it is); a maildir keeps the
+	// text as it is.
+	text := msg1Text
+	if mboxOnDisk() {
+		text = strings.Replace(msg1Text, "\nFrom here", "\n>From here", 1)
+	}
+	c.ok("FETCH 1 BODY.PEEK[TEXT]").exactly(t, "* 1 FETCH (BODY[TEXT] "+lit(text)+")")
+}
+
+// checkCopiedMbox checks the folder file TestCopy wrote.
+func checkCopiedMbox(t *testing.T, text string) {
+	t.Helper()
+	if !strings.Contains(text, "\nFrom carol@example.com Mon Nov 23 10:00:00 2026\n") || !strings.Contains(text, "\nFrom erin@example.com Mon Nov 23 12:00:00 2026\n") {
+		t.Errorf("From lines not kept:\n%s", text)
+	}
+	status, xs := statusOf(text)
+	if strings.Join(status, ",") != "RO,O,O" || strings.Join(xs, ",") != "F,," {
+		t.Errorf("copied flags: Status %q X-Status %q", status, xs)
+	}
 }
 
 func TestCopyRefused(t *testing.T) {
@@ -75,7 +89,7 @@ func TestCopySelf(t *testing.T) {
 		`* 5 FETCH (UID 5 FLAGS (\Recent) BODY[HEADER.FIELDS ("Subject")] `+lit("Subject: Quarterly report\r\n\r\n")+")")
 	c.logout()
 	e.waitClosed(1)
-	if n := len(splitMbox(e.read(e.inbox()))); n != 5 {
+	if n := len(e.onDisk(e.inbox())); n != 5 {
 		t.Errorf("INBOX has %d messages, want 5", n)
 	}
 }
@@ -110,7 +124,11 @@ func TestCopyToHeld(t *testing.T) {
 	b.ok("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (Subject)])").exactly(t,
 		`* 1 FETCH (UID 1 BODY[HEADER.FIELDS ("Subject")] `+lit("Subject: Welcome to imapd\r\n\r\n")+")",
 		`* 2 FETCH (UID 2 BODY[HEADER.FIELDS ("Subject")] `+lit("Subject: Lunch on Friday?\r\n\r\n")+")")
-	if got := headerOf(e.read(e.folder("other")), 1, "X-UID"); got != "2" {
-		t.Errorf("X-UID of the second copy %q, want 2 (written by the holder)", got)
+	if mboxOnDisk() {
+		if got := e.uidOnDisk(e.folder("other"), 1); got != "2" {
+			t.Errorf("X-UID of the second copy %q, want 2 (written by the holder)", got)
+		}
+	} else if m := e.onDisk(e.folder("other")); len(m) != 2 || m[1].uid != "2" {
+		t.Errorf("maildir: %+v", m)
 	}
 }

@@ -13,12 +13,25 @@ func TestCreate(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	c.ok("CREATE a").exactly(t)
-	// A new folder holds UW's internal-data message: UIDVALIDITY is fixed.
-	if text := e.read(e.folder("a")); !strings.Contains(text, "\nX-IMAP: ") {
-		t.Errorf("new folder:\n%s", text)
-	}
-	if fi, err := os.Stat(e.folder("a")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("folder file: %v %v", fi, err)
+	if mboxOnDisk() {
+		// A new folder holds UW's internal-data message: UIDVALIDITY is
+		// fixed.
+		if text := e.read(e.folder("a")); !strings.Contains(text, "\nX-IMAP: ") {
+			t.Errorf("new folder:\n%s", text)
+		}
+		if fi, err := os.Stat(e.folder("a")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("folder file: %v %v", fi, err)
+		}
+	} else {
+		// A new maildir has its uid list: UIDVALIDITY is fixed.
+		if text := e.read(filepath.Join(e.folder("a"), "imapd-uidlist")); !strings.HasPrefix(text, "imapd-uidlist 1 V") {
+			t.Errorf("new maildir's uid list %q", text)
+		}
+		for _, sub := range []string{"cur", "new", "tmp"} {
+			if fi, err := os.Stat(filepath.Join(e.folder("a"), sub)); err != nil || !fi.IsDir() {
+				t.Errorf("maildir %s/: %v", sub, err)
+			}
+		}
 	}
 	st := c.ok("STATUS a (MESSAGES UIDNEXT UIDVALIDITY)")
 	v := c.ok("SELECT a").uidValidity(t)
@@ -61,12 +74,17 @@ func TestCreateRefused(t *testing.T) {
 			t.Errorf("%s was created", p)
 		}
 	}
-	entries, _ := os.ReadDir(e.inbox() + ".mbx")
+	entries, _ := os.ReadDir(e.folder(""))
 	var names []string
 	for _, en := range entries {
 		names = append(names, en.Name())
 	}
-	if strings.Join(names, ",") != ".imapd-uidvalidity,a" {
+	want := ".imapd-uidvalidity,a"
+	if !mboxOnDisk() {
+		// The INBOX maildir holds the folders.
+		want = ".imapd-uidvalidity,a,cur,new,tmp"
+	}
+	if strings.Join(names, ",") != want {
 		t.Errorf("folder root holds %q (want a and the UIDVALIDITY mark)", names)
 	}
 	c.ok("NOOP")
@@ -135,6 +153,9 @@ func TestCreateValidity(t *testing.T) {
 	c.no("CREATE .imapd-uidvalidity")
 	c.no("SELECT .imapd-uidvalidity")
 
+	if !mboxOnDisk() {
+		return // mbox only from here: UIDs in the file's status headers
+	}
 	// A folder whose UIDs went backwards is renumbered with a new,
 	// greater UIDVALIDITY (UW's rule), above the mark too.
 	e.write(e.folder("r"), "From a@b Mon Nov 23 10:00:00 2026\nX-IMAPbase: 1000 9\nX-UID: 5\n\none\n\n"+

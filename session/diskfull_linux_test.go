@@ -78,6 +78,7 @@ func (d *diskFiller) free() {
 // that needs room for its journal does not start and leaves the file as
 // it was; once there is room again all of them work.
 func TestDiskFull(t *testing.T) {
+	onlyMbox(t) // compares the files' bytes; maildir: TestDiskFullMaildir
 	e, disk := newFullEnv(t)
 	c := e.login()
 	c.ok("CREATE Archive")
@@ -140,6 +141,7 @@ func TestDiskFull(t *testing.T) {
 // as they were (a partial append is cut back); a flag change that makes
 // the file grow either fails the same way or is written whole.
 func TestDiskAlmostFull(t *testing.T) {
+	onlyMbox(t) // compares the files' bytes; maildir: TestDiskFullMaildir
 	for _, room := range []int64{1, 3000, 9000, 20000} {
 		t.Run(fmt.Sprint(room), func(t *testing.T) {
 			e, disk := newFullEnv(t)
@@ -204,4 +206,37 @@ func TestDiskAlmostFull(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDiskFullMaildir: on a full file system APPEND and COPY into a
+// maildir answer NO [OVERQUOTA] and leave no file behind (no half message
+// in tmp/, none in new/ or cur/); the flags of the selected maildir stay
+// as they were; once there is room again all of them work.
+func TestDiskFullMaildir(t *testing.T) {
+	onlyMaildir(t)
+	e, disk := newFullEnv(t)
+	c := e.login()
+	c.ok("CREATE Archive")
+	c.ok("SELECT INBOX")
+	archive := e.folder("Archive")
+	files := func() int {
+		n := 0
+		for _, sub := range []string{"tmp", "new", "cur"} {
+			entries, _ := os.ReadDir(filepath.Join(archive, sub))
+			n += len(entries)
+		}
+		return n
+	}
+	msg := "Subject: big\r\n\r\n" + strings.Repeat("x", 8192) + "\r\n"
+	disk.fill()
+	c.no("APPEND Archive {%d+}\r\n%s", len(msg), msg).taggedHas(t, "NO [OVERQUOTA] ")
+	c.no("COPY 1:3 Archive").taggedHas(t, "NO [OVERQUOTA] ")
+	if n := files(); n != 0 {
+		t.Errorf("Archive holds %d files after refused writes", n)
+	}
+	disk.free()
+	c.ok("STATUS Archive (MESSAGES UIDNEXT)").exactly(t, `* STATUS "Archive" (MESSAGES 0 UIDNEXT 1)`)
+	c.ok("APPEND Archive {%d+}\r\n%s", len(msg), msg)
+	c.ok("COPY 1:3 Archive")
+	c.ok("STATUS Archive (MESSAGES UIDNEXT)").exactly(t, `* STATUS "Archive" (MESSAGES 4 UIDNEXT 5)`)
 }

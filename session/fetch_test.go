@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The first demo message as a client must see it: CRLF line ends, no
@@ -73,6 +74,12 @@ func TestFetchItems(t *testing.T) {
 	r.exactly(t, `* 3 FETCH (FLAGS (\Recent \Seen) RFC822.TEXT `+lit("The report is attached in spirit.\r\n>From the desk of Erin.\r\n")+")")
 
 	c.ok("CHECK") // flags are saved in batches: CHECK saves them now
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); got != "S,S,S" {
+			t.Errorf("maildir flags %q, want S for all three", got)
+		}
+		return
+	}
 	status, _ := statusOf(e.read(e.inbox()))
 	if strings.Join(status, " ") != "RO RO RO" {
 		t.Errorf("Status headers %q, want RO for all three", status)
@@ -119,7 +126,11 @@ func TestFetchSizes(t *testing.T) {
 	before := sizes()
 	c.ok("STORE 1:3 +FLAGS (\\Seen \\Answered kw1 kw2)")
 	c.ok("CHECK")
-	if text := e.read(e.inbox()); !strings.Contains(text, "X-Keywords: kw1 kw2") || !strings.Contains(text, "X-UID: 3") {
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); got != "RSab,RSab,RSab" {
+			t.Fatalf("flags not in the names: %q", got)
+		}
+	} else if text := e.read(e.inbox()); !strings.Contains(text, "X-Keywords: kw1 kw2") || !strings.Contains(text, "X-UID: 3") {
 		t.Fatalf("status headers not written:\n%s", text)
 	}
 	c.ok("SELECT INBOX")
@@ -140,7 +151,7 @@ const multipart = "From x@example.com Mon Nov 23 10:00:00 2026\n" +
 
 func TestFetchMultipart(t *testing.T) {
 	e := newEnv(t)
-	e.write(e.folder("multi"), multipart)
+	e.fill(e.folder("multi"), multipart)
 	c := e.login()
 	c.ok("SELECT multi")
 	r := c.ok("FETCH 1 BODYSTRUCTURE")
@@ -165,7 +176,11 @@ func TestFetchExamine(t *testing.T) {
 	c.ok("FETCH 1 FLAGS").exactly(t, `* 1 FETCH (FLAGS (\Recent))`)
 	c.logout()
 	e.waitClosed(1)
-	if text := e.read(e.inbox()); strings.Contains(text, "Status: R") {
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); strings.Contains(got, "S") {
+			t.Errorf("EXAMINE wrote \\Seen: %q", got)
+		}
+	} else if text := e.read(e.inbox()); strings.Contains(text, "Status: R") {
 		t.Errorf("EXAMINE wrote \\Seen:\n%s", text)
 	}
 }
@@ -231,10 +246,25 @@ func TestFetchEmptyMailbox(t *testing.T) {
 // message without body).
 func TestFetchOddFiles(t *testing.T) {
 	e := newEnv(t)
-	e.write(e.folder("crlf"), strings.ReplaceAll(mboxOf(2), "\n", "\r\n"))
-	e.write(e.folder("noeol"), strings.TrimRight(mboxOf(2), "\n"))
-	e.write(e.folder("nobody"), "From a@b Mon Nov 23 10:00:00 2026\nSubject: empty\n\nFrom a@b Mon Nov 23 10:00:00 2026\nSubject: none\n")
-	e.write(e.folder("leading"), "\n\n"+mboxOf(2))
+	if mboxOnDisk() {
+		e.write(e.folder("crlf"), strings.ReplaceAll(mboxOf(2), "\n", "\r\n"))
+		e.write(e.folder("noeol"), strings.TrimRight(mboxOf(2), "\n"))
+		e.write(e.folder("nobody"), "From a@b Mon Nov 23 10:00:00 2026\nSubject: empty\n\nFrom a@b Mon Nov 23 10:00:00 2026\nSubject: none\n")
+		e.write(e.folder("leading"), "\n\n"+mboxOf(2))
+	} else {
+		// The same oddities as maildir files other programs wrote.
+		for name, msgs := range map[string][2]string{
+			"crlf":    {"Subject: a\r\n\r\nbody\r\n", "Subject: b\r\n\r\nbody\r\n"},
+			"noeol":   {"Subject: a\n\nbody", "Subject: b\n\nbody\n"},
+			"nobody":  {"Subject: empty\n\n", "Subject: none\n"},
+			"leading": {"\n\nSubject: a\n\nbody\n", ""},
+		} {
+			fillMaildir(t, e.folder(name), "")
+			for _, m := range msgs {
+				deliverMaildir(t, e.folder(name), []byte(m), time.Time{})
+			}
+		}
+	}
 	c := e.login()
 	for _, name := range []string{"crlf", "noeol", "nobody", "leading"} {
 		r := c.ok("SELECT %s", name)
@@ -270,7 +300,7 @@ func TestFetchOddFiles(t *testing.T) {
 // space, which RFC 3501's grammar does not have; clients accept it.)
 func TestFetchEnvelopeGroups(t *testing.T) {
 	e := newEnv(t)
-	e.write(e.folder("g"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
+	e.fill(e.folder("g"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
 		"From: <user-from (comment)@ (comment) domain.org>\n"+
 		"Sender: =?utf-8?q?J=C3=BCrgen?= <j@example.com>\n"+
 		"Reply-To: old@style.example (Old Style)\n"+

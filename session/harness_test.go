@@ -9,7 +9,7 @@ package session_test
 import (
 	"context"
 	"fmt"
-	"imapd/internal/syncbuf"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,11 @@ import (
 	"imapd/config"
 	"imapd/demo"
 	"imapd/internal/imaptest"
+	"imapd/internal/syncbuf"
 	"imapd/logging"
+	"imapd/mailbox"
+	"imapd/mailbox/maildir"
+	"imapd/mailbox/mbox"
 	"imapd/mailbox/storage"
 	"imapd/server"
 	"imapd/session"
@@ -53,7 +58,7 @@ func runTests(m *testing.M) int {
 	// Windows program under Wine, where there is no go tool).
 	if p := os.Getenv("IMAPD_TEST_CRYPTAUTH"); p != "" {
 		cryptauthPath = p
-		return m.Run()
+		return runFormats(m)
 	}
 	dir, err := os.MkdirTemp("", "session-test-bin-")
 	if err != nil {
@@ -70,7 +75,60 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build cryptauth: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return runFormats(m)
+}
+
+// Storage formats: the whole suite runs once per format (use_maildir false,
+// then true), the same tests on the same demo site. IMAPD_TEST_FORMAT=mbox
+// or =maildir runs one only.
+const (
+	fmtMbox    = "mbox"
+	fmtMaildir = "maildir"
+)
+
+// format is the storage format of the current run of the suite.
+var format = fmtMbox
+
+func runFormats(m *testing.M) int {
+	list := []string{fmtMbox, fmtMaildir}
+	if f := os.Getenv("IMAPD_TEST_FORMAT"); f != "" {
+		list = []string{f}
+	}
+	code := 0
+	for _, f := range list {
+		if f != fmtMbox && f != fmtMaildir {
+			fmt.Fprintf(os.Stderr, "IMAPD_TEST_FORMAT=%s: want mbox or maildir\n", f)
+			return 2
+		}
+		format = f
+		// Helper processes the tests start run in the same format.
+		os.Setenv("IMAPD_TEST_FORMAT", f)
+		if len(list) > 1 {
+			fmt.Fprintf(os.Stderr, "=== storage format %s\n", f)
+		}
+		if c := m.Run(); c != 0 {
+			fmt.Fprintf(os.Stderr, "--- FAIL: storage format %s\n", f)
+			code = c
+		}
+	}
+	return code
+}
+
+// onlyMbox skips a test that checks the bytes of mbox files (drop file,
+// folder files, their status headers) when the suite runs on maildir.
+func onlyMbox(t testing.TB) {
+	t.Helper()
+	if format != fmtMbox {
+		t.Skip("checks mbox bytes on disk")
+	}
+}
+
+// onlyMaildir skips a test of maildir files when the suite runs on mbox.
+func onlyMaildir(t testing.TB) {
+	t.Helper()
+	if format != fmtMaildir {
+		t.Skip("checks maildir files on disk")
+	}
 }
 
 // syncBuffer collects output written from several goroutines.
@@ -99,9 +157,26 @@ func newEnv(t testing.TB, extraConf ...string) *env {
 // newEnvIn is newEnv with the demo site in dir.
 func newEnvIn(t testing.TB, dir string, extraConf ...string) *env {
 	t.Helper()
+	t.Logf("storage format %s", format)
+	home := filepath.Join(dir, "maildir")
+	if format == fmtMaildir {
+		extraConf = append([]string{"use_maildir true", "maildir_home " + home}, extraConf...)
+	}
 	site, err := demo.Setup(dir, cryptauthPath, extraConf...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if format == fmtMaildir {
+		// The demo INBOX as an MTA would have delivered it into new/.
+		drop := site.DropFile("alice")
+		b, err := os.ReadFile(drop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(drop); err != nil {
+			t.Fatal(err)
+		}
+		fillMaildir(t, filepath.Join(home, "alice.mdir"), string(b))
 	}
 	cfg, problems, err := config.Load(site.Config)
 	if err != nil {
@@ -184,11 +259,89 @@ func (e *env) waitClosed(n int) {
 	}
 }
 
-func (e *env) inbox() string { return e.site.DropFile("alice") }
+// inbox is alice's INBOX: her drop file, or her INBOX maildir.
+func (e *env) inbox() string { return e.inboxOf("alice") }
 
-// folder is the file of alice's folder name.
+// inboxOf is a user's drop file or INBOX maildir.
+func (e *env) inboxOf(user string) string {
+	if format == fmtMaildir {
+		return filepath.Join(e.site.Dir, "maildir", user+".mdir")
+	}
+	return e.site.DropFile(user)
+}
+
+// folder is the file (mbox) or directory (maildir) of alice's folder
+// name; folder("") is the directory that holds her folders.
 func (e *env) folder(name string) string {
+	if format == fmtMaildir {
+		return filepath.Join(e.inbox(), filepath.FromSlash(name))
+	}
 	return filepath.Join(e.inbox()+".mbx", filepath.FromSlash(name))
+}
+
+// fill makes path (from inbox or folder) a mailbox of the messages of the
+// mbox text: the file itself for mbox; for maildir, each message delivered
+// into new/ in order, dated by its From line, as an MTA would.
+func (e *env) fill(path, mboxText string) {
+	e.t.Helper()
+	if format == fmtMaildir {
+		fillMaildir(e.t, path, mboxText)
+		return
+	}
+	e.write(path, mboxText)
+}
+
+// deliveries numbers the files fillMaildir and deliver put in new/, so
+// that they sort (and get UIDs) in delivery order.
+var deliveries atomic.Uint64
+
+// fillMaildir delivers the messages of an mbox text into the maildir dir
+// (created if needed) with their bytes as an mbox reader presents them.
+func fillMaildir(t testing.TB, dir, mboxText string) {
+	t.Helper()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mboxText == "" {
+		return
+	}
+	src := filepath.Join(t.TempDir(), "mbox")
+	if err := os.WriteFile(src, []byte(mboxText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := mbox.Open(src, mbox.Options{ReadOnly: true, Hostname: testHost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	for i := range mb.Len() {
+		m := mb.Message(i)
+		if m.Flags != 0 || len(m.Keywords) > 0 {
+			t.Fatalf("fillMaildir: message %d has flags; deliveries have none", i+1)
+		}
+		r, err := mb.Open(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliverMaildir(t, dir, b, m.InternalDate)
+	}
+}
+
+// deliverMaildir is an MTA's maildir delivery: the message is written to
+// tmp/ and renamed into new/.
+func deliverMaildir(t testing.TB, dir string, msg []byte, date time.Time) {
+	t.Helper()
+	base := fmt.Sprintf("1700000000.M%09dP%d.harness", deliveries.Add(1), os.Getpid())
+	if err := demo.DeliverMaildir(dir, base, msg, date); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *env) read(path string) string {
@@ -212,8 +365,16 @@ func (e *env) write(path, content string) {
 
 // deliver appends one message to path as the DMail SMTP server does: under
 // the dot-lock, LF line ends, a From line first, a blank line after.
+//
+// For maildir, path is the maildir and the message (without the From line)
+// goes to tmp/, then new/.
 func (e *env) deliver(path, from, subject, body string) {
 	e.t.Helper()
+	if format == fmtMaildir {
+		msg := fmt.Sprintf("From: %s\nTo: alice@demo.example\nSubject: %s\n\n%s\n", from, subject, body)
+		deliverMaildir(e.t, path, []byte(msg), time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+		return
+	}
 	lock := path + ".lock"
 	lf, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 	if err != nil {
@@ -421,4 +582,140 @@ func headerOf(text string, i int, name string) string {
 		}
 	}
 	return "<absent>"
+}
+
+// mboxOnDisk reports whether the suite runs on mbox: the parts of a test
+// that check the bytes of drop files and folder files run only then.
+func mboxOnDisk() bool { return format == fmtMbox }
+
+// storedMessage is one message as the store keeps it on disk.
+type storedMessage struct {
+	uid  string // maildir: from imapd-uidlist ("" for a file not listed yet)
+	name string // maildir: the file name in cur/ or new/
+	info string // maildir: the letters after ":2," (flags, keyword slots)
+	text string // the message (mbox: with From line and status headers)
+}
+
+// onDisk lists the messages of mailbox path (inbox or folder) as stored:
+// mbox in file order without the pseudo message; maildir in the UID order
+// of imapd-uidlist, then unlisted files in name order.
+func (e *env) onDisk(path string) []storedMessage {
+	e.t.Helper()
+	var out []storedMessage
+	if format == fmtMbox {
+		for _, m := range splitMbox(e.read(path)) {
+			if !strings.Contains(m, "\nX-IMAP: ") {
+				out = append(out, storedMessage{text: m})
+			}
+		}
+		return out
+	}
+	files := map[string]string{} // base -> dir/name
+	var bases []string
+	for _, sub := range []string{"cur", "new"} {
+		entries, err := os.ReadDir(filepath.Join(path, sub))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, de := range entries {
+			base, _, _ := strings.Cut(de.Name(), maildirInfoSep)
+			files[base] = filepath.Join(sub, de.Name())
+			bases = append(bases, base)
+		}
+	}
+	slices.Sort(bases)
+	uids := map[string]string{}
+	var order []string
+	if list, err := os.ReadFile(filepath.Join(path, "imapd-uidlist")); err == nil {
+		for _, l := range strings.Split(string(list), "\n")[1:] {
+			if f := strings.Fields(l); len(f) >= 4 {
+				uids[f[3]] = f[0]
+				order = append(order, f[3])
+			}
+		}
+	}
+	for _, b := range bases {
+		if uids[b] == "" {
+			order = append(order, b)
+		}
+	}
+	for _, b := range order {
+		rel, ok := files[b]
+		if !ok {
+			continue
+		}
+		_, info, _ := strings.Cut(filepath.Base(rel), maildirInfoSep+"2,")
+		out = append(out, storedMessage{uid: uids[b], name: filepath.Base(rel), info: info, text: e.read(filepath.Join(path, rel))})
+	}
+	return out
+}
+
+// maildirInfoSep separates base and info in maildir file names.
+var maildirInfoSep = map[bool]string{true: ";", false: ":"}[runtime.GOOS == "windows"]
+
+// subjectsOn returns the Subject of every message of mailbox path as
+// stored.
+func (e *env) subjectsOn(path string) []string {
+	e.t.Helper()
+	var out []string
+	for _, m := range e.onDisk(path) {
+		hdr, _, _ := strings.Cut(m.text, "\n\n")
+		for _, l := range strings.Split(hdr, "\n") {
+			if v, ok := strings.CutPrefix(l, "Subject: "); ok {
+				out = append(out, strings.TrimRight(v, "\r"))
+			}
+		}
+	}
+	return out
+}
+
+// infos is the flag letters of every message of maildir path as stored,
+// comma-separated, in UID order.
+func (e *env) infos(path string) string {
+	e.t.Helper()
+	var out []string
+	for _, m := range e.onDisk(path) {
+		out = append(out, m.info)
+	}
+	return strings.Join(out, ",")
+}
+
+// appendHeld appends messages to a mailbox a session holds, as another
+// session or program does: raw at the end of an mbox, into a maildir
+// with the next UIDs.
+func (e *env) appendHeld(path string, msgs []mailbox.NewMessage) error {
+	if format == fmtMaildir {
+		_, _, err := maildir.AppendTo(path, msgs, maildir.Options{Hostname: testHost})
+		return err
+	}
+	return mbox.AppendRaw(path, msgs, mbox.Options{UseFlock: true})
+}
+
+// uidOnDisk is the UID the store keeps for the i-th message (0-based) of
+// mailbox path: X-UID in an mbox, the uid list of a maildir.
+func (e *env) uidOnDisk(path string, i int) string {
+	e.t.Helper()
+	if format == fmtMbox {
+		return headerOf(e.read(path), i, "X-UID")
+	}
+	if m := e.onDisk(path); i < len(m) {
+		return m[i].uid
+	}
+	return "<no message>"
+}
+
+// snapshot is what a command that saves nothing must leave as it was: the
+// mbox file's bytes, or the maildir's file names (flags) and uid list.
+func (e *env) snapshot(path string) string {
+	e.t.Helper()
+	if format == fmtMbox {
+		return e.read(path)
+	}
+	var b strings.Builder
+	for _, m := range e.onDisk(path) {
+		b.WriteString(m.name + "\n")
+	}
+	list, _ := os.ReadFile(filepath.Join(path, "imapd-uidlist"))
+	b.Write(list)
+	return b.String()
 }

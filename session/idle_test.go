@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"imapd/mailbox"
-	"imapd/mailbox/mbox"
 )
 
 func (c *client) idle() {
@@ -38,8 +37,8 @@ func TestIdleNewMail(t *testing.T) {
 	if got := c.readResponse(); got != "* 4 RECENT" {
 		t.Errorf("after EXISTS: %q", got)
 	}
-	if got := headerOf(e.read(e.inbox()), 3, "X-UID"); got != "4" {
-		t.Errorf("X-UID of the new message %q", got)
+	if got := e.uidOnDisk(e.inbox(), 3); got != "4" {
+		t.Errorf("UID of the new message on disk %q", got)
 	}
 	// A second delivery, same IDLE.
 	e.deliver(e.inbox(), "frank@example.com", "during idle 2", "hi")
@@ -60,9 +59,9 @@ func TestIdleNewKeyword(t *testing.T) {
 	c.ok("SELECT INBOX")
 	c.idle()
 	msg := "Subject: kw\r\n\r\nx\r\n"
-	err := mbox.AppendRaw(e.inbox(), []mailbox.NewMessage{{
+	err := e.appendHeld(e.inbox(), []mailbox.NewMessage{{
 		Body: strings.NewReader(msg), Size: int64(len(msg)), Keywords: []string{"Fresh"}, Sender: "a@b",
-	}}, mbox.Options{UseFlock: true})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +103,7 @@ func TestIdleBadEnd(t *testing.T) {
 // TestIdleShrunk: a drop file truncated during IDLE ends the session with
 // a BYE; nothing is written over the file.
 func TestIdleShrunk(t *testing.T) {
+	onlyMbox(t)
 	e := newEnv(t)
 	c := e.login()
 	c.ok("SELECT INBOX")

@@ -68,6 +68,7 @@ func TestList(t *testing.T) {
 // TestListForeignFiles: lock files, our own files and anything that is not
 // a regular file or directory are not listed; other files are.
 func TestListForeignFiles(t *testing.T) {
+	onlyMbox(t) // names of mbox folder trees (the maildir's own: folders/maildir_test.go)
 	e := newEnv(t)
 	root := e.inbox() + ".mbx/"
 	e.write(root+"keep", "")

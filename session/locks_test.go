@@ -33,6 +33,7 @@ func TestHelperHoldLock(t *testing.T) {
 // read-write. (Before: the SELECT waited 30 seconds, then NO [INUSE], for
 // up to 5 minutes.)
 func TestSelectAfterLockHolderKilled(t *testing.T) {
+	onlyMbox(t) // the drop file's dot-lock (maildir's list lock: mailbox/maildir)
 	e := newEnv(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
 	cmd.Env = append(os.Environ(), "SESSION_TEST_HOLD="+e.inbox(), "IMAPD_TEST_CRYPTAUTH="+cryptauthPath)

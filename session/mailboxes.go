@@ -101,7 +101,7 @@ func (s *Session) Rename(name, newName string, options *imap.RenameOptions) erro
 	if s.inUse(path) {
 		return no(imap.ResponseCodeInUse, "Can't rename mailbox %s: it is in use by a session", name)
 	}
-	if held := s.heldBelow(path); held != "" {
+	if held := s.heldBelow(path); held != "" && !isInbox(name) { // a maildir INBOX holds the folders; it is not moved
 		return no(imap.ResponseCodeInUse, "Can't rename mailbox %s: %s in it is in use by a session", name, held)
 	}
 	if isInbox(name) {
@@ -128,7 +128,8 @@ func (s *Session) heldBelow(dir string) string {
 		if err != nil {
 			return nil
 		}
-		if d.Type().IsRegular() && s.inUse(p) {
+		// A held mbox folder is a file, a held maildir a directory.
+		if p != dir && (d.Type().IsRegular() || d.IsDir()) && s.inUse(p) {
 			if rel, err := filepath.Rel(dir, p); err == nil {
 				held = filepath.ToSlash(rel)
 			}

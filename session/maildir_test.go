@@ -8,12 +8,16 @@ import (
 	"testing"
 )
 
-// maildirEnv is a site with use_maildir: alice's INBOX is the maildir
-// <home>/alice.mdir (no hash_spool in the demo), holding her folders too.
+// maildirEnv is the maildir site with alice's INBOX maildir not there
+// yet: <home>/alice.mdir (no hash_spool in the demo), holding her folders
+// too.
 func maildirEnv(t *testing.T) (*env, string) {
-	home := t.TempDir()
-	e := newEnv(t, "use_maildir true", "maildir_home "+home)
-	return e, filepath.Join(home, "alice.mdir")
+	onlyMaildir(t)
+	e := newEnv(t)
+	if err := os.RemoveAll(e.inbox()); err != nil {
+		t.Fatal(err)
+	}
+	return e, e.inbox()
 }
 
 func TestMaildirSession(t *testing.T) {
@@ -66,8 +70,9 @@ func TestMaildirSession(t *testing.T) {
 	c.logout()
 }
 
-// An MTA delivers (tmp/ then new/) while the client idles, expunges and
-// polls: every message is seen once, with distinct, ascending UIDs.
+// An MTA delivers (tmp/ then new/) while the client idles, selects again,
+// expunges and polls: every message is seen once, with one UID that never
+// changes and is never another message's, in ascending order.
 func TestMaildirDeliveryDuringSession(t *testing.T) {
 	e, inbox := maildirEnv(t)
 	c := e.login()
@@ -95,17 +100,50 @@ func TestMaildirDeliveryDuringSession(t *testing.T) {
 	}
 	c.send("DONE")
 	c.collect("I1")
-	expunged := 0
+	uidOf := map[string]uint64{}     // subject -> UID, once seen
+	subjectOf := map[uint64]string{} // UID -> subject
+	expunged := map[string]bool{}
+	look := func() {
+		t.Helper()
+		r := c.ok("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+		var last uint64
+		for _, l := range r.Untagged {
+			var seq, uid uint64
+			if _, err := fmt.Sscanf(l, "* %d FETCH (UID %d", &seq, &uid); err != nil {
+				continue // EXISTS, EXPUNGE
+			}
+			i := strings.Index(l, "Subject: ")
+			subj := l[i : i+13]
+			if uid <= last {
+				t.Fatalf("UIDs not ascending: %q", r.Untagged)
+			}
+			last = uid
+			if u, ok := uidOf[subj]; ok && u != uid {
+				t.Fatalf("%s had UID %d, now %d", subj, u, uid)
+			}
+			if s, ok := subjectOf[uid]; ok && s != subj {
+				t.Fatalf("UID %d was %s, now %s", uid, s, subj)
+			}
+			if expunged[subj] {
+				t.Fatalf("%s seen again after its EXPUNGE", subj)
+			}
+			uidOf[subj], subjectOf[uid] = uid, subj
+		}
+	}
 	for round := 0; ; round++ {
 		c.ok("NOOP")
-		exists := 0
-		for _, l := range c.ok("SEARCH ALL").Untagged {
-			exists = len(strings.Fields(l)) - 2
-		}
-		if exists > 0 && round%2 == 0 {
-			c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
-			c.ok("EXPUNGE").has(t, "* 1 EXPUNGE")
-			expunged++
+		look()
+		switch round % 3 {
+		case 0:
+			r := c.ok("FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+			if len(r.Untagged) > 0 && strings.Contains(r.Untagged[0], "Subject: ") {
+				i := strings.Index(r.Untagged[0], "Subject: ")
+				c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+				c.ok("EXPUNGE").has(t, "* 1 EXPUNGE")
+				expunged[r.Untagged[0][i:i+13]] = true
+			}
+		case 1:
+			c.ok("SELECT INBOX") // a new view while deliveries go on
 		}
 		select {
 		case <-done:
@@ -115,20 +153,12 @@ func TestMaildirDeliveryDuringSession(t *testing.T) {
 		break
 	}
 	c.ok("NOOP")
-	r := c.ok("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-	subjects := map[string]bool{}
-	var last uint64
-	for _, l := range r.Untagged {
-		var seq, uid uint64
-		fmt.Sscanf(l, "* %d FETCH (UID %d", &seq, &uid)
-		if uid <= last {
-			t.Fatalf("UIDs not ascending: %q", r.Untagged)
-		}
-		last = uid
-		i := strings.Index(l, "Subject: ")
-		subjects[l[i:i+13]] = true
+	look()
+	if len(uidOf) != n {
+		t.Errorf("%d distinct messages seen, want %d", len(uidOf), n)
 	}
-	if len(subjects) != len(r.Untagged) || len(r.Untagged)+expunged != n {
-		t.Errorf("%d remaining (%d distinct) + %d expunged, want %d", len(r.Untagged), len(subjects), expunged, n)
+	r := c.ok("FETCH 1:* UID")
+	if len(r.Untagged)+len(expunged) != n {
+		t.Errorf("%d remaining + %d expunged, want %d", len(r.Untagged), len(expunged), n)
 	}
 }

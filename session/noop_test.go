@@ -15,7 +15,7 @@ func TestNoopNewMail(t *testing.T) {
 	c.ok("NOOP").exactly(t)
 	e.deliver(e.inbox(), "frank@example.com", "new one", "hello")
 	c.ok("NOOP").exactly(t, "* 4 EXISTS", "* 4 RECENT")
-	if got := headerOf(e.read(e.inbox()), 3, "X-UID"); got != "4" {
+	if got := e.uidOnDisk(e.inbox(), 3); got != "4" {
 		t.Errorf("X-UID of the new message %q", got)
 	}
 	c.ok("FETCH 4 (UID FLAGS BODY.PEEK[TEXT])").exactly(t, `* 4 FETCH (UID 4 FLAGS (\Recent) BODY[TEXT] `+lit("hello\r\n")+")")
@@ -47,6 +47,7 @@ func TestNoopExamineNewMail(t *testing.T) {
 // server emptying it) ends the session with a BYE saying why, and nothing
 // is written over the file.
 func TestNoopShrunk(t *testing.T) {
+	onlyMbox(t)
 	for _, tc := range []struct{ name, content string }{
 		{"emptied", ""},
 		{"shorter", mboxOf(1)},

@@ -2,8 +2,10 @@ package session_test
 
 import (
 	"errors"
+	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +23,7 @@ const quotaKB = 20
 // file in her folder directory that sets her usage.
 func quotaEnv(t *testing.T) *env {
 	e := newEnv(t, "user_quota 20")
-	e.write(e.folder("Saved"), "")
+	e.fill(e.folder("Saved"), "")
 	return e
 }
 
@@ -29,12 +31,24 @@ func quotaEnv(t *testing.T) *env {
 func (e *env) pad(delta int64) {
 	e.t.Helper()
 	var used int64
+	if format == fmtMaildir {
+		// Every file in the INBOX maildir, which holds the folders.
+		filepath.WalkDir(e.inbox(), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				fi, _ := d.Info()
+				used += fi.Size()
+			}
+			return nil
+		})
+	}
 	for _, p := range []string{e.inbox(), e.folder("Saved")} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		used += fi.Size()
+		if fi.Mode().IsRegular() {
+			used += fi.Size()
+		}
 	}
 	n := quotaKB*1024 + delta - used
 	if n < 0 {
@@ -92,7 +106,7 @@ func TestQuotaMailDeliveredMeanwhile(t *testing.T) {
 // No quota: nothing is refused.
 func TestQuotaOff(t *testing.T) {
 	e := newEnv(t)
-	e.write(e.folder("Saved"), "")
+	e.fill(e.folder("Saved"), "")
 	e.write(e.folder("pad"), strings.Repeat("x", 100000))
 	c := e.login()
 	c.ok("%s", appendCmd(100))

@@ -11,7 +11,7 @@ import (
 // header on the i-th of November 2026), plus one with an encoded subject.
 func searchEnv(t *testing.T) (*env, *client) {
 	e := newEnv(t)
-	e.write(e.folder("s"), mboxOf(5)+
+	e.fill(e.folder("s"), mboxOf(5)+
 		"From x@example.com Fri Nov 20 10:00:00 2026\n"+
 		"From: =?utf-8?q?J=C3=BCrgen?= <j@example.com>\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\n"+
 		"Date: Fri, 20 Nov 2026 10:00:00 +0100\n\nGrüße aus Köln\n"+strBig+"\n\n")
@@ -164,7 +164,7 @@ func TestESearch(t *testing.T) {
 // group's name (docs/extensions.md, "SEARCH").
 func TestSearchAddresses(t *testing.T) {
 	e := newEnv(t)
-	e.write(e.folder("a"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
+	e.fill(e.folder("a"), "From x@example.com Fri Nov 20 10:00:00 2026\n"+
 		"From: <user-from (comment)@ (comment) domain.org>\n"+
 		"To: group: g1@d1.org, \"Gee Two\" <g2 @\n d2.org>;, group2: g3@d3.org;\n"+
 		"Cc: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.com>\n"+

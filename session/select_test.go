@@ -3,6 +3,8 @@ package session_test
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -30,7 +32,14 @@ func TestSelect(t *testing.T) {
 
 	// The UID state is in the file as soon as the mailbox is open, so
 	// that another program sees what this client was told.
-	if got := headerOf(e.read(e.inbox()), 0, "X-IMAPbase"); !strings.HasPrefix(got, v+" 3") {
+	if !mboxOnDisk() {
+		if got := e.read(filepath.Join(e.inbox(), "imapd-uidlist")); !strings.HasPrefix(got, "imapd-uidlist 1 V"+v+" N4\n") {
+			t.Errorf("imapd-uidlist %q, want UIDVALIDITY %s and UIDNEXT 4", got, v)
+		}
+		if m := e.onDisk(e.inbox()); len(m) != 3 || m[2].uid != "3" || strings.Contains(m[0].name, "/new/") {
+			t.Errorf("maildir: %+v", m)
+		}
+	} else if got := headerOf(e.read(e.inbox()), 0, "X-IMAPbase"); !strings.HasPrefix(got, v+" 3") {
 		t.Errorf("X-IMAPbase %q, want UIDVALIDITY %s and last UID 3", got, v)
 	}
 
@@ -76,10 +85,16 @@ func TestSelectRecentOnce(t *testing.T) {
 	r.exactly(t, `* 1 FETCH (FLAGS (\Recent))`, `* 2 FETCH (FLAGS (\Recent))`, `* 3 FETCH (FLAGS (\Recent))`)
 	c.logout()
 
-	status, _ := statusOf(e.read(e.inbox()))
-	for i, s := range status {
-		if s != "O" {
-			t.Errorf("message %d: Status %q, want O (seen by a session, not read)", i+1, s)
+	if !mboxOnDisk() {
+		if n, _ := os.ReadDir(filepath.Join(e.inbox(), "new")); len(n) != 0 {
+			t.Errorf("new/ still holds %d files", len(n))
+		}
+	} else {
+		status, _ := statusOf(e.read(e.inbox()))
+		for i, s := range status {
+			if s != "O" {
+				t.Errorf("message %d: Status %q, want O (seen by a session, not read)", i+1, s)
+			}
 		}
 	}
 
@@ -123,6 +138,12 @@ func TestSelectTakeover(t *testing.T) {
 	b.ok("FETCH 2 FLAGS").exactly(t, `* 2 FETCH (FLAGS (\Flagged))`)
 	b.ok("STORE 3 +FLAGS (\\Answered)")
 	b.ok("CHECK")
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); got != ",F,R" {
+			t.Errorf("maildir flags %q, want F on 2 and R on 3", got)
+		}
+		return
+	}
 	_, xs := statusOf(e.read(e.inbox()))
 	if xs[1] != "F" || xs[2] != "A" {
 		t.Errorf("X-Status %q, want F on 2 and A on 3", xs)

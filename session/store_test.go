@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,12 @@ func TestStore(t *testing.T) {
 
 	// The file has them once CHECK is answered.
 	c.ok("CHECK")
+	if !mboxOnDisk() {
+		if got := e.infos(e.inbox()); got != "DR,,F" {
+			t.Errorf("maildir flags %q, want DR,,F", got)
+		}
+		return
+	}
 	status, xs := statusOf(e.read(e.inbox()))
 	if strings.Join(status, ",") != "O,O,O" || strings.Join(xs, ",") != "AT,,F" {
 		t.Errorf("file: Status %q X-Status %q", status, xs)
@@ -67,15 +74,15 @@ func TestStoreKeywords(t *testing.T) {
 		`* 1 FETCH (UID 1 FLAGS (\Recent NonJunk))`)
 
 	c.ok("CHECK")
-	text := e.read(e.inbox())
-	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {
-		t.Errorf("X-IMAPbase %q, want the keywords", got)
-	}
-	if got := headerOf(text, 0, "X-Keywords"); got != "NonJunk" {
-		t.Errorf("message 1 X-Keywords %q", got)
-	}
-	if got := headerOf(text, 2, "X-Keywords"); got != "$Label1" {
-		t.Errorf("message 3 X-Keywords %q", got)
+	if !mboxOnDisk() {
+		if got := e.read(filepath.Join(e.inbox(), "imapd-keywords")); got != "$Label1\nJunk\nNonJunk\n" {
+			t.Errorf("imapd-keywords %q", got)
+		}
+		if got := e.infos(e.inbox()); got != "c,,Ra" {
+			t.Errorf("maildir flags %q", got)
+		}
+	} else {
+		checkKeywordsMbox(t, e.read(e.inbox()))
 	}
 
 	// A new session sees them in FLAGS, PERMANENTFLAGS and FETCH.
@@ -112,13 +119,18 @@ func TestStoreRefused(t *testing.T) {
 }
 
 // TestStoreTooManyKeywords: a mailbox holds 30 keywords at most (UW's
-// limit, kept in the file); the 31st is refused with a reason.
+// limit, kept in the file; 26 in a maildir, the letters a..z); the next is
+// refused with a reason.
 func TestStoreTooManyKeywords(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
 	c.ok("SELECT INBOX")
+	limit := 30
+	if !mboxOnDisk() {
+		limit = 26
+	}
 	var kws []string
-	for i := range 30 {
+	for i := range limit {
 		kws = append(kws, "kw"+string(rune('a'+i/10))+string(rune('0'+i%10)))
 	}
 	c.ok("STORE 1 +FLAGS.SILENT (%s)", strings.Join(kws, " "))
@@ -152,7 +164,13 @@ func TestStoreSaved(t *testing.T) {
 		{"flush timer", 10 * time.Millisecond, func(e *env, c *client) {
 			// Nothing to wait on but the file itself.
 			deadline := time.Now().Add(readLimit)
-			for time.Now().Before(deadline) && !strings.Contains(e.read(e.inbox()), "X-Keywords: kw") {
+			saved := func() bool {
+				if mboxOnDisk() {
+					return strings.Contains(e.read(e.inbox()), "X-Keywords: kw")
+				}
+				return strings.Contains(e.infos(e.inbox()), "a") // kw's letter
+			}
+			for time.Now().Before(deadline) && !saved() {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}},
@@ -166,17 +184,23 @@ func TestStoreSaved(t *testing.T) {
 			c := e.login()
 			c.ok("CREATE other")
 			c.ok("SELECT INBOX")
-			before := e.read(e.inbox())
+			before := e.snapshot(e.inbox())
 			c.ok(`STORE 2 +FLAGS.SILENT (\Flagged \Seen kw)`)
 			c.ok("FETCH 3 BODY[TEXT]")
 			if tc.delay > time.Minute {
 				// A command that does not save leaves the file alone.
 				c.ok("NOOP")
-				if e.read(e.inbox()) != before {
+				if e.snapshot(e.inbox()) != before {
 					t.Errorf("NOOP wrote the file")
 				}
 			}
 			tc.end(e, c)
+			if !mboxOnDisk() {
+				if got := e.infos(e.inbox()); got != ",FSa,S" {
+					t.Errorf("maildir flags %q", got)
+				}
+				return
+			}
 			text := e.read(e.inbox())
 			status, xs := statusOf(text)
 			if strings.Join(status, ",") != "O,RO,RO" || strings.Join(xs, ",") != ",F," {
@@ -186,5 +210,19 @@ func TestStoreSaved(t *testing.T) {
 				t.Errorf("X-Keywords %q", got)
 			}
 		})
+	}
+}
+
+// checkKeywordsMbox checks the drop file TestStoreKeywords wrote.
+func checkKeywordsMbox(t *testing.T, text string) {
+	t.Helper()
+	if got := headerOf(text, 0, "X-IMAPbase"); !strings.HasSuffix(got, " $Label1 Junk NonJunk") {
+		t.Errorf("X-IMAPbase %q, want the keywords", got)
+	}
+	if got := headerOf(text, 0, "X-Keywords"); got != "NonJunk" {
+		t.Errorf("message 1 X-Keywords %q", got)
+	}
+	if got := headerOf(text, 2, "X-Keywords"); got != "$Label1" {
+		t.Errorf("message 3 X-Keywords %q", got)
 	}
 }

@@ -52,6 +52,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
 	"imapd/mailbox/storage"
@@ -288,6 +289,7 @@ func (a *app) inetd(implicit bool) int {
 		conn = tls.Server(conn, tlsSrv.Config())
 	}
 	platform.SetOneSessionProcess()
+	auth.SetOneSessionProcess()
 	platform.Warnf = log.Errorf
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {

@@ -2,8 +2,10 @@ package maildir
 
 import (
 	"fmt"
+	"imapd/mailbox/mbox"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,7 +14,7 @@ import (
 // them in cur/ (sizes in the names), and opens it once to give UIDs.
 func bigMaildir(b *testing.B, n int) string {
 	b.Helper()
-	dir := filepath.Join(b.TempDir(), "big.mdir")
+	dir := filepath.Join(tempDir(b), "big.mdir")
 	if err := Create(dir, Options{}); err != nil {
 		b.Fatal(err)
 	}
@@ -63,4 +65,76 @@ func BenchmarkSyncUnchanged50k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSecondOpen50k: the same 50,000 messages as a drop file and as a
+// maildir (converted as `imapd -convert` does), each opened once before
+// (UIDs stamped / uid list written); one op is one more open for SELECT,
+// the number next to mbox's in bench/README.md.
+func BenchmarkSecondOpen50k(b *testing.B) {
+	const n = 50000
+	root := tempDir(b)
+	var text strings.Builder
+	for i := range n {
+		fmt.Fprintf(&text, "From sender%d@example.com Mon Nov 23 10:00:00 2026\nFrom: sender%d@example.com\nSubject: message %d\n\nbody %d\n\n", i, i, i, i)
+	}
+	drop := filepath.Join(root, "alice")
+	if err := os.WriteFile(drop, []byte(text.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	mopt := mbox.Options{Hostname: "bench"}
+	mb, err := mbox.Open(drop, mopt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(root, "alice.mdir")
+	im, err := NewImporter(dir, mb.UIDValidity(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range mb.Len() {
+		m := mb.Message(i)
+		r, err := mb.Open(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = im.Add(ImportMessage{UID: m.UID, Flags: m.Flags, Keywords: m.Keywords, Date: m.InternalDate, Body: r})
+		r.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := im.Finish(mb.UIDNext()); err != nil {
+		b.Fatal(err)
+	}
+	mb.Close()
+	if m, err := Open(dir, Options{}); err != nil || m.Len() != n {
+		b.Fatalf("maildir: %v", err)
+	} else {
+		m.Close()
+	}
+	b.Run("mbox", func(b *testing.B) {
+		for b.Loop() {
+			m, err := mbox.Open(drop, mopt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m.Len() != n {
+				b.Fatalf("len %d", m.Len())
+			}
+			m.Close()
+		}
+	})
+	b.Run("maildir", func(b *testing.B) {
+		for b.Loop() {
+			m, err := Open(dir, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m.Len() != n {
+				b.Fatalf("len %d", m.Len())
+			}
+			m.Close()
+		}
+	})
 }

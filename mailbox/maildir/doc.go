@@ -51,11 +51,22 @@
 // it either (a directory read can miss a file renamed at that moment). A UID is therefore never given twice: UIDNEXT only
 // grows, and a message keeps its UID for as long as its base exists.
 //
-// The lock file is created with O_EXCL and holds the holder's PID; one
-// older than two minutes is taken to be left by a crash and removed. It is
-// held for the few milliseconds a list update takes, never across a client
-// command, so deliveries (which never take it) and other sessions are not
-// held up.
+// The lock file is created with O_EXCL and holds "<pid> <host>"; the rules
+// are the mbox dot-lock's (lock.go): a lock of this host whose process is
+// gone is broken at once, any other one when it has not been touched for
+// two minutes; its holder touches it every 30 seconds while it holds it
+// (a first open of a big maildir another program wrote may take long), and
+// a lock is broken by moving it aside and checking it is the stale one
+// looked at, so a live lock is never broken. It is held for the few
+// milliseconds a list update takes, never across a client command, so
+// deliveries (which never take it) and other sessions are not held up.
+//
+// Files imapd stores itself: APPEND puts the message in new/ with its
+// flags in the name (":2,S" on a file in new/), so that it is \Recent for
+// the next session, as a delivery is; COPY, MOVE and RENAME INBOX put the
+// copies in cur/ (not \Recent): UW's rule for mbox. A maildir keeps the
+// internal date as the file's time: its zone is not kept (INTERNALDATE is
+// shown in the server's zone).
 //
 // Keywords: at most 26 per maildir (the letters a..z), the convention
 // Dovecot uses too; a 27th is refused with mailbox.ErrTooManyKeywords.

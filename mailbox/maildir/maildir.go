@@ -238,8 +238,13 @@ func (m *Mailbox) sync() (int, error) {
 			if !e.inNew {
 				continue
 			}
-			name := base + infoSep + "2,"
-			err := os.Rename(filepath.Join(m.dir, "new", e.name), filepath.Join(m.dir, "cur", name))
+			// Keep the info of a file imapd stored in new/ with flags
+			// (store); a deliverer's file has none.
+			name := e.name
+			if _, info := splitName(name); info == "" {
+				name = base + infoSep + "2,"
+			}
+			err := retryBusy(func() error { return os.Rename(filepath.Join(m.dir, "new", e.name), filepath.Join(m.dir, "cur", name)) })
 			switch {
 			case err == nil:
 				found[base] = entry{name: name}
@@ -296,32 +301,11 @@ func (m *Mailbox) sync() (int, error) {
 		kept = append(kept, base)
 	}
 	l.order = kept
-	var fresh []string
-	for base := range found {
-		if _, ok := l.byBase[base]; !ok {
-			fresh = append(fresh, base)
-		}
+	numbered, err := m.number(l, found)
+	if err != nil {
+		return 0, err
 	}
-	slices.Sort(fresh)
-	for _, base := range fresh {
-		if l.next == ^uint32(0) {
-			return 0, fmt.Errorf("maildir %s: UIDs exhausted", m.dir)
-		}
-		e := found[base]
-		k, err := m.measure(e, base)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return 0, err
-		}
-		k.uid = l.next
-		l.next++
-		l.byBase[base] = k
-		l.order = append(l.order, base)
-		changed = true
-	}
-	if changed {
+	if changed || numbered {
 		// Read-only too: the UIDs this view shows (EXAMINE, STATUS) must
 		// be the ones the next read-write open finds, not numbered anew.
 		// Only a list that cannot be written (no permission) is left.
@@ -335,6 +319,38 @@ func (m *Mailbox) sync() (int, error) {
 		m.seen = before // our own renames and writes changed the times: look again next time
 	}
 	return m.merge(l, found, recent), nil
+}
+
+// number gives the files of found that the list lacks the next UIDs, in
+// name order (names begin with the time), and reports whether it did.
+func (m *Mailbox) number(l *uidlist, found map[string]entry) (bool, error) {
+	var fresh []string
+	for base := range found {
+		if _, ok := l.byBase[base]; !ok {
+			fresh = append(fresh, base)
+		}
+	}
+	slices.Sort(fresh)
+	changed := false
+	for _, base := range fresh {
+		if l.next == ^uint32(0) {
+			return changed, fmt.Errorf("maildir %s: UIDs exhausted", m.dir)
+		}
+		e := found[base]
+		k, err := m.measure(e, base)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return changed, err
+		}
+		k.uid = l.next
+		l.next++
+		l.byBase[base] = k
+		l.order = append(l.order, base)
+		changed = true
+	}
+	return changed, nil
 }
 
 // listedMissing reports whether a base in the list is not in found.
@@ -356,7 +372,7 @@ func (m *Mailbox) measure(e entry, base string) (known, error) {
 	}
 	k := known{mtime: st.ModTime().Unix(), size: sizeField(base, "W")}
 	if k.size < 0 {
-		f, err := os.Open(p)
+		f, err := openShared(p)
 		if err != nil {
 			return known{}, err
 		}
@@ -382,7 +398,10 @@ func (m *Mailbox) merge(l *uidlist, found map[string]entry, recent map[string]bo
 			continue
 		}
 		msg.name, msg.inNew, msg.gone = e.name, e.inNew, false
-		if !msg.dirty {
+		// A read-only view keeps the flags it was told, as a read-only
+		// mbox: the session learns of changes when it opens again
+		// (reload, after an expunge), and tells the client then.
+		if !msg.dirty && !m.ro {
 			_, info := splitName(e.name)
 			msg.flags, msg.kw, msg.other = parseInfo(info)
 		}
@@ -395,8 +414,10 @@ func (m *Mailbox) merge(l *uidlist, found map[string]entry, recent map[string]bo
 			continue // known, expunged from this view, or not found this time
 		}
 		_, info := splitName(e.name)
+		// Read-only, nothing is taken from new/: what is there has not
+		// been seen by any session, \Recent as in an EXAMINEd mbox.
 		msg := &message{uid: k.uid, base: base, name: e.name, inNew: e.inNew,
-			size: k.size, date: time.Unix(k.mtime, 0), recent: recent[base]}
+			size: k.size, date: time.Unix(k.mtime, 0), recent: recent[base] || (m.ro && e.inNew)}
 		msg.flags, msg.kw, msg.other = parseInfo(info)
 		m.msgs = append(m.msgs, msg)
 		added++
@@ -437,13 +458,13 @@ func (m *Mailbox) Open(i int) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open message: index %d out of range", i)
 	}
 	msg := m.msgs[i]
-	f, err := os.Open(m.path(entry{name: msg.name, inNew: msg.inNew}))
+	f, err := openShared(m.path(entry{name: msg.name, inNew: msg.inNew}))
 	if errors.Is(err, fs.ErrNotExist) {
 		// Renamed by another session (a flag change): find its new name.
 		if found, serr := scan(m.dir); serr == nil {
 			if e, ok := found[msg.base]; ok {
 				msg.name, msg.inNew = e.name, e.inNew
-				f, err = os.Open(m.path(e))
+				f, err = openShared(m.path(e))
 			}
 		}
 	}
@@ -545,7 +566,7 @@ func (m *Mailbox) Checkpoint() error {
 			continue
 		}
 		from := m.path(entry{name: msg.name, inNew: msg.inNew})
-		err := os.Rename(from, filepath.Join(m.dir, "cur", name))
+		err := retryBusy(func() error { return os.Rename(from, filepath.Join(m.dir, "cur", name)) })
 		if errors.Is(err, fs.ErrNotExist) {
 			if found == nil {
 				if found, err = scan(m.dir); err != nil {
@@ -557,7 +578,7 @@ func (m *Mailbox) Checkpoint() error {
 				msg.gone, msg.dirty = true, false
 				continue
 			}
-			err = os.Rename(m.path(e), filepath.Join(m.dir, "cur", name))
+			err = retryBusy(func() error { return os.Rename(m.path(e), filepath.Join(m.dir, "cur", name)) })
 		}
 		if err != nil {
 			return fmt.Errorf("save flags of message %d in %s: %w", msg.uid, m.dir, err)
@@ -569,11 +590,28 @@ func (m *Mailbox) Checkpoint() error {
 
 // Sync implements mailbox.Mailbox. When the directories did not change
 // since the last look it costs four stats, not a directory read.
+//
+// A read-only view whose messages another session expunged says
+// mailbox.ErrChanged, as a read-only mbox does when the file is rewritten:
+// the session opens the maildir again and tells the client EXPUNGE (a
+// read-only view cannot expunge from itself).
 func (m *Mailbox) Sync() (mailbox.Update, error) {
 	if now, ok := takeStamp(m.dir); !ok || !m.seen.unchanged(now) {
-		if _, err := m.sync(); err != nil {
+		added, err := m.sync()
+		if err != nil {
 			return mailbox.Update{}, err
 		}
+		// New mail is numbered with the flags changed so far saved, as an
+		// mbox's UIDs are stamped in a rewrite that carries them: another
+		// session's STATUS then agrees with this one's.
+		if added > 0 && !m.ro && slices.ContainsFunc(m.msgs, func(msg *message) bool { return msg.dirty }) {
+			if err := m.Checkpoint(); err != nil {
+				return mailbox.Update{}, err
+			}
+		}
+	}
+	if m.ro && slices.ContainsFunc(m.msgs, func(msg *message) bool { return msg.gone }) {
+		return mailbox.Update{}, fmt.Errorf("maildir %s: messages removed by another session: %w", m.dir, mailbox.ErrChanged)
 	}
 	u := mailbox.Update{NewMessages: m.pendingNew}
 	m.pendingNew = 0
@@ -590,11 +628,17 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		return nil, err
 	}
 	var out []int
+	var removed []string
+	defer func() {
+		if len(removed) > 0 {
+			m.unlist(removed)
+		}
+	}()
 	keep := m.msgs[:0]
 	for i, msg := range m.msgs {
 		del := msg.gone || msg.flags&mailbox.Deleted != 0 && (uids == nil || uids(msg.uid))
 		if del && !msg.gone {
-			err := os.Remove(m.path(entry{name: msg.name, inNew: msg.inNew}))
+			err := retryBusy(func() error { return os.Remove(m.path(entry{name: msg.name, inNew: msg.inNew})) })
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				// Keep what is left consistent: the messages removed so
 				// far are gone from the view.
@@ -605,6 +649,7 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		}
 		if del {
 			out = append(out, i)
+			removed = append(removed, msg.base)
 			continue
 		}
 		keep = append(keep, msg)
@@ -614,6 +659,33 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 		syncDir(filepath.Join(m.dir, "cur"))
 	}
 	return out, nil
+}
+
+// unlist drops the bases of expunged messages from the uid list at once,
+// so that the list says what the maildir holds (a sync with nothing new
+// changes no file). A failure is harmless: the next sync drops them.
+func (m *Mailbox) unlist(bases []string) {
+	unlock, err := lockList(m.dir, m.opt.lockTimeout())
+	if err != nil {
+		return
+	}
+	defer unlock()
+	l, err := readUIDList(m.dir)
+	if err != nil {
+		return
+	}
+	gone := make(map[string]bool, len(bases))
+	for _, b := range bases {
+		if _, ok := l.byBase[b]; ok {
+			gone[b] = true
+			delete(l.byBase, b)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	l.order = slices.DeleteFunc(l.order, func(b string) bool { return gone[b] })
+	l.write(m.dir)
 }
 
 // Append implements mailbox.Mailbox: the messages join this session's view
@@ -674,8 +746,12 @@ func AppendTo(dir string, msgs []mailbox.NewMessage, opt Options) (uint32, []uin
 var seq atomic.Uint64
 
 // store writes messages to tmp/, then, holding the uid list, moves them to
-// cur/ with their flags and gives them UIDs. All or nothing: on an error no
-// message stays in cur/.
+// new/ with their flags and gives them UIDs. All or nothing: on an error no
+// message stays. Appended messages go to new/, not cur/, so that the next
+// read-write session to sync the maildir takes them in as \Recent, as it
+// does a delivery; copies (NewMessage.Copy, or a FromLine) go to cur/, not
+// \Recent. The same rule as mbox's status headers (UW: an appended message
+// is new, a copy old).
 func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) (uint32, []uint32, error) {
 	type written struct{ tmp, base string }
 	var ws []written
@@ -712,13 +788,26 @@ func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) 
 	if l.validity == 0 {
 		l.validity = opt.newValidity()
 	}
+	// Deliveries waiting in new/ were there first: they get their UIDs
+	// before these messages, as a session would have numbered them.
+	found, err := scan(dir)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := (&Mailbox{dir: dir, opt: *opt}).number(l, found); err != nil {
+		return 0, nil, err
+	}
 	if uint64(l.next)+uint64(len(msgs)) >= uint64(^uint32(0)) {
 		return 0, nil, fmt.Errorf("append to %s: UIDs exhausted", dir)
 	}
 	var moved []string
 	uids := make([]uint32, len(msgs))
 	for i, w := range ws {
-		dst := filepath.Join(dir, "cur", fileName(w.base, msgs[i].Flags, masks[i]))
+		sub := "new"
+		if msgs[i].Copy || msgs[i].FromLine != "" {
+			sub = "cur"
+		}
+		dst := filepath.Join(dir, sub, fileName(w.base, msgs[i].Flags, masks[i]))
 		if err := os.Rename(w.tmp, dst); err != nil {
 			for _, p := range moved {
 				os.Remove(p)
@@ -739,6 +828,7 @@ func store(dir string, msgs []mailbox.NewMessage, masks []uint32, opt *Options) 
 		l.next++
 	}
 	ws = nil
+	syncDir(filepath.Join(dir, "new"))
 	syncDir(filepath.Join(dir, "cur"))
 	if err := l.write(dir); err != nil {
 		for _, p := range moved {

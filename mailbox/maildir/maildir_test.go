@@ -18,7 +18,7 @@ import (
 
 func newDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "alice.mdir")
+	dir := filepath.Join(tempDir(t), "alice.mdir")
 	if err := Create(dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -314,10 +314,12 @@ func TestStatDoesNotTakeIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Messages != 2 || st.Recent != 1 || st.Unseen != 1 || st.UIDNext != 3 || st.Size != 3+5 {
+	// The appended message waits in new/ too: \Recent for the next
+	// session, as an appended message of an mbox.
+	if st.Messages != 2 || st.Recent != 2 || st.Unseen != 1 || st.UIDNext != 3 || st.Size != 3+5 {
 		t.Errorf("stat %+v", st)
 	}
-	if left, _ := os.ReadDir(filepath.Join(dir, "new")); len(left) != 1 {
+	if left, _ := os.ReadDir(filepath.Join(dir, "new")); len(left) != 2 {
 		t.Error("Stat moved new/ files")
 	}
 	m, _ := Open(dir, Options{})
@@ -329,7 +331,7 @@ func TestStatDoesNotTakeIn(t *testing.T) {
 // A folder deleted and created again in the same second gets a greater
 // UIDVALIDITY: the user's high-water mark (issue 9.1 for maildir).
 func TestValidityMark(t *testing.T) {
-	root := t.TempDir()
+	root := tempDir(t)
 	now := time.Unix(1765000000, 0)
 	opt := Options{ValidityFile: filepath.Join(root, ValidityFileName), Now: func() time.Time { return now }}
 	dir := filepath.Join(root, "Work")
@@ -343,7 +345,9 @@ func TestValidityMark(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen = append(seen, m.UIDValidity())
-		os.RemoveAll(dir)
+		if err := removeTree(dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if seen[0] != 1765000000 || seen[1] <= seen[0] || seen[2] <= seen[1] {
 		t.Errorf("UIDVALIDITY of a folder created three times in one second: %v", seen)

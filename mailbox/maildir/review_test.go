@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -99,8 +100,10 @@ func TestReviewRenameDuringScanKeepsUID(t *testing.T) {
 func TestReviewBlankInFileName(t *testing.T) {
 	dir := newDir(t)
 	deliver(t, dir, "1700000000.M1P1.my host", "Subject: odd\n\nx\n")
-	deliver(t, dir, "1700000001.M1P1.tab\there", "Subject: odd\n\nx\n")
-	deliver(t, dir, "1700000002.M1P1.cr\rhere", "Subject: odd\n\nx\n")
+	if runtime.GOOS != "windows" { // not in Windows file names
+		deliver(t, dir, "1700000001.M1P1.tab\there", "Subject: odd\n\nx\n")
+		deliver(t, dir, "1700000002.M1P1.cr\rhere", "Subject: odd\n\nx\n")
+	}
 	deliver(t, dir, "1700000003.M1P1.host", "Subject: fine\n\nx\n")
 	for i := range 2 {
 		m, err := Open(dir, Options{})

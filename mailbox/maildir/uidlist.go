@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"imapd/mailbox"
 )
@@ -19,7 +19,6 @@ const (
 	uidlistName  = "imapd-uidlist"
 	keywordsName = "imapd-keywords"
 	lockName     = "imapd-uidlist.lock"
-	staleLock    = 2 * time.Minute
 )
 
 // known is what the uid list says of one base.
@@ -41,7 +40,7 @@ type uidlist struct {
 // readUIDList reads dir's uid list; a missing one is empty (validity 0).
 func readUIDList(dir string) (*uidlist, error) {
 	l := &uidlist{next: 1, byBase: map[string]known{}}
-	b, err := os.ReadFile(filepath.Join(dir, uidlistName))
+	b, err := readShared(filepath.Join(dir, uidlistName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
 	}
@@ -120,7 +119,7 @@ func replaceFile(dir, name string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := retryBusy(func() error { return os.Rename(tmp, filepath.Join(dir, name)) }); err != nil {
 		return fmt.Errorf("replace %s: %w", name, err)
 	}
 	syncDir(dir)
@@ -136,7 +135,7 @@ func syncDir(dir string) {
 
 // readKeywords reads dir's keyword slots.
 func readKeywords(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, keywordsName))
+	b, err := readShared(filepath.Join(dir, keywordsName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -152,36 +151,12 @@ func readKeywords(dir string) ([]string, error) {
 	return kws, nil
 }
 
-// lockList takes dir's uid list lock, waiting up to timeout; it removes a
-// lock older than staleLock (left by a crash).
-func lockList(dir string, timeout time.Duration) (func(), error) {
-	return lockFile(filepath.Join(dir, lockName), timeout)
-}
-
-// lockFile takes the lock file path (O_EXCL), waiting up to timeout; it
-// removes one older than staleLock (left by a crash).
-func lockFile(path string, timeout time.Duration) (func(), error) {
-	dir := filepath.Dir(path)
-	deadline := time.Now().Add(timeout)
-	wait := time.Millisecond
-	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
-			f.Close()
-			return func() { os.Remove(path) }, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("lock uid list of %s: %w", dir, err)
-		}
-		if st, err := os.Stat(path); err == nil && time.Since(st.ModTime()) > staleLock {
-			os.Remove(path)
-			continue
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("lock uid list of %s: %w", dir, mailbox.ErrLocked)
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 50*time.Millisecond)
+// readShared reads a whole file opened with openShared.
+func readShared(path string) ([]byte, error) {
+	f, err := openShared(path)
+	if err != nil {
+		return nil, err
 	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,7 +31,7 @@ func (o *Options) newValidity() uint32 {
 		return v
 	}
 	defer unlock()
-	if b, err := os.ReadFile(o.ValidityFile); err == nil {
+	if b, err := readShared(o.ValidityFile); err == nil {
 		if mark, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32); err == nil && uint32(mark) >= v && mark < 1<<32-1 {
 			v = uint32(mark) + 1
 		}

@@ -1,0 +1,19 @@
+//go:build !windows
+
+package maildir
+
+import "os"
+
+// openShared opens a file to read it; on unix renames and removals of an
+// open file always work.
+func openShared(path string) (*os.File, error) { return os.Open(path) }
+
+// readLocks: a waiter reads a lock's "<pid> <host>" to break the lock of
+// a dead process at once.
+const readLocks = true
+
+// busy: unix has no sharing violations.
+func busy(error) bool { return false }
+
+// retryBusy runs op once.
+func retryBusy(op func() error) error { return op() }
