@@ -82,6 +82,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 		logf:        func(format string, args ...any) { c.logger().Debugf(format, args...) },
 		canStartTLS: c.canStartTLS,
 		startTLS:    c.startTLS,
+		binary:      offersBinary(opts),
 	}
 	c.initLimits(opts, logins)
 	return c

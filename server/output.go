@@ -22,6 +22,7 @@ import (
 //     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses,
 //   - drop the "* ESEARCH" line of a SEARCH RETURN (SAVE) (searchres.go),
+//   - announce FETCH BINARY data as RFC 3516 prefers (binaryout.go),
 //   - batch the responses of a command that writes many (FETCH, STORE...):
 //     go-imap flushes after every response line, which would cost a socket
 //     write per message; while a batch is on, whole lines are collected
@@ -74,6 +75,9 @@ type output struct {
 	readOnly bool
 	login    bool
 	dropES   bool // drop the next "* ESEARCH" line of this command
+
+	binForms []binForm // BINARY items still to be announced (binaryout.go), under qmu
+	binHeld  []byte    // end of a line held back for them (binaryout.go), under mu
 }
 
 // Line states.
@@ -203,7 +207,12 @@ func (o *output) Write(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	out := o.process(p, o.buf[:0])
+	in := p
+	if len(o.binHeld) > 0 {
+		in = append(o.binHeld, p...)
+		o.binHeld = nil
+	}
+	out := o.process(in, o.buf[:0])
 	err := o.send(out)
 	if cap(out) <= maxKeep {
 		o.buf = out[:0]
@@ -421,6 +430,10 @@ func (o *output) process(p, out []byte) []byte {
 			}
 			i := bytes.IndexByte(p, '\n')
 			if i < 0 {
+				if k := binHold(p); k > 0 && o.binPending() {
+					o.binHeld = append([]byte(nil), p[len(p)-k:]...)
+					p = p[:len(p)-k]
+				}
 				out = append(out, p...)
 				o.track(p)
 				p = nil
@@ -434,6 +447,9 @@ func (o *output) process(p, out []byte) []byte {
 				continue
 			}
 			if n, ok := o.literal(); ok {
+				if o.binPending() {
+					out = o.binRewrite(out, n)
+				}
 				o.lit = n // the response goes on after the literal
 				o.tail = o.tail[:0]
 				continue
@@ -475,6 +491,7 @@ func (o *output) begin(b byte, out []byte) []byte {
 		o.qmu.Lock()
 		notices, ro, login := o.notices, o.readOnly, o.login
 		o.notices, o.readOnly, o.login, o.dropES = nil, false, false, false
+		o.binForms = nil // forms of items a failed FETCH never wrote
 		o.qmu.Unlock()
 		for _, n := range notices {
 			out = append(append(out, n...), '\r', '\n')

@@ -469,3 +469,13 @@ func (g imapLog) Printf(format string, args ...any) {
 	}
 	g.l.Debugf("go-imap: "+format, args...)
 }
+
+// offersBinary reports whether the capabilities advertised include BINARY,
+// which lets APPEND's message come as a literal8.
+func offersBinary(opts *Options) bool {
+	caps := opts.Caps
+	if caps == nil {
+		caps = session.Caps()
+	}
+	return caps.Has(imap.CapBinary)
+}

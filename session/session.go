@@ -101,5 +101,6 @@ func Caps() imap.CapSet {
 		imap.CapCreateSpecialUse: {},
 		imap.CapSearchRes:        {},
 		imap.CapListExtended:     {},
+		imap.CapBinary:           {}, // binary.go; APPEND ~{n}: server/guard.go
 	}
 }

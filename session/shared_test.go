@@ -514,8 +514,8 @@ func mapsEqual(a, b map[uint32]string) bool {
 	return true
 }
 
-// TestSharedSessions: 2 and 5 sessions of one -listen process (in the
-// suite's storage format).
+// TestSharedSessions: 2 and 5 sessions of one -listen process, in the
+// suite's storage format.
 func TestSharedSessions(t *testing.T) {
 	for _, n := range []int{2, 5} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
