@@ -27,7 +27,7 @@ func TestSharedMbsyncAndIdle(t *testing.T) {
 	site := newSite(t, "imapd_shared_mailboxes true")
 	srv := startListen(t, site)
 	host, port := hostPort(srv.Addr)
-	drop := site.DropFile("alice")
+	drop := inboxOf(site, "alice")
 
 	// The IDLE client.
 	idle := exec.Command(py, filepath.Join("testdata", "idle_watch.py"), host, port, "alice", "alice-secret")
@@ -150,11 +150,11 @@ SyncState *
 	both("third", 0)
 	both("fourth", 0) // settled: each side has what the other did
 
-	// The file, read independently.
+	// The file (or maildir), read independently.
 	var fileUIDs []string
 	fileFlags := map[string]string{}
 	var subjects []string
-	for _, l := range mboxSummary(t, drop) {
+	for _, l := range storeSummary(t, drop) {
 		f := strings.Split(l, "|")
 		if f[0] == "PSEUDO" {
 			continue

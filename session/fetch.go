@@ -44,7 +44,7 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			}
 		}
 	}
-	var fc flagCache
+	var fc fetchCache
 	for _, i := range idx {
 		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
@@ -71,7 +71,13 @@ func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
 	return fc[k]
 }
 
-func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *flagCache) error {
+// fetchCache is what the messages of one FETCH share.
+type fetchCache struct {
+	flagCache
+	br *bufio.Reader // header reads (ENVELOPE)
+}
+
+func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *fetchCache) error {
 	mb := sel.mbox
 	bin, err := s.binaryItems(mb, i, options) // binary.go: NO [UNKNOWN-CTE] before anything is written
 	if err != nil {
@@ -117,7 +123,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	if options.Envelope {
-		h, err := s.header(mb, i, whole)
+		h, err := s.header(mb, i, whole, &fc.br)
 		if err != nil {
 			rw.Close()
 			return s.storageErr("FETCH", err)
@@ -178,8 +184,9 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 // one of 32 KiB per message).
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// header reads only the header of message i (or takes it from whole).
-func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
+// header reads only the header of message i (or takes it from whole),
+// through *br (made on first use, kept for the next message).
+func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Reader) (textproto.Header, error) {
 	var r io.Reader
 	if whole != nil {
 		r = bytes.NewReader(whole)
@@ -191,7 +198,13 @@ func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Hea
 		defer rc.Close()
 		r = rc
 	}
-	h, err := textproto.ReadHeader(bufio.NewReader(r))
+	if *br == nil {
+		*br = bufio.NewReader(r)
+	} else {
+		(*br).Reset(r)
+	}
+	h, err := textproto.ReadHeader(*br)
+	(*br).Reset(nil)
 	if err != nil && err != io.EOF {
 		// A malformed header still has an envelope: what could be read.
 		return h, nil

@@ -568,7 +568,7 @@ func (m *Mailbox) saveIndex(f *os.File) {
 		return
 	}
 	cold := m.ix == indexKey{}
-	if err := writeIndexFile(m.opt.IndexDir, name, b); err != nil {
+	if err := writeIndexFile(m.opt.IndexDir, name, b, m.path); err != nil {
 		return
 	}
 	m.ix = k
@@ -637,17 +637,27 @@ func indexedPath(name string) (string, bool) {
 }
 
 // writeIndexFile replaces name by a file holding b: a temporary file in
-// dir, renamed. dir is made (mode 0700) when its parent exists; it must be
-// a directory, not a symbolic link. A privileged process gives what it
-// makes to the owner of the folder directory, so that the user's own
-// sessions may replace it.
-func writeIndexFile(dir, name string, b []byte) error {
+// dir, renamed. dir is made (mode 0700) when missing, and so is its
+// parent, the user's folder directory, which a user who never made a
+// folder does not have yet (it is what CREATE would make: <drop>.mbx or
+// the imapd_mailbox_name directory), when the parent's parent exists. Each
+// must be a directory, not a symbolic link. A privileged process gives
+// what it makes to the owner of the mailbox file (mailboxFile), so that the
+// user's own sessions may replace it.
+func writeIndexFile(dir, name string, b []byte, mailboxFile string) error {
+	root := filepath.Dir(dir)
+	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		giveAway(root, mailboxFile)
+	}
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-		giveAway(dir, filepath.Dir(dir))
+		giveAway(dir, root)
 		fi, err = os.Lstat(dir)
 	}
 	if err != nil {
@@ -674,13 +684,13 @@ func writeIndexFile(dir, name string, b []byte) error {
 	return err
 }
 
-// giveAway makes path the owner's of the folder directory root, when this
-// process is privileged (best effort).
-func giveAway(path, root string) {
+// giveAway makes path the owner's of the file or directory like, when
+// this process is privileged (best effort).
+func giveAway(path, like string) {
 	if !platform.Privileged() {
 		return
 	}
-	if uid, gid, ok := platform.FileOwner(root); ok {
+	if uid, gid, ok := platform.FileOwner(like); ok {
 		os.Lchown(path, uid, gid)
 	}
 }

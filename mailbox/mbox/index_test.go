@@ -528,14 +528,18 @@ func TestIndexPruned(t *testing.T) {
 	}
 }
 
-// TestIndexNoFolderDirectory: without the user's folder directory no index
-// is made (nor the directory); the mailbox opens as without one.
+// TestIndexNoFolderDirectory: a user who never made a folder has no
+// folder directory (<drop>.mbx); the index makes it (mode 0700, as CREATE
+// would), so that an INBOX-only user's INBOX is not parsed at every open.
+// Where even its parent is missing, no index is made and the mailbox opens
+// as without one.
 func TestIndexNoFolderDirectory(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "inbox")
 	writeFile(t, path, spool61)
 	opt := testOpts(at(1000))
 	opt.IndexDir = filepath.Join(dir, "inbox.mbx", IndexDirName)
+	before := indexUses.Load()
 	for range 2 {
 		m, err := Open(path, opt)
 		must(t, err)
@@ -544,8 +548,25 @@ func TestIndexNoFolderDirectory(t *testing.T) {
 		}
 		must(t, m.Close())
 	}
-	if _, err := os.Lstat(filepath.Join(dir, "inbox.mbx")); err == nil {
-		t.Fatal("the folder directory was made")
+	fi, err := os.Lstat(filepath.Join(dir, "inbox.mbx"))
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("folder directory: %v %v", fi, err)
+	}
+	if n := indexUses.Load() - before; n != 1 {
+		t.Fatalf("%d opens from the index, want 1", n)
+	}
+
+	opt.IndexDir = filepath.Join(dir, "missing", "inbox.mbx", IndexDirName)
+	for range 2 {
+		m, err := Open(path, opt)
+		must(t, err)
+		if m.Len() != 3 {
+			t.Fatalf("%d messages", m.Len())
+		}
+		must(t, m.Close())
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("a directory above the folder directory was made")
 	}
 }
 
