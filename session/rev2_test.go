@@ -84,6 +84,9 @@ func TestIMAP4rev2(t *testing.T) {
 	for _, key := range []string{"RECENT", "NEW", "OLD", "NOT NEW"} {
 		c.bad("SEARCH %s", key)
 	}
+	// New mail: EXISTS without RECENT (RFC 9051 7.4.1 has no RECENT).
+	e.deliver(e.inbox(), "x@example.com", "new", "new\n")
+	c.ok("NOOP").exactly(t, "* 4 EXISTS")
 	c.ok(`COPY 1:2 "Entwürfe"`)
 	c.ok(`STATUS "Entwürfe" (MESSAGES DELETED)`).exactly(t, `* STATUS "Entwürfe" (MESSAGES 2 DELETED 0)`)
 	c.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
