@@ -14,6 +14,9 @@ func TestEnableIMAP4rev2(t *testing.T) {
 	c.Expect(greeting)
 	login(t, c)
 	caps := c.Tagged("c0", "CAPABILITY").Lines()[0]
+	if !strings.HasPrefix(caps, "* CAPABILITY IMAP4rev1 ") {
+		t.Errorf("CAPABILITY does not start with IMAP4rev1 (as the legacy IMAPD's): %q", caps)
+	}
 	for _, on := range []string{" IMAP4rev1 ", " IMAP4rev2 ", " BINARY "} {
 		if !strings.Contains(caps+" ", on) {
 			t.Errorf("CAPABILITY lacks%s: %q", on, caps)
