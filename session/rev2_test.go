@@ -50,6 +50,10 @@ func TestIMAP4rev2(t *testing.T) {
 		c.bad(`SELECT "%s"`, name)
 	}
 	c.bad("CREATE {3+}\r\na\x00b")
+	// The limits are those of the stored (modified UTF-7) name, whichever
+	// form the client sent: one level of 200 "ü" is too long either way.
+	c.no(`CREATE "%s"`, strings.Repeat("ü", 200))
+	c.no(`CREATE "&%s-"`, strings.Repeat("APwA,AD8", 66)+"APw")
 
 	r := c.ok("SELECT INBOX")
 	// RFC 9051 6.3.2: SELECT sends the mailbox's LIST response.
