@@ -75,15 +75,6 @@ func runFormats(m *testing.M) int {
 	return code
 }
 
-// onlyMbox skips a test of mbox specifics (drop file bytes, dot-locks,
-// per-user drop files of unix accounts) when the suite runs on maildir.
-func onlyMbox(t *testing.T) {
-	t.Helper()
-	if format != fmtMbox {
-		t.Skip("mbox specifics")
-	}
-}
-
 // inboxOf is a demo user's INBOX: drop file or maildir.
 func inboxOf(site *demo.Site, user string) string {
 	if format == fmtMaildir {
