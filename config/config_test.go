@@ -97,6 +97,7 @@ func TestDefaults(t *testing.T) {
 		{"auth_nocache", c.AuthNoCache, false},
 		{"authent_domain", c.AuthentDomain, false},
 		{"imapd_become_user", c.ImapdBecomeUser, true},
+		{"imapd_shared_mailboxes", c.ImapdSharedMailboxes, false},
 		{"vdomain_separator", c.VDomainSeparator, "."},
 		{"imapd_enable_new_hashing", c.ImapdEnableNewHashing, true},
 		{"use_flock", c.UseFlock, true},

@@ -62,7 +62,7 @@ func TestRegistryStatus(t *testing.T) {
 		"imapd_max_login_failures",
 		// RFC 6154 (docs/extensions.md).
 		"imapd_special_use",
-		// Several sessions of a user on one mailbox (docs/compatibility.md).
+		// Several sessions of a user on one mailbox (docs/sharing.md).
 		"imapd_shared_mailboxes",
 	}
 	var gotParsed, gotAll []string

@@ -32,6 +32,10 @@
 // mailbox read-only at once and the first is not disturbed; between
 // processes the hold is platform/windows's sharing-mode lock file.
 //
+// With imapd_shared_mailboxes sessions call ClaimShared instead (shared.go):
+// our own sessions hold the mailbox together, and only a holder keeping
+// the legacy rule is told to let go.
+//
 // Mailbox files reached through a symbolic link or having more than one
 // hard link are refused by ClaimMailbox (the 4.4.3z security fix): a user
 // could plant such links to reach files they cannot read.

@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 //
 //	hold:PATH      claim PATH; on letGo print "letgo", release, exit 0
 //	stubborn:PATH  claim PATH; on letGo print "asked" and keep it
+//	sharedhold:PATH  as hold, with ClaimShared (imapd_shared_mailboxes)
 //	become:UID:GID become the user, print /proc/self/status ids
 //	shared:UID     become the user without SetOneSessionProcess
 //
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 func helper(h string) int {
 	mode, arg, _ := strings.Cut(h, ":")
 	switch mode {
-	case "hold", "stubborn":
+	case "hold", "stubborn", "sharedhold":
 		var c *Claim
 		letGo := func() {
 			if mode == "stubborn" {
@@ -50,7 +51,11 @@ func helper(h string) int {
 			os.Exit(0)
 		}
 		var err error
-		c, _, err = ClaimMailbox(arg, false, letGo)
+		if mode == "sharedhold" {
+			c, _, err = ClaimShared(arg, letGo)
+		} else {
+			c, _, err = ClaimMailbox(arg, false, letGo)
+		}
 		if err != nil || c.ReadOnly() {
 			fmt.Println("failed", err)
 			return 1

@@ -31,6 +31,16 @@ var shared = struct {
 	on    bool // some session asked for a shared claim: probe shared holders too
 }{holds: map[string]*sharedHold{}}
 
+// ShareMailboxes says that this process's sessions share mailboxes
+// (imapd_shared_mailboxes): InUse then also sees sessions of other
+// processes sharing a mailbox (a probe that takes their session lock for
+// an instant, which a server keeping the legacy rule does not need).
+func ShareMailboxes() {
+	shared.mu.Lock()
+	shared.on = true
+	shared.mu.Unlock()
+}
+
 // sharedHeld reports whether sessions of this process share the mailbox key.
 // Called with registry.mu held.
 func sharedHeld(key string) bool {

@@ -153,6 +153,9 @@ func (u *Usage) walk() error {
 			}
 			return err
 		}
+		if d.IsDir() && d.Name() == ".imapd-index" {
+			return fs.SkipDir // the mbox index cache (mbox.IndexDirName) is not mail
+		}
 		if !d.Type().IsRegular() || p == u.drop {
 			return nil
 		}

@@ -64,7 +64,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 	}
 	c := &conn{
 		raw:     raw,
-		out:     newOutput(raw),
+		out:     newOutput(raw, raw.SetWriteDeadline),
 		in:      newTimedReader(raw),
 		preAuth: preAuth,
 		idle:    DefaultIdleTimeout,
@@ -82,6 +82,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 		logf:        func(format string, args ...any) { c.logger().Debugf(format, args...) },
 		canStartTLS: c.canStartTLS,
 		startTLS:    c.startTLS,
+		binary:      offersBinary(opts),
 	}
 	c.initLimits(opts, logins)
 	return c
@@ -211,6 +212,7 @@ func (c *conn) reply(line string) {
 	c.raw.SetWriteDeadline(time.Now().Add(limit))
 	err := c.out.reply(line)
 	c.raw.SetWriteDeadline(time.Time{})
+	c.out.deadlineTouched()
 	if err != nil {
 		c.logger().Infof("client %s does not read: %v", c.RemoteAddr(), err)
 		c.Close()
@@ -286,14 +288,18 @@ func (c *conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
 // SetDeadline and SetReadDeadline ignore go-imap's fixed read timeouts: Read
 // applies ours.
 func (c *conn) SetDeadline(t time.Time) error {
-	c.raw.SetWriteDeadline(t)
+	c.out.wantDeadline(t)
 	return nil
 }
 
 func (c *conn) SetReadDeadline(time.Time) error { return nil }
 
-// SetWriteDeadline passes go-imap's write timeouts on.
-func (c *conn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+// SetWriteDeadline passes go-imap's write timeouts on, to the socket's
+// next write (output.applyDeadline).
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	c.out.wantDeadline(t)
+	return nil
+}
 
 // Notice implements session.Conn.
 func (c *conn) Notice(line string) {
@@ -346,6 +352,7 @@ func (c *conn) Bye(text string) {
 	}
 	ic := c.ic
 	c.mu.Unlock()
+	c.out.endBatches() // the BYE and everything before it go out now
 	written := make(chan struct{})
 	go func() {
 		ic.Bye(text)

@@ -12,7 +12,8 @@ import "strings"
 //     UTF-8, but the guard takes only modified UTF-7 names (validMailbox),
 //     so the client could not select the folders it was shown; and the
 //     APPEND UTF8 (~{n}) form it must then take needs literal8, which the
-//     guard refuses (BINARY is not offered either).
+//     guard takes only as a plain APPEND's message, to refuse it
+//     (NO [UNKNOWN-CTE]: the mailboxes store text only).
 //
 // So rewriteCaps (tls.go) leaves them out of every capability list, and
 // the guard takes them out of ENABLE's arguments before go-imap sees them.

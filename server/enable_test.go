@@ -37,7 +37,10 @@ func TestEnableIMAP4rev2Refused(t *testing.T) {
 		t.Errorf("SEARCH after ENABLE IMAP4rev2: %q", got)
 	}
 	caps := c.Tagged("c1", "CAPABILITY").Lines()[0]
-	for _, off := range []string{" IMAP4rev2", " UTF8=ACCEPT", " BINARY"} {
+	if !strings.Contains(caps+" ", " BINARY ") {
+		t.Errorf("CAPABILITY lacks BINARY: %q", caps)
+	}
+	for _, off := range []string{" IMAP4rev2", " UTF8=ACCEPT"} {
 		if strings.Contains(caps+" ", off+" ") {
 			t.Errorf("CAPABILITY offers%s: %q", off, caps)
 		}

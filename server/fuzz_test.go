@@ -116,6 +116,9 @@ func FuzzSession(f *testing.F) {
 		{2, "b UID STORE 1 FLAGS (\\Seen $Junk kw1 kw2)\r\nc SEARCH KEYWORD kw1\r\n"},
 		{2, "b SEARCH RETURN (SAVE) UNSEEN\r\nc STORE $ +FLAGS (\\Seen)\r\nd UID SEARCH RETURN (SAVE MIN) $\r\ne COPY $ Sent\r\nf UID EXPUNGE $\r\n"},
 		{1, "b SUBSCRIBE INBOX\r\nc LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"%\" \"INBOX\") RETURN (CHILDREN)\r\nd ENABLE IMAP4rev2\r\n"},
+		{2, "b FETCH 1:* (BINARY.PEEK[1] BINARY.SIZE[1] BINARY[]<0.10>)\r\nc UID FETCH 1 (BINARY.PEEK[1.2.3] BINARY.SIZE[2])\r\nd FETCH 1 BINARY[1]<5.3>\r\n"},
+		{1, "b APPEND INBOX ~{12+}\r\nSubject: \x00\r\n\r\nc APPEND INBOX ~{12}\r\nd APPEND INBOX ~{99999999999999999999}\r\ne SEARCH TEXT ~{1+}\r\n\x00\r\n"},
+		{1, "b APPEND INBOX {100+}\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Transfer-Encoding: base64\r\n\r\nAP8=\r\n--x--\r\n\r\nc SELECT INBOX\r\nd FETCH 4 (BINARY[1] BINARY.SIZE[1])\r\n"},
 	} {
 		f.Add(s.mode, []byte(s.stream))
 	}

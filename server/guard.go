@@ -67,6 +67,9 @@ type guard struct {
 	// go-imap, just before go-imap reads it (the session saves flags at
 	// CHECK, which go-imap runs as NOOP: session/flush.go).
 	command func(name string)
+	// binary: BINARY (RFC 3516) is offered, so APPEND's message may come as
+	// a literal8 (~{n}); it is answered NO [UNKNOWN-CTE] (appendMessage).
+	binary bool
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
@@ -301,7 +304,7 @@ func (g *guard) collect(line []byte) (bool, error) {
 // it are all in g.cmd.
 func (g *guard) appendMessage(lit literalMark) (bool, error) {
 	c := &g.cmd
-	if lit.binary {
+	if lit.binary && !g.binary {
 		return false, g.refuse(verdict{reply: "BAD [CLIENTBUG] Binary literals are not supported"}, lit, true)
 	}
 	if text := appendHeader(c); text != "" {
@@ -310,6 +313,14 @@ func (g *guard) appendMessage(lit literalMark) (bool, error) {
 	if limit := g.appendLimit(); lit.size > limit {
 		text := "NO [TOOBIG] Literals are limited to " + strconv.FormatInt(limit, 10) + " bytes for this command"
 		return false, g.refuse(verdict{reply: text}, lit, true)
+	}
+	if lit.binary {
+		// RFC 3516 4.4: a mailbox that cannot store binary content fails
+		// the APPEND with UNKNOWN-CTE. The mailbox files are text (mbox
+		// turns NUL into 0x80, a bare LF into CRLF, and escapes From lines),
+		// so no literal8 message is taken, whatever it holds: a client then
+		// sends the message as {n} with its binary parts encoded.
+		return false, g.refuse(verdict{reply: "NO [UNKNOWN-CTE] Mailboxes here store text only: send the message as {n} with its parts encoded"}, lit, true)
 	}
 	g.handOver()
 	g.lit, g.litSync, g.invited = lit.size, !lit.nonSync, false

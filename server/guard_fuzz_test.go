@@ -30,6 +30,8 @@ func FuzzGuard(f *testing.F) {
 		"a1 SELECT INBOX\r\na2 UID EXPUNGE $\r\na3 FETCH 1,$ FLAGS\r\n",
 		`a1 LIST (SUBSCRIBED RECURSIVEMATCH) "" ("%" "*/%") RETURN (CHILDREN SUBSCRIBED STATUS (MESSAGES))` + "\r\n",
 		"a1 ENABLE IMAP4rev2 UTF8=ACCEPT\r\na2 ENABLE IMAP4rev2\r\n",
+		"a1 APPEND INBOX ~{5+}\r\na\x00b\r\n\r\na2 APPEND INBOX ~{5}\r\na3 SELECT ~{5+}\r\nINBOX\r\n",
+		"a1 SELECT INBOX\r\na2 FETCH 1:* (BINARY.PEEK[1]<0.5> BINARY.SIZE[1] BINARY[2.1])\r\n",
 	} {
 		f.Add([]byte(seed), false)
 		f.Add([]byte(seed), true)

@@ -116,7 +116,8 @@ func TestGuardRefusedAppendLiteralNotRun(t *testing.T) {
 		{"unterminated flag list", fmt.Sprintf(`a1 APPEND INBOX (\Seen {%d+}`, len(msg)), "a1 BAD "},
 		{"bad mailbox name", fmt.Sprintf(`a1 APPEND "&,,,-" {%d+}`, len(msg)), "a1 BAD "},
 		{"extra argument", fmt.Sprintf(`a1 APPEND INBOX (\Seen) foo {%d+}`, len(msg)), "a1 BAD "},
-		{"binary literal", fmt.Sprintf(`a1 APPEND INBOX ~{%d+}`, len(msg)), "a1 BAD "},
+		{"binary literal", fmt.Sprintf(`a1 APPEND INBOX ~{%d+}`, len(msg)), "a1 NO [TOOBIG] "},
+		{"binary literal, bad date", fmt.Sprintf(`a1 APPEND INBOX "31-Foo-2020 10:00:00 +0000" ~{%d+}`, len(msg)), "a1 BAD "},
 		{"unknown data extension", fmt.Sprintf(`a1 APPEND INBOX UTF8 (~{%d+}`, len(msg)), "a1 BAD "},
 	} {
 		for _, chunk := range []int{0, 7} {
@@ -242,10 +243,20 @@ func TestGuardNoServerBug(t *testing.T) {
 		{"a1 SEARCH 1:$", "a1 BAD [CLIENTBUG] Invalid sequence set"},
 		{"a1 SEARCH UID $,2", "a1 BAD [CLIENTBUG] Invalid sequence set"},
 		{"a1 SEARCH NOT $5", "a1 BAD [CLIENTBUG] Invalid sequence set"},
-		// BINARY is not offered: no literal8, synchronizing or not.
-		{"a1 APPEND INBOX ~{5}", "a1 BAD [CLIENTBUG] Binary literals are not supported"},
-		{"a1 APPEND INBOX ~{5+}\r\nab\x00de", "a1 BAD [CLIENTBUG] Binary literals are not supported"},
+		// BINARY: APPEND's message may be a literal8, which the text-only
+		// mailboxes refuse (RFC 3516 4.4), synchronizing or not, after the
+		// same checks as a {n} message; a literal8 anywhere else is BAD.
+		{"a1 APPEND INBOX ~{5}", "a1 NO [UNKNOWN-CTE] Mailboxes here store text only: send the message as {n} with its parts encoded"},
+		{"a1 APPEND INBOX ~{5+}\r\nab\x00de", "a1 NO [UNKNOWN-CTE] Mailboxes here store text only: send the message as {n} with its parts encoded"},
+		{"a1 APPEND INBOX ~{20+}\r\nx9 CREATE injected\r\n", "a1 NO [UNKNOWN-CTE] Mailboxes here store text only: send the message as {n} with its parts encoded"},
+		{"a1 APPEND INBOX (\\Seen) ~{5+}\r\nab\rde", "a1 NO [UNKNOWN-CTE] Mailboxes here store text only: send the message as {n} with its parts encoded"},
+		{"a1 APPEND INBOX ~{999999999999}", "a1 NO [TOOBIG] Literals are limited to 1000 bytes for this command"},
+		{"a1 APPEND INBOX ~{99999999999999999999999}", "a1 NO [TOOBIG] Literals are limited to 1000 bytes for this command"},
+		{"a1 APPEND \"&,,,-\" ~{5}", "a1 BAD [CLIENTBUG] Invalid mailbox name"},
+		{"a1 APPEND INBOX UTF8 (~{5}", "a1 BAD [CLIENTBUG] Unexpected argument in APPEND"},
 		{"a1 SEARCH TEXT ~{3+}\r\na\x00c", "a1 BAD [CLIENTBUG] Binary literals are not supported"},
+		{"a1 SELECT ~{5}", "a1 BAD [CLIENTBUG] Binary literals are not supported"},
+		{"a1 FETCH 1 (BINARY[1] ~{3+}\r\nabc)", "a1 BAD [CLIENTBUG] Binary literals are not supported"},
 		// LIST-EXTENDED: at most about 250 patterns.
 		{`a1 LIST "" (` + strings.Repeat("x% ", 300) + `y)`, "a1 BAD [CLIENTBUG] Too many LIST patterns"},
 		{`a1 LIST "" (` + strings.Repeat("x% ", 200) + `y)`, "a1 OK LIST completed"},

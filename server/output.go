@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // output is the line-aware stream between go-imap and the socket. It sees
@@ -20,7 +21,15 @@ import (
 //   - adjust every capability list ("* CAPABILITY ...", "[CAPABILITY ...]")
 //     to the connection (caps, tls.go),
 //   - write a line of its own (an autologout BYE) between two responses,
-//   - drop the "* ESEARCH" line of a SEARCH RETURN (SAVE) (searchres.go).
+//   - drop the "* ESEARCH" line of a SEARCH RETURN (SAVE) (searchres.go),
+//   - announce FETCH BINARY data as RFC 3516 prefers (binaryout.go),
+//   - batch the responses of a command that writes many (FETCH, STORE...):
+//     go-imap flushes after every response line, which would cost a socket
+//     write per message; while a batch is on, whole lines are collected
+//     and written when batchMax bytes are held, when the command's tagged
+//     line comes, or as soon as anything else must go out (a line of our
+//     own, a BYE, a literal too big to hold), so order is kept and nothing
+//     waits for more than the command that wrote it.
 //
 // Literal bytes ({n} or ~{n} at the end of a line, then n bytes) are never
 // looked at. Only a line that may still become one of the rewritten lines is
@@ -46,6 +55,19 @@ type output struct {
 	closed bool
 	buf    []byte // reused for the bytes of one Write
 
+	// go-imap's write deadline (wantDeadline), given to the socket only
+	// when a Write of go-imap's reaches it: go-imap sets and clears one
+	// around every response, which would cost two timer updates a
+	// message in a FETCH.
+	setDeadline func(time.Time) error
+	want        atomic.Int64 // go-imap's deadline, unix ns; 0 = none
+	applied     int64        // what the socket was last given by Write
+	stale       atomic.Bool  // someone else set the socket's deadline since
+
+	batch   bool        // hold whole lines until the tagged line (startBatch)
+	pending []byte      // held bytes, not yet written (from batchPool)
+	noBatch atomic.Bool // a BYE is coming: write everything at once
+
 	tagged atomic.Uint64 // tagged lines go-imap wrote (the end of a command)
 
 	qmu      sync.Mutex // guards notices and readOnly: not held while writing
@@ -53,6 +75,9 @@ type output struct {
 	readOnly bool
 	login    bool
 	dropES   bool // drop the next "* ESEARCH" line of this command
+
+	binForms []binForm // BINARY items still to be announced (binaryout.go), under qmu
+	binHeld  []byte    // end of a line held back for them (binaryout.go), under mu
 }
 
 // Line states.
@@ -73,10 +98,11 @@ const (
 )
 
 const (
-	headLen    = 48   // enough for "<tag> <status word> "
-	tailLen    = 32   // enough for "{<20 digits>+}\r"
-	maxHold    = 8192 // give up holding a line longer than this
-	maxKeep    = 64 << 10
+	headLen    = 48       // enough for "<tag> <status word> "
+	tailLen    = 32       // enough for "{<20 digits>+}\r"
+	maxHold    = 8192     // give up holding a line longer than this
+	maxKeep    = 4 << 10  // the most a connection keeps of its Write buffer between writes
+	batchMax   = 16 << 10 // bytes held before they are written
 	goLogout   = "* BYE Logging out\r\n"
 	goSelectRW = " OK [READ-WRITE] SELECT completed\r\n"
 	ourSelect  = " OK [READ-ONLY] SELECT completed\r\n"
@@ -84,8 +110,40 @@ const (
 	ourLogin   = "] LOGIN completed\r\n"
 )
 
-func newOutput(w io.Writer) *output {
-	return &output{w: w, first: true}
+func newOutput(w io.Writer, setDeadline func(time.Time) error) *output {
+	return &output{w: w, first: true, setDeadline: setDeadline}
+}
+
+// wantDeadline records go-imap's write deadline (zero: none); the next
+// socket write of a go-imap Write applies it.
+func (o *output) wantDeadline(t time.Time) {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	o.want.Store(ns)
+}
+
+// deadlineTouched says the socket's write deadline was set by someone
+// else (a reply of the server's own): the next go-imap Write sets it again.
+func (o *output) deadlineTouched() { o.stale.Store(true) }
+
+// applyDeadline gives the socket go-imap's deadline. Caller holds mu.
+func (o *output) applyDeadline() {
+	want := o.want.Load()
+	if want == o.applied && !o.stale.Load() {
+		return
+	}
+	o.stale.Store(false)
+	o.applied = want
+	if o.setDeadline == nil {
+		return
+	}
+	var t time.Time
+	if want != 0 {
+		t = time.Unix(0, want)
+	}
+	o.setDeadline(t)
 }
 
 // setTexts sets the legacy greeting and LOGOUT texts. It must be called
@@ -129,15 +187,19 @@ func (o *output) loginDone() {
 }
 
 // Write passes p on, rewritten; it writes to the socket once per call (not
-// at all if everything in p is held back).
+// at all if everything in p is held back, or batched).
 func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return 0, errClosed
 	}
-	if o.mode == modePass && o.lit >= int64(len(p)) {
+	if o.mode == modePass && o.lit >= int64(len(p)) && (!o.batch || len(p) > batchMax) {
 		// Literal bytes only (message bodies): straight through.
+		o.applyDeadline()
+		if err := o.flush(); err != nil {
+			return 0, err
+		}
 		n, err := o.w.Write(p)
 		o.lit -= int64(n)
 		if o.lit == 0 {
@@ -145,17 +207,90 @@ func (o *output) Write(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	out := o.process(p, o.buf[:0])
+	in := p
+	if len(o.binHeld) > 0 {
+		in = append(o.binHeld, p...)
+		o.binHeld = nil
+	}
+	out := o.process(in, o.buf[:0])
+	err := o.send(out)
 	if cap(out) <= maxKeep {
 		o.buf = out[:0]
 	}
-	if len(out) > 0 {
-		if _, err := o.w.Write(out); err != nil {
-			return 0, err
-		}
+	if err != nil {
+		return 0, err
 	}
 	return len(p), nil
 }
+
+// batchPool holds the buffers of batches: a connection holds one only
+// while a command that writes many responses runs.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, batchMax+4096); return &b }}
+
+// startBatch holds the responses of the command about to run until its
+// tagged line (or batchMax bytes).
+func (o *output) startBatch() {
+	o.mu.Lock()
+	if !o.closed {
+		o.batch = true
+	}
+	o.mu.Unlock()
+}
+
+// send writes out (a go-imap Write's), or adds it to the batch. Caller
+// holds mu.
+func (o *output) send(out []byte) error {
+	if o.batch && o.noBatch.Load() {
+		o.batch = false
+	}
+	if o.batch {
+		if len(out) == 0 {
+			return nil
+		}
+		if o.pending == nil {
+			o.pending = (*batchPool.Get().(*[]byte))[:0]
+		}
+		o.pending = append(o.pending, out...)
+		if len(o.pending) < batchMax {
+			return nil
+		}
+		o.applyDeadline()
+		return o.flush()
+	}
+	if o.pending != nil {
+		o.pending = append(o.pending, out...)
+		o.applyDeadline()
+		return o.flush()
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	o.applyDeadline()
+	_, err := o.w.Write(out)
+	return err
+}
+
+// flush writes the held bytes; once the batch is over, their buffer goes
+// back to the pool. Caller holds mu.
+func (o *output) flush() error {
+	var err error
+	if len(o.pending) > 0 {
+		_, err = o.w.Write(o.pending)
+		o.pending = o.pending[:0]
+	}
+	if !o.batch && o.pending != nil {
+		b := o.pending
+		if cap(b) >= batchMax && cap(b) <= 2*(batchMax+4096) {
+			batchPool.Put(&b)
+		}
+		o.pending = nil
+	}
+	return err
+}
+
+// endBatches makes every later write go out at once (a BYE is about to be
+// written, and the connection closed after it). Safe from any goroutine.
+func (o *output) endBatches() { o.noBatch.Store(true) }
 
 // answered counts the tagged responses go-imap has written: the guard
 // learns from it that go-imap finished a command.
@@ -171,8 +306,7 @@ func (o *output) reply(line string) error {
 		return nil
 	}
 	if o.mode == modeStart && !o.first {
-		_, err := io.WriteString(o.w, line+"\r\n")
-		return err
+		return o.writeLine(line)
 	}
 	o.qmu.Lock()
 	o.notices = append(o.notices, line)
@@ -189,11 +323,22 @@ func (o *output) insertAndClose(line string) bool {
 		return false
 	}
 	o.closed = true
+	o.batch = false
 	if o.mode == modePass {
+		o.flush()
 		return false
 	}
-	_, err := io.WriteString(o.w, line+"\r\n")
-	return err == nil
+	return o.writeLine(line) == nil
+}
+
+// writeLine writes what is held, then line and CRLF. Caller holds mu.
+func (o *output) writeLine(line string) error {
+	if len(o.pending) == 0 {
+		_, err := io.WriteString(o.w, line+"\r\n")
+		return err
+	}
+	o.pending = append(append(o.pending, line...), '\r', '\n')
+	return o.flush()
 }
 
 // switchTo writes line (a tagged reply, after the queued notices) between
@@ -211,7 +356,9 @@ func (o *output) switchTo(line string, w io.Writer) error {
 	notices := o.notices
 	o.notices = nil
 	o.qmu.Unlock()
-	var b []byte
+	o.batch = false
+	b := o.pending
+	o.pending = nil
 	for _, n := range notices {
 		b = append(append(b, n...), '\r', '\n')
 	}
@@ -251,12 +398,13 @@ func (o *output) process(p, out []byte) []byte {
 				o.hold = o.hold[:0]
 				o.mode = modeStart
 			case !keep:
-				// Not a line we rewrite: pass it from its start.
-				rest := make([]byte, 0, len(o.hold)+len(p))
-				rest = append(append(rest, o.hold...), p...)
-				o.hold = o.hold[:0]
+				// Not a line we rewrite: pass it from its start. The held
+				// bytes are at most one line: passing them cannot start
+				// another hold.
+				h := o.hold
 				o.startPass()
-				p = rest
+				out = o.process(h, out)
+				o.hold = h[:0]
 			}
 		case modeDrop:
 			i := bytes.IndexByte(p, '\n')
@@ -282,6 +430,10 @@ func (o *output) process(p, out []byte) []byte {
 			}
 			i := bytes.IndexByte(p, '\n')
 			if i < 0 {
+				if k := binHold(p); k > 0 && o.binPending() {
+					o.binHeld = append([]byte(nil), p[len(p)-k:]...)
+					p = p[:len(p)-k]
+				}
 				out = append(out, p...)
 				o.track(p)
 				p = nil
@@ -295,6 +447,9 @@ func (o *output) process(p, out []byte) []byte {
 				continue
 			}
 			if n, ok := o.literal(); ok {
+				if o.binPending() {
+					out = o.binRewrite(out, n)
+				}
 				o.lit = n // the response goes on after the literal
 				o.tail = o.tail[:0]
 				continue
@@ -332,9 +487,11 @@ func (o *output) begin(b byte, out []byte) []byte {
 	case '+':
 	default: // a tagged line: the end of a command
 		o.tagged.Add(1)
+		o.batch = false // this Write sends what is held
 		o.qmu.Lock()
 		notices, ro, login := o.notices, o.readOnly, o.login
 		o.notices, o.readOnly, o.login, o.dropES = nil, false, false, false
+		o.binForms = nil // forms of items a failed FETCH never wrote
 		o.qmu.Unlock()
 		for _, n := range notices {
 			out = append(append(out, n...), '\r', '\n')

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,7 +54,7 @@ var (
 func feed(t *testing.T, n int) string {
 	t.Helper()
 	var buf bytes.Buffer
-	o := newOutput(&buf)
+	o := newOutput(&buf, nil)
 	o.setTexts(testGreeting, testLogout)
 	marker := strings.Index(goStream, "* 3 EXISTS")
 	write := func(s string) {
@@ -82,7 +83,7 @@ func TestOutputRewritesOnlyOutsideLiterals(t *testing.T) {
 // that brought them; only a possible candidate is held, until it is decided.
 func TestOutputNoLatency(t *testing.T) {
 	var buf bytes.Buffer
-	o := newOutput(&buf)
+	o := newOutput(&buf, nil)
 	o.setTexts(testGreeting, testLogout)
 	step := func(in, want string) {
 		t.Helper()
@@ -120,7 +121,7 @@ func TestOutputNoLatency(t *testing.T) {
 
 func TestOutputGreetingNotRewrittenWithoutTexts(t *testing.T) {
 	var buf bytes.Buffer
-	o := newOutput(&buf)
+	o := newOutput(&buf, nil)
 	o.Write([]byte("* BYE no configuration\r\n* BYE Logging out\r\n"))
 	if got, want := buf.String(), "* BYE no configuration\r\n* BYE Logging out\r\n"; got != want {
 		t.Errorf("got %q want %q", got, want)
@@ -129,7 +130,7 @@ func TestOutputGreetingNotRewrittenWithoutTexts(t *testing.T) {
 
 func TestOutputInsertOnlyBetweenLines(t *testing.T) {
 	var buf bytes.Buffer
-	o := newOutput(&buf)
+	o := newOutput(&buf, nil)
 	o.setTexts(testGreeting, testLogout)
 	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n* 1 FETCH (BODY[] {5}\r\nab"))
 	if o.insertAndClose("* BYE Autologout; idle for too long") {
@@ -140,7 +141,7 @@ func TestOutputInsertOnlyBetweenLines(t *testing.T) {
 	}
 
 	buf.Reset()
-	o = newOutput(&buf)
+	o = newOutput(&buf, nil)
 	o.setTexts(testGreeting, testLogout)
 	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n* BYE Logg"))
 	if !o.insertAndClose("* BYE Autologout; idle for too long") {
@@ -148,5 +149,86 @@ func TestOutputInsertOnlyBetweenLines(t *testing.T) {
 	}
 	if got, want := buf.String(), "* OK "+testGreeting+"\r\n* BYE Autologout; idle for too long\r\n"; got != want {
 		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+// countWriter counts the writes that reach the socket.
+type countWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestOutputBatch: while a batch is on, go-imap's response lines are held
+// and go out in one write with the tagged line; a line of the server's own
+// goes out at once, after what was held (order kept); a BYE ends batching;
+// a big literal goes straight through, after what was held.
+func TestOutputBatch(t *testing.T) {
+	var w countWriter
+	o := newOutput(&w, nil)
+	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n"))
+	w.Reset()
+	w.writes = 0
+
+	o.startBatch()
+	var want strings.Builder
+	for i := 1; i <= 100; i++ {
+		line := "* " + strings.Repeat("9", i%7+1) + " FETCH (FLAGS (\\Seen))\r\n"
+		o.Write([]byte(line))
+		want.WriteString(line)
+	}
+	if w.writes != 0 {
+		t.Fatalf("%d writes before the tagged line", w.writes)
+	}
+	o.Write([]byte("a1 OK FETCH completed\r\n"))
+	want.WriteString("a1 OK FETCH completed\r\n")
+	if w.writes != 1 || w.String() != want.String() {
+		t.Fatalf("%d writes of %q", w.writes, w.String())
+	}
+
+	// After the tagged line: no batch.
+	w.Reset()
+	w.writes = 0
+	o.Write([]byte("* 4 EXISTS\r\n"))
+	if w.writes != 1 {
+		t.Fatalf("%d writes outside a batch", w.writes)
+	}
+
+	// A line of our own in the middle of a batch.
+	w.Reset()
+	o.startBatch()
+	o.Write([]byte("* 1 FETCH (FLAGS ())\r\n"))
+	o.reply("* FLAGS (\\Seen kw)")
+	o.Write([]byte("* 2 FETCH (FLAGS (kw))\r\n"))
+	o.Write([]byte("a2 OK STORE completed\r\n"))
+	if got, want := w.String(), "* 1 FETCH (FLAGS ())\r\n* FLAGS (\\Seen kw)\r\n* 2 FETCH (FLAGS (kw))\r\na2 OK STORE completed\r\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	// A literal bigger than a batch: what was held first, then the literal.
+	w.Reset()
+	o.startBatch()
+	o.Write([]byte("* 1 FETCH (FLAGS ())\r\n"))
+	big := strings.Repeat("x", batchMax+10)
+	o.Write([]byte("* 2 FETCH (BODY[] {" + strconv.Itoa(len(big)) + "}\r\n"))
+	o.Write([]byte(big))
+	o.Write([]byte(")\r\na3 OK FETCH completed\r\n"))
+	if got, want := w.String(), "* 1 FETCH (FLAGS ())\r\n* 2 FETCH (BODY[] {"+strconv.Itoa(len(big))+"}\r\n"+big+")\r\na3 OK FETCH completed\r\n"; got != want {
+		t.Fatalf("literal: got %d bytes, want %d", len(got), len(want))
+	}
+
+	// A BYE is coming (session.Conn.Bye): everything goes out at once.
+	w.Reset()
+	w.writes = 0
+	o.startBatch()
+	o.Write([]byte("* 1 FETCH (FLAGS ())\r\n"))
+	o.endBatches()
+	o.Write([]byte("* BYE Fatal mailbox error\r\n"))
+	if got, want := w.String(), "* 1 FETCH (FLAGS ())\r\n* BYE Fatal mailbox error\r\n"; got != want {
+		t.Fatalf("BYE: got %q, want %q", got, want)
 	}
 }

@@ -17,7 +17,7 @@ func TestOutputDropsESearch(t *testing.T) {
 		"* ESEARCH (TAG \"s2\") ALL 1\r\ns2 OK SEARCH completed\r\n"
 	for _, n := range []int{1, 2, 7, 64, 4096, len(in)} {
 		var buf bytes.Buffer
-		o := newOutput(&buf)
+		o := newOutput(&buf, nil)
 		o.first = false
 		o.dropESearch()
 		for i := 0; i < len(in); i += n {

@@ -319,8 +319,14 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	if q, ok := inner.(quotaSession); ok {
 		c.guard.quotaRoot = q.QuotaRoot
 	}
-	if cs, ok := inner.(commandSession); ok {
-		c.guard.command = cs.Command
+	cs, _ := inner.(commandSession)
+	c.guard.command = func(name string) {
+		if batched[name] {
+			c.out.startBatch()
+		}
+		if cs != nil {
+			cs.Command(name)
+		}
 	}
 	return gs, nil, nil
 }
@@ -329,6 +335,16 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 // the guard answers the QUOTA commands with it.
 type quotaSession interface {
 	QuotaRoot(mailbox string) (root string, usedKB, limitKB int64, ok bool, err error)
+}
+
+// batched are the commands whose responses are written in batches (see
+// output): those that may write many lines and never wait for the client
+// while they run.
+var batched = map[string]bool{
+	"FETCH": true, "UID FETCH": true, "STORE": true, "UID STORE": true,
+	"EXPUNGE": true, "UID EXPUNGE": true, "MOVE": true, "UID MOVE": true,
+	"SELECT": true, "EXAMINE": true, "LIST": true, "LSUB": true,
+	"NOOP": true, "CHECK": true,
 }
 
 // commandSession is a session that wants to know each command's name
@@ -452,4 +468,14 @@ func (g imapLog) Printf(format string, args ...any) {
 		return
 	}
 	g.l.Debugf("go-imap: "+format, args...)
+}
+
+// offersBinary reports whether the capabilities advertised include BINARY,
+// which lets APPEND's message come as a literal8.
+func offersBinary(opts *Options) bool {
+	caps := opts.Caps
+	if caps == nil {
+		caps = session.Caps()
+	}
+	return caps.Has(imap.CapBinary)
 }

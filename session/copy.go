@@ -375,6 +375,7 @@ func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 
 func (s *Session) expungeErr(what string, err error) error {
 	if errors.Is(err, mailbox.ErrChanged) {
+		s.deps.Log.Errorf("%s %s: %v", what, s.who(), err)
 		return s.fatal("Fatal mailbox error: mailbox changed by another program")
 	}
 	return s.storageErr(what, err)

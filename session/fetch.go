@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -43,16 +44,45 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			}
 		}
 	}
+	var fc fetchCache
 	for _, i := range idx {
-		if err := s.fetchOne(w, sel, i, options, setsSeen); err != nil {
+		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool) error {
+// flagCache shares the FLAGS lists of messages without keywords within
+// one command: a FETCH of 50,000 messages' flags makes at most 64 lists.
+type flagCache [64][]imap.Flag
+
+func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
+	if len(m.Keywords) > 0 {
+		return messageFlags(m)
+	}
+	k := int(m.Flags & 0x1f)
+	if m.Recent {
+		k |= 0x20
+	}
+	if fc[k] == nil {
+		fc[k] = messageFlags(m)
+	}
+	return fc[k]
+}
+
+// fetchCache is what the messages of one FETCH share.
+type fetchCache struct {
+	flagCache
+	br *bufio.Reader // header reads (ENVELOPE)
+}
+
+func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *fetchCache) error {
 	mb := sel.mbox
+	bin, err := s.binaryItems(mb, i, options) // binary.go: NO [UNKNOWN-CTE] before anything is written
+	if err != nil {
+		return err
+	}
 	m := mb.Message(i)
 	writeFlags := options.Flags
 	if setsSeen && m.Flags&mailbox.Seen == 0 {
@@ -68,7 +98,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if writeFlags {
-		rw.WriteFlags(messageFlags(m))
+		rw.WriteFlags(fc.flags(m))
 	}
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)
@@ -78,7 +108,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	// The whole message, read once when something needs it.
-	var whole []byte
+	whole := bin.raw
 	load := func() ([]byte, error) {
 		if whole != nil {
 			return whole, nil
@@ -93,7 +123,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	if options.Envelope {
-		h, err := s.header(mb, i, whole)
+		h, err := s.header(mb, i, whole, &fc.br)
 		if err != nil {
 			rw.Close()
 			return s.storageErr("FETCH", err)
@@ -126,25 +156,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		wc.Write(out)
 		wc.Close()
 	}
-	for _, sec := range options.BinarySection {
-		b, err := load()
-		if err != nil {
-			rw.Close()
-			return s.storageErr("FETCH", err)
-		}
-		out := imapserver.ExtractBinarySection(bytes.NewReader(b), sec)
-		wc := rw.WriteBinarySection(sec, int64(len(out)))
-		wc.Write(out)
-		wc.Close()
-	}
-	for _, sec := range options.BinarySectionSize {
-		b, err := load()
-		if err != nil {
-			rw.Close()
-			return s.storageErr("FETCH", err)
-		}
-		rw.WriteBinarySectionSize(sec, imapserver.ExtractBinarySectionSize(bytes.NewReader(b), sec))
-	}
+	bin.write(rw, options)
 	return rw.Close()
 }
 
@@ -156,7 +168,9 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	}
 	defer rc.Close()
 	wc := rw.WriteBodySection(sec, size)
-	n, err := io.Copy(wc, rc)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	n, err := io.CopyBuffer(wc, rc, (*bp)[:min(size+1, int64(len(*bp)))])
 	if err == nil && n != size {
 		err = fmt.Errorf("message %d: read %d bytes, expected %d", i+1, n, size)
 	}
@@ -166,8 +180,13 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 	return err
 }
 
-// header reads only the header of message i (or takes it from whole).
-func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
+// copyBufs are the buffers BODY[] is copied through (io.Copy would make
+// one of 32 KiB per message).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// header reads only the header of message i (or takes it from whole),
+// through *br (made on first use, kept for the next message).
+func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Reader) (textproto.Header, error) {
 	var r io.Reader
 	if whole != nil {
 		r = bytes.NewReader(whole)
@@ -179,7 +198,13 @@ func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Hea
 		defer rc.Close()
 		r = rc
 	}
-	h, err := textproto.ReadHeader(bufio.NewReader(r))
+	if *br == nil {
+		*br = bufio.NewReader(r)
+	} else {
+		(*br).Reset(r)
+	}
+	h, err := textproto.ReadHeader(*br)
+	(*br).Reset(nil)
 	if err != nil && err != io.EOF {
 		// A malformed header still has an envelope: what could be read.
 		return h, nil

@@ -23,6 +23,11 @@ import (
 //     unsaved, so a session with nothing to save has no timer running and
 //     no goroutine.
 //
+// A mailbox shared read-write with other sessions (imapd_shared_mailboxes,
+// shared.go) is the exception: there the flags are saved at the end of
+// every command that changed them, as before, since the other sessions
+// learn of a change only once it is in the file.
+//
 // A command that changed nothing costs no lock and no write. A flag change
 // can be lost only by a crash (of the process or the machine) inside that
 // window; mail never (docs/compatibility.md, "Flags").
@@ -64,7 +69,19 @@ func (s *Session) Command(name string) {
 // within the flush delay. Caller holds mu.
 func (s *Session) flushLater() {
 	sel := s.sel
-	if sel == nil || !sel.dirty || s.flush.armed || sel.mbox.ReadOnly() {
+	if sel == nil || !sel.dirty || sel.mbox.ReadOnly() {
+		return
+	}
+	if _, shared := sel.mbox.(*sharedView); shared {
+		s.saveFlags()
+		return
+	}
+	s.armFlush()
+}
+
+// armFlush starts the timer unless it runs. Caller holds mu.
+func (s *Session) armFlush() {
+	if s.flush.armed {
 		return
 	}
 	s.flush.armed = true
@@ -97,13 +114,12 @@ func (s *Session) saveFlags() {
 		return
 	}
 	if err := sel.mbox.Checkpoint(); err != nil {
+		s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
 		if errors.Is(err, mailbox.ErrChanged) {
-			s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
 			return
 		}
-		s.deps.Log.Errorf("save flags of %s %s: %v", sel.path, s.who(), err)
 		s.conn.Notice("* NO Unable to save flags now, will retry: " + shortErr(err))
-		s.flushLater()
+		s.armFlush()
 		return
 	}
 	sel.dirty = false

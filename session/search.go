@@ -39,8 +39,9 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	data := &imap.SearchData{}
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
+	var br *bufio.Reader // shared by the candidates' header reads
 	for i := 0; i < n; i++ {
-		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID}
+		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID, br: &br}
 		ok, err := c.match(criteria)
 		if err != nil {
 			return nil, s.storageErr("SEARCH", err)
@@ -77,6 +78,8 @@ type candidate struct {
 	m      mailbox.Message
 	n      uint32
 	maxUID uint32
+
+	br **bufio.Reader // for header reads, made once per SEARCH
 
 	raw    []byte
 	hdr    *textproto.Header
@@ -116,7 +119,15 @@ func (c *candidate) loadHeader() error {
 		return err
 	}
 	defer rc.Close()
-	h, _ := textproto.ReadHeader(bufio.NewReader(rc))
+	br := *c.br
+	if br == nil {
+		br = bufio.NewReader(rc)
+		*c.br = br
+	} else {
+		br.Reset(rc)
+	}
+	h, _ := textproto.ReadHeader(br)
+	br.Reset(nil)
 	c.hdr = &h
 	return nil
 }

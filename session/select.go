@@ -104,7 +104,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	sel := &selected{name: name, path: path, mbox: mb, claim: claim}
 	if sharing && !mb.ReadOnly() {
-		sel.shared = newSharedView(s.storage, path, mb, func() { tell(path, sel) })
+		sel.shared = newSharedView(s.storage, path, mb, &sel.told, func() { tell(path, sel) })
 		sel.mbox = sel.shared
 		sel.wake = watch(path, sel)
 	}
@@ -222,14 +222,14 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 			return nil
 		case <-wake:
 		case <-t.C:
-			if err := s.begin("IDLE"); err != nil {
-				return err
-			}
-			err := s.poll(w, true)
-			s.mu.Unlock()
-			if err != nil {
-				return err
-			}
+		}
+		if err := s.begin("IDLE"); err != nil {
+			return err
+		}
+		err := s.poll(w, true)
+		s.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }

@@ -20,7 +20,9 @@
 //     in it is held by a session, as for the folder itself.
 //   - A file that shrank or was rewritten behind the session's back ends the
 //     session with "* BYE Fatal mailbox error: ...", sent before the
-//     connection closes; nothing is written to the file.
+//     connection closes; nothing is written to the file. With
+//     imapd_shared_mailboxes the session reads it again instead and tells
+//     the client what changed (shared.go, docs/sharing.md).
 package session
 
 import (
@@ -99,5 +101,6 @@ func Caps() imap.CapSet {
 		imap.CapCreateSpecialUse: {},
 		imap.CapSearchRes:        {},
 		imap.CapListExtended:     {},
+		imap.CapBinary:           {}, // binary.go; APPEND ~{n}: server/guard.go
 	}
 }

@@ -35,6 +35,10 @@ import (
 // changed it since it last read or wrote it (mbox, maildir).
 type changeSeer interface{ Changed() bool }
 
+// strictMailbox is a Mailbox that can be told to refuse any operation on
+// a file another program wrote since it last looked (mbox: see Strict).
+type strictMailbox interface{ Strict() }
+
 // goneSeer is a Mailbox that keeps messages others removed in its view,
 // marked, until Expunge (maildir): it follows other writers in place.
 type goneSeer interface{ Gone(i int) bool }
@@ -71,13 +75,22 @@ type sharedView struct {
 	ghosts  []ghost              // ascending pos
 	pending map[uint32]flagState // own flag changes not yet written
 	moved   bool                 // re-read since the flags were compared
+	recent  map[uint32]bool      // \Recent for this session, from before a re-read
+	told    *int                 // how many messages the client knows (selected.told)
 	wrote   func()               // tells the other sessions of this process
 }
 
 var _ mailbox.Mailbox = (*sharedView)(nil)
 
-func newSharedView(store mailbox.Store, path string, mb mailbox.Mailbox, wrote func()) *sharedView {
-	return &sharedView{store: store, path: path, mb: mb, wrote: wrote}
+func newSharedView(store mailbox.Store, path string, mb mailbox.Mailbox, told *int, wrote func()) *sharedView {
+	strict(mb)
+	return &sharedView{store: store, path: path, mb: mb, told: told, wrote: wrote}
+}
+
+func strict(mb mailbox.Mailbox) {
+	if s, ok := mb.(strictMailbox); ok {
+		s.Strict()
+	}
 }
 
 // locate maps a view index to the Mailbox's index, or to its ghost.
@@ -117,7 +130,13 @@ func (v *sharedView) Message(i int) mailbox.Message {
 	if g != nil {
 		return g.msg
 	}
-	return v.mb.Message(j)
+	m := v.mb.Message(j)
+	if !m.Recent && v.recent[m.UID] {
+		// The file says seen since this session claimed it: \Recent
+		// stays for the session (RFC 3501 2.3.2).
+		m.Recent = true
+	}
+	return m
 }
 
 func (v *sharedView) Open(i int) (io.ReadCloser, error) {
@@ -138,7 +157,7 @@ func (v *sharedView) SetFlags(i int, flags mailbox.Flags, keywords []string) err
 			return nil
 		}
 		err := v.mb.SetFlags(j, flags, keywords)
-		if errors.Is(err, mailbox.ErrChanged) && try == 0 {
+		if errors.Is(err, mailbox.ErrChanged) && try < 5 {
 			if err := v.reload(); err != nil {
 				return err
 			}
@@ -197,7 +216,9 @@ func (v *sharedView) look() error {
 // are the view's (ghosts stay, renumbered).
 func (v *sharedView) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	gone, err := v.mb.Expunge(uids)
-	if errors.Is(err, mailbox.ErrChanged) {
+	// Another session wrote the file since we read it: read it again and
+	// retry (a few times: many sessions may be writing).
+	for try := 0; errors.Is(err, mailbox.ErrChanged) && try < 5; try++ {
 		if err := v.reload(); err != nil {
 			return nil, err
 		}
@@ -245,6 +266,13 @@ func (v *sharedView) Append(msgs []mailbox.NewMessage) ([]uint32, error) {
 		return nil, err
 	}
 	uids, err := v.mb.Append(msgs)
+	// Refused before anything was written: read again and retry.
+	for try := 0; errors.Is(err, mailbox.ErrStale) && try < 5; try++ {
+		if err := v.reload(); err != nil {
+			return nil, err
+		}
+		uids, err = v.mb.Append(msgs)
+	}
 	if errors.Is(err, mailbox.ErrChanged) {
 		if rerr := v.reload(); rerr != nil {
 			return nil, rerr
@@ -272,25 +300,50 @@ func (v *sharedView) Close() error {
 // pending flag changes are applied again. An error wraps ErrChanged when
 // the session cannot go on (the file was renumbered or cannot be read).
 func (v *sharedView) reload() error {
+	for try := 0; ; try++ {
+		saveErr, err := v.reloadOnce()
+		if err != nil || saveErr == nil || !errors.Is(saveErr, mailbox.ErrChanged) || try == 4 {
+			return err
+		}
+		// Another session wrote between our read and our write: the
+		// changes are still pending, read again.
+	}
+}
+
+// reloadOnce is one try of reload; saveErr is why the pending changes
+// could not be written (nil: written, or none).
+func (v *sharedView) reloadOnce() (saveErr, err error) {
 	old := v.mb
 	if len(v.pending) > 0 && old.Checkpoint() == nil {
 		v.pending = nil
 		v.wrote()
 	}
-	n := v.Len()
+	// Only what the client knows is kept: messages beyond it may carry
+	// UIDs an operation that failed (the file changed under it) gave them
+	// in memory only; they are read again from the file, as new.
+	n := min(*v.told, v.Len())
 	snap := make([]mailbox.Message, n)
 	gone := make([]bool, n)
 	for i := range n {
 		snap[i], gone[i] = v.Message(i), v.gone(i)
 	}
+	for _, m := range snap {
+		if m.Recent {
+			if v.recent == nil {
+				v.recent = map[uint32]bool{}
+			}
+			v.recent[m.UID] = true
+		}
+	}
 	old.Close()
 	nm, err := v.store.Open(v.path, false)
 	if err != nil {
-		return fmt.Errorf("re-read mailbox %s another session changed: %w (%w)", v.path, err, mailbox.ErrChanged)
+		return nil, fmt.Errorf("re-read mailbox %s another session changed: %w (%w)", v.path, err, mailbox.ErrChanged)
 	}
+	strict(nm)
 	if nm.ReadOnly() || nm.UIDValidity() != old.UIDValidity() {
 		nm.Close()
-		return fmt.Errorf("mailbox %s: UIDVALIDITY changed or no longer writable: %w", v.path, mailbox.ErrChanged)
+		return nil, fmt.Errorf("mailbox %s: UIDVALIDITY changed or no longer writable: %w", v.path, mailbox.ErrChanged)
 	}
 	at := make(map[uint32]int, nm.Len())
 	for j := 0; j < nm.Len(); j++ {
@@ -307,7 +360,7 @@ func (v *sharedView) reload() error {
 		// ascend); anything else is a renumbered file.
 		if live >= nm.Len() || nm.Message(live).UID != snap[i].UID {
 			nm.Close()
-			return fmt.Errorf("mailbox %s: messages renumbered by another program: %w", v.path, mailbox.ErrChanged)
+			return nil, fmt.Errorf("mailbox %s: messages renumbered by another program: %w", v.path, mailbox.ErrChanged)
 		}
 		live++
 	}
@@ -317,11 +370,13 @@ func (v *sharedView) reload() error {
 		}
 	}
 	v.mb, v.ghosts, v.moved = nm, ghosts, true
-	if len(v.pending) > 0 && nm.Checkpoint() == nil {
-		v.pending = nil
-		v.wrote()
+	if len(v.pending) > 0 {
+		if saveErr = nm.Checkpoint(); saveErr == nil {
+			v.pending = nil
+			v.wrote()
+		}
 	}
-	return nil
+	return saveErr, nil
 }
 
 // dropGone takes the messages other sessions removed out of the view and
@@ -380,6 +435,7 @@ func (s *Session) followOthers(w *imapserver.UpdateWriter, allowExpunge bool) ([
 	v := sel.shared
 	if err := v.look(); err != nil {
 		if errors.Is(err, mailbox.ErrChanged) {
+			s.deps.Log.Errorf("follow %s %s: %v", sel.path, s.who(), err)
 			return nil, s.fatal("Fatal mailbox error: mailbox changed by another program")
 		}
 		s.deps.Log.Errorf("check for changes in %s %s: %v", sel.path, s.who(), err)

@@ -139,6 +139,14 @@ func (s *Session) sharing() bool {
 func New(deps Deps, conn Conn) *Session {
 	if deps.IdlePoll <= 0 {
 		deps.IdlePoll = 10 * time.Second
+		if deps.Config != nil && deps.Config.ImapdSharedMailboxes {
+			// Another process's changes are seen only by looking (a
+			// stat): IDLE looks more often.
+			deps.IdlePoll = 2 * time.Second
+		}
+	}
+	if deps.Config != nil && deps.Config.ImapdSharedMailboxes {
+		platform.ShareMailboxes()
 	}
 	return &Session{deps: deps, conn: conn}
 }

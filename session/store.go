@@ -68,6 +68,8 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return err
 	}
 	_, byUID := numSet.(imap.UIDSet)
+	var fc flagCache
+	announced := false
 	for _, i := range idx {
 		m := sel.mbox.Message(i)
 		nb, nk := m.Flags, m.Keywords
@@ -92,15 +94,19 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err := sel.setFlags(i, nb, nk); err != nil {
 			return s.storageErr("STORE", err)
 		}
-		// A keyword this STORE defines is announced before a FETCH shows it.
-		s.announceKeywords()
+		// A keyword this STORE defines is announced before a FETCH shows
+		// it: the first message defines them all.
+		if len(kws) > 0 && !announced {
+			s.announceKeywords()
+			announced = true
+		}
 		if !flags.Silent {
 			m = sel.mbox.Message(i)
 			rw := w.CreateMessage(uint32(i + 1))
 			if byUID {
 				rw.WriteUID(imap.UID(m.UID))
 			}
-			rw.WriteFlags(messageFlags(m))
+			rw.WriteFlags(fc.flags(m))
 			if err := rw.Close(); err != nil {
 				return err
 			}

@@ -76,3 +76,101 @@ func BenchmarkCheckpointOneFlag(b *testing.B) {
 		}
 	}
 }
+
+// benchMailbox is the mailbox of the index benchmarks: a copy of the file
+// MBOX_BENCH_<n> names (make one with bench/genmbox -n <n>), else n
+// generated messages of about 1 KB.
+func benchMailbox(b *testing.B, n int) string {
+	path := filepath.Join(b.TempDir(), "INBOX")
+	if src := os.Getenv(fmt.Sprintf("MBOX_BENCH_%d", n)); src != "" {
+		data, err := os.ReadFile(src)
+		must(b, err)
+		must(b, os.WriteFile(path, data, 0o600))
+	} else {
+		genMailbox(b, path, n, false)
+	}
+	st, err := os.Stat(path)
+	must(b, err)
+	b.SetBytes(st.Size())
+	return path
+}
+
+// benchOpenIndex opens the mailbox (read-write, as SELECT does) again and
+// again: warm with its index in place (the repeat SELECT of an unchanged
+// mailbox), cold without (the first SELECT: a parse, and the index
+// written).
+func benchOpenIndex(b *testing.B, n int, warm, ro bool) {
+	defer noIndexCheck()()
+	path := benchMailbox(b, n)
+	opt := Options{UseFlock: true, IndexDir: filepath.Join(filepath.Dir(path), IndexDirName)}
+	m, err := Open(path, opt) // stamps the file, as the first SELECT does
+	must(b, err)
+	must(b, m.Close())
+	opt.ReadOnly = ro
+	time.Sleep(10 * time.Millisecond)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !warm {
+			os.RemoveAll(opt.IndexDir)
+		}
+		m, err := Open(path, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m.Len() != n {
+			b.Fatal(m.Len())
+		}
+		m.Close()
+	}
+}
+
+func BenchmarkOpen5kCold(b *testing.B)    { benchOpenIndex(b, 5000, false, false) }
+func BenchmarkOpen5kWarm(b *testing.B)    { benchOpenIndex(b, 5000, true, false) }
+func BenchmarkExamine5kWarm(b *testing.B) { benchOpenIndex(b, 5000, true, true) }
+func BenchmarkOpen50kCold(b *testing.B)   { benchOpenIndex(b, 50000, false, false) }
+func BenchmarkOpen50kWarm(b *testing.B)   { benchOpenIndex(b, 50000, true, false) }
+
+// BenchmarkSyncUnchanged is the look at the file after every command when
+// nothing changed.
+func BenchmarkSyncUnchanged(b *testing.B) {
+	defer noIndexCheck()()
+	path := benchMailbox(b, 5000)
+	m, err := Open(path, Options{UseFlock: true})
+	must(b, err)
+	defer m.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// noIndexCheck turns off the tests' comparison of every index use with a
+// parse (checkIndexed) until the returned function is called.
+func noIndexCheck() func() {
+	old := testIndexUsed
+	testIndexUsed = nil
+	return func() { testIndexUsed = old }
+}
+
+// BenchmarkParse is the first open's parse alone, in runs of body lines
+// (as Open does) and one line at a time.
+func BenchmarkParse(b *testing.B) {
+	path := benchMailbox(b, 5000)
+	f, err := os.Open(path)
+	must(b, err)
+	defer f.Close()
+	st, err := f.Stat()
+	must(b, err)
+	for _, fast := range []bool{true, false} {
+		b.Run(fmt.Sprintf("runs=%v", fast), func(b *testing.B) {
+			b.SetBytes(st.Size())
+			for i := 0; i < b.N; i++ {
+				if _, _, err := parseLines(f, 0, st.Size(), fast); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -309,6 +309,7 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 		}
 		return fmt.Errorf("rewrite mailbox %s: %w", m.path, err)
 	}
+	m.dropIndex() // a crash from here on must not leave an index of the old bytes
 	if err := m.apply(h.f, j, p); err != nil {
 		if errors.Is(err, errCrash) {
 			j.f.Close() // a simulated crash: leave everything as it is
@@ -356,6 +357,7 @@ func (m *Mailbox) commitPatches(h *held, p *plan, del []bool) error {
 			return fmt.Errorf("mailbox %s changed on disk before a rewrite: %w", m.path, mailbox.ErrChanged)
 		}
 	}
+	m.dropIndex()
 	if err := m.apply(h.f, nil, p); err != nil {
 		if errors.Is(err, errCrash) {
 			return err

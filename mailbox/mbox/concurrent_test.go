@@ -33,7 +33,10 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("MBOX_TEST_HOLD"); path != "" {
 		holdLock(path) // lock_test.go
 	}
-	os.Exit(m.Run())
+	if spec := os.Getenv("MBOX_TEST_OPEN"); spec != "" {
+		os.Exit(openMany(spec)) // index_test.go
+	}
+	os.Exit(runWithIndex(m)) // index_test.go
 }
 
 // mtaDeliver appends messages as an MTA does: <file>.lock with O_EXCL, then

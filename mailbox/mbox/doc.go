@@ -146,5 +146,18 @@
 //
 // Files are parsed sequentially with a bounded buffer, keeping per-message
 // offsets only; message text is streamed from the file on demand.
+//
+// # Index
+//
+// What a parse finds is kept in an index file per mailbox
+// (Options.IndexDir, normally <folder root>/.imapd-index; index.go,
+// docs/index-cache.md), never in the mailbox: an open of a file with the
+// identity, size and modification time the index was written for, whose
+// pseudo-message and first, middle and last From lines are in place, takes
+// its state from the index; a file that only grew has its new tail parsed,
+// as Sync does; anything else is parsed whole. The index is a cache: a
+// missing, corrupt, truncated or foreign one is ignored and rewritten, it
+// is removed before any rewrite of the bytes it describes, and it is
+// written (by rename) only from a state that is exactly the file's.
 // Lines longer than 64 KiB are never separators nor status headers.
 package mbox

@@ -1,9 +1,11 @@
 package mbox
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +86,33 @@ func FuzzParse(f *testing.F) {
 		}
 		if n > 0 && again.Message(0).Flags != mailbox.Seen|mailbox.Flagged {
 			t.Fatalf("flags not kept: %+v", again.Message(0))
+		}
+	})
+}
+
+// FuzzBodyRuns: taking body lines in runs (bodyRun) parses every file as
+// taking them one at a time does.
+func FuzzBodyRuns(f *testing.F) {
+	for _, s := range []string{
+		spool61,
+		"From a@b Mon Nov 23 10:00:00 2026\nh: 1\n\nbody\r\nFrom x\n\n\nFrom a@b Mon Nov 23 10:00:00 2026\n\nx",
+		"From a@b Mon Nov 23 10:00:00 2026\n\n\r\n\n\r\rF\nFrom a@b Mon Nov 23 10:00:00 2026\n\n\n",
+		"From a@b Mon Nov 23 10:00:00 2026\n\n" + strings.Repeat("y", 70000) + "\nFrom a@b Mon Nov 23 10:00:00 2026\n\nz\n\n",
+		"From a@b Mon Nov 23 10:00:00 2026\n\n" + strings.Repeat("line of body text\n", 5000) + "\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := bytes.NewReader(data)
+		a, alead, aerr := parseLines(r, 0, int64(len(data)), true)
+		b, blead, berr := parseLines(r, 0, int64(len(data)), false)
+		if (aerr == nil) != (berr == nil) || alead != blead || len(a) != len(b) {
+			t.Fatalf("runs: %d messages lead %d err %v; lines: %d lead %d err %v", len(a), alead, aerr, len(b), blead, berr)
+		}
+		for i := range a {
+			if d := msgDiff(a[i], b[i]); d != "" {
+				t.Fatalf("message %d: %s", i, d)
+			}
 		}
 	})
 }

@@ -31,7 +31,7 @@ func golden(t testing.TB, name string) string {
 func at(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func testOpts(now time.Time) Options {
-	return Options{Hostname: "vm", UseFlock: true, LockTimeout: 10 * time.Second, Now: func() time.Time { return now }}
+	return Options{Hostname: "vm", UseFlock: true, LockTimeout: 10 * time.Second, Now: func() time.Time { return now }, IndexDir: testIndexDir}
 }
 
 func writeFile(t testing.TB, path, s string) {

@@ -25,6 +25,10 @@ type Options struct {
 	// ValidityFile is the user's UIDVALIDITY high-water mark (see
 	// newValidity), normally <folder root>/ValidityFileName; "" = none.
 	ValidityFile string
+	// IndexDir holds the index files that spare opens the parse of an
+	// unchanged file (index.go), normally <folder root>/IndexDirName;
+	// "" = none.
+	IndexDir string
 }
 
 func (o *Options) lockTimeout() time.Duration {
@@ -96,8 +100,16 @@ type Mailbox struct {
 	keywords    []string
 	diskBase    baseInfo // X-IMAPbase as written in the first message (kind none if none)
 
-	pendingNew int   // messages added by internal syncs, not yet reported by Sync
-	dead       error // set after ErrChanged: every call fails with it
+	pendingNew int      // messages added by internal syncs, not yet reported by Sync
+	dead       error    // set after ErrChanged: every call fails with it
+	ix         indexKey // the file state the index on disk holds, as far as we know
+	// exact: the disk state in memory is what the file says (m.fi). It
+	// stops being known once another program wrote the file without
+	// changing its size (flags changed in place, which Sync does not
+	// read): from then on this session writes no index.
+	exact   bool
+	foreign bool // another program wrote the file since we last did (changed.go)
+	strict  bool // refuse to work on a file another program wrote (Strict)
 }
 
 var _ mailbox.Mailbox = (*Mailbox)(nil)
@@ -165,6 +177,7 @@ func (m *Mailbox) openFile() error {
 		}
 		m.touchRead()
 	}
+	m.saveIndex(h.f)
 	return nil
 }
 
@@ -191,6 +204,11 @@ func (m *Mailbox) loadAll(h *held) error {
 		return fmt.Errorf("stat mailbox %s: %w", m.path, err)
 	}
 	m.fi, m.size = st, st.Size()
+	if m.loadIndex(h, st) {
+		m.exact = true
+		return nil
+	}
+	m.fi, m.size = st, st.Size()
 	msgs, lead, err := parseRange(f, 0, m.size)
 	if err != nil {
 		if errors.Is(err, errNoFrom) {
@@ -200,6 +218,7 @@ func (m *Mailbox) loadAll(h *held) error {
 	}
 	m.lead = lead
 	m.load(msgs)
+	m.exact = true
 	return nil
 }
 
@@ -266,7 +285,7 @@ func (m *Mailbox) setPseudo(p *message) {
 	m.keywords = capKeywords(b.keywords)
 	m.pseudoRaw, m.pseudoSpan = p.baseRaw, p.baseSpan
 	m.pseudoOK = bytes.Equal(p.baseRaw, pseudoLine(b.validity, b.last, b.keywords))
-	p.st, p.block = rawStatus{}, nil
+	p.parsed = nil
 }
 
 // settle records what the file says about msg (its disk state) and whether
@@ -289,7 +308,7 @@ func (m *Mailbox) settle(msg *message, first bool) {
 			msg.layoutOK = msg.hdrNL && msg.textNL && msg.end-msg.textEnd == 1
 		}
 	}
-	msg.st, msg.block, msg.baseRaw = rawStatus{}, nil, nil
+	msg.parsed = nil
 }
 
 // mask maps keyword names to slot bits, defining unknown ones while there
@@ -446,6 +465,7 @@ func (m *Mailbox) Sync() (mailbox.Update, error) {
 			if !m.fromLinesInPlace(h.f) {
 				return fmt.Errorf("mailbox %s was rewritten by another program: %w", m.path, mailbox.ErrChanged)
 			}
+			m.exact = false
 			if st, err := h.stat(); err == nil && st.Size() == m.size {
 				m.fi = st
 			}
@@ -533,6 +553,7 @@ func (m *Mailbox) Close() error {
 func (m *Mailbox) fail(err error) error {
 	if errors.Is(err, mailbox.ErrChanged) {
 		m.dead = err
+		m.dropIndex()
 	}
 	return err
 }
@@ -561,12 +582,19 @@ func (m *Mailbox) locked(write bool, fn func(h *held) error) error {
 	if !os.SameFile(st, m.fi) {
 		return m.fail(fmt.Errorf("mailbox %s was replaced: %w", m.path, mailbox.ErrChanged))
 	}
+	if st.Size() == m.size && !st.ModTime().Equal(m.fi.ModTime()) {
+		m.exact = false // written by another program since we last looked
+	}
+	if err := m.noteForeign(st); err != nil {
+		return m.fail(err)
+	}
 	if err := fn(h); err != nil {
 		return m.fail(err)
 	}
 	if write {
 		m.touchRead()
 	}
+	m.saveIndex(h.f)
 	return nil
 }
 

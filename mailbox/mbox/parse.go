@@ -32,11 +32,9 @@ type message struct {
 	size     int64  // client-visible size: CRLF, status headers excluded
 	hidden   []span // the status header lines, ascending
 
-	// Parse-time only.
-	st       rawStatus
-	block    []byte // the hidden lines if they form one run at the end of the header
-	baseRaw  []byte // the first X-IMAP / X-IMAPbase line, without newline
-	baseSpan span   // where it is
+	// Parse-time only: nil once settled (and for messages from the index),
+	// so that a mailbox's messages stay small.
+	*parsed
 
 	// On disk. blockCanon: the status block at the end of the header is
 	// exactly what we would write for the disk state below, so a change of
@@ -56,6 +54,14 @@ type message struct {
 	flags  mailbox.Flags
 	kw     uint32
 	recent bool
+}
+
+// parsed is what a parse found that settle turns into a message's disk state.
+type parsed struct {
+	st       rawStatus
+	block    []byte // the hidden lines if they form one run at the end of the header
+	baseRaw  []byte // the first X-IMAP / X-IMAPbase line, without newline
+	baseSpan span   // where it is
 }
 
 // blockOff is where the status block starts (valid when blockCanon).
@@ -129,6 +135,49 @@ func (lr *lineReader) next() (line, error) {
 	return l, nil
 }
 
+// bodyRun consumes, from what is buffered, the longest run of whole lines
+// none of which starts with 'F' (so none can be a message separator) and
+// tells what parseRange needs of a message body: n bytes, lf line ends
+// of which crlf are CRLF, whether the last line is a lone "\n". ok is false
+// when nothing was consumed (the next line starts with 'F' or is not
+// buffered whole): then next reads one line. Every line consumed is
+// shorter than the buffer, so never a long line.
+func (lr *lineReader) bodyRun() (n, lf, crlf int64, lastBlank, ok bool) {
+	buf, _ := lr.r.Peek(lr.r.Buffered())
+	if len(buf) == 0 || buf[0] == 'F' {
+		return 0, 0, 0, false, false
+	}
+	// The first line starting with 'F' ends the run: look for 'F' (rarer
+	// than line ends) preceded by a line end.
+	end := 0
+	for i := 1; i < len(buf); i++ {
+		j := bytes.IndexByte(buf[i:], 'F')
+		if j < 0 {
+			break
+		}
+		if i += j; buf[i-1] == '\n' {
+			end = i
+			break
+		}
+	}
+	if end == 0 {
+		end = bytes.LastIndexByte(buf, '\n') + 1
+		if end == 0 {
+			return 0, 0, 0, false, false
+		}
+	}
+	run := buf[:end]
+	lf = int64(bytes.Count(run, []byte("\n")))
+	if bytes.IndexByte(run, '\r') >= 0 {
+		crlf = int64(bytes.Count(run, []byte("\r\n")))
+	}
+	last := run[bytes.LastIndexByte(run[:len(run)-1], '\n')+1:]
+	lastBlank = len(last) == 1
+	lr.r.Discard(end)
+	lr.off += int64(end)
+	return int64(end), lf, crlf, lastBlank, true
+}
+
 // visibleSize is the line's size as a client sees it: a bare LF counts 2.
 func (l *line) visibleSize() int64 {
 	if l.nl && !l.crlf {
@@ -157,6 +206,12 @@ func isWhitespaceLine(b []byte) bool {
 // line must be a valid From line, else errNoFrom. lead is the offset of the
 // first message (== to when the range holds nothing but white space).
 func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, err error) {
+	return parseLines(ra, from, to, true)
+}
+
+// parseLines is parseRange; bodyFast: take runs of body lines at once
+// (bodyRun) rather than one line at a time (tests compare the two).
+func parseLines(ra io.ReaderAt, from, to int64, bodyFast bool) (msgs []*message, lead int64, err error) {
 	lr := newLineReader(ra, from, to)
 	lead = to
 	var cur *message
@@ -187,6 +242,14 @@ func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, er
 		cur = nil
 	}
 	for {
+		if bodyFast && cur != nil && !inHeader {
+			if n, lf, crlf, blank, ok := lr.bodyRun(); ok {
+				cur.size += n + lf - crlf
+				lastBodyBlank = blank
+				cur.textNL = true
+				continue
+			}
+		}
 		l, rerr := lr.next()
 		if rerr == io.EOF {
 			break
@@ -203,7 +266,7 @@ func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, er
 				fl := l.b
 				fl = bytes.TrimSuffix(fl, []byte("\n"))
 				fl = bytes.TrimSuffix(fl, []byte("\r"))
-				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl}
+				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl, parsed: &parsed{}}
 				inHeader, lastBodyBlank, blockBroken, blockEnd = true, false, false, 0
 				continue
 			}

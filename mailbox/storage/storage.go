@@ -31,6 +31,9 @@ func For(cfg *config.Config, host string) func(*account.Account) mailbox.Store {
 			// New UIDVALIDITYs stay above every one this user's
 			// mailboxes had (mbox.ValidityFileName).
 			s.Options.ValidityFile = filepath.Join(a.FolderRoot, mbox.ValidityFileName)
+			// The index files that spare a parse of unchanged mailboxes
+			// (hidden from LIST: ".imapd" names are the server's).
+			s.Options.IndexDir = filepath.Join(a.FolderRoot, mbox.IndexDirName)
 		}
 		return s
 	}

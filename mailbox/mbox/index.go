@@ -1,0 +1,707 @@
+package mbox
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"imapd/mailbox"
+	"imapd/platform"
+)
+
+// The index is a cache of what parsing a mailbox file gives (docs/index-cache.md):
+// where each message and its parts are, its size, date, From line and the
+// status its headers carry (flags, keywords, X-UID, "O"), and the mailbox's
+// UID state and keywords. With it, an open of an unchanged file reads a few
+// From lines instead of the whole file, and an open of a file that only
+// grew (new mail) parses the new tail alone.
+//
+// It lives in Options.IndexDir (normally <folder root>/.imapd-index, hidden
+// from LIST and refused as a mailbox name as every ".imapd" name is), one
+// file per mailbox named after the mailbox file's path, never inside the
+// mailbox file. It is only ever a cache: the mailbox file stays the truth,
+// and an index that is missing, unreadable, of another version, of another
+// file (device and inode), truncated or corrupt (CRC-32C over the whole
+// file) is ignored and replaced. It is used when the file has the size and
+// modification time (nanoseconds) it had when the index was written and
+// the From lines of its pseudo-message and of its first, middle and last
+// messages are where they were; when the file only grew, the same From
+// lines must be in place and the new bytes must start with a From line
+// (as for new mail in an open session, Sync); anything else means a full
+// parse. It is written (a temporary file renamed over the old one, mode
+// 0600) after each operation that held the locks, when the state in memory
+// is what the file says (every message has its X-UID, the UID state is
+// written) and differs from the index on disk, and not when the file's
+// modification time is a whole second less than 2 seconds old (another
+// write in the same second could keep it, on file systems with
+// whole-second times or by programs that set it, as UW does).
+
+// IndexDirName is the directory of the index files in the user's folder
+// directory (Options.IndexDir).
+const IndexDirName = ".imapd-index"
+
+const (
+	indexMagic   = "imapd mbox index\n"
+	indexVersion = 1
+	// indexMax bounds the size of an index file we write or read.
+	indexMax = 256 << 20
+)
+
+// IndexFile is where the index of the mailbox file at path lives; "" when
+// there is none (no Options.IndexDir).
+func (o *Options) IndexFile(path string) string {
+	if o.IndexDir == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(o.IndexDir, hex.EncodeToString(sum[:12])+".idx")
+}
+
+// indexKey is what the index was written for: the file's identity, size
+// and modification time.
+type indexKey struct {
+	id    string
+	size  int64
+	mtime int64
+}
+
+func keyOf(id string, fi os.FileInfo) indexKey {
+	return indexKey{id: id, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
+
+// encoder appends the index's values.
+type encoder struct{ b []byte }
+
+func (e *encoder) u(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) i(v int64)  { e.b = binary.AppendVarint(e.b, v) }
+func (e *encoder) s(v string) { e.u(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *encoder) bs(v []byte) {
+	e.u(uint64(len(v)))
+	e.b = append(e.b, v...)
+}
+func (e *encoder) strs(v []string) {
+	e.u(uint64(len(v)))
+	for _, s := range v {
+		e.s(s)
+	}
+}
+
+// decoder reads them back; any error sticks and every later value is zero.
+// Strings are views of all, the whole buffer as a string: no allocation
+// for the From lines.
+type decoder struct {
+	b   []byte
+	all string
+	n   int // len(all) when b was all
+	err error
+}
+
+var errIndex = errors.New("bad index")
+
+func (d *decoder) u() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errIndex
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) i() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errIndex
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// off reads a non-negative offset or length (at most 256 TiB).
+func (d *decoder) off() int64 {
+	v := d.u()
+	if v > 1<<48 { // no sum of a few of them overflows
+		d.err = errIndex
+		return 0
+	}
+	return int64(v)
+}
+
+func (d *decoder) raw() []byte {
+	n := d.u()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errIndex
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) s() string {
+	v := d.raw()
+	if d.err != nil {
+		return ""
+	}
+	end := d.n - len(d.b)
+	return d.all[end-len(v) : end]
+}
+
+func (d *decoder) strs() []string {
+	n := d.u()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errIndex
+		return nil
+	}
+	var v []string
+	for k := uint64(0); k < n && d.err == nil; k++ {
+		v = append(v, d.s())
+	}
+	return v
+}
+
+const (
+	bHasBlank = 1 << iota
+	bFromNL
+	bHdrNL
+	bTextNL
+	bBlockCanon
+	bLayoutOK
+	bDiskHasBase
+	bDiskOld
+)
+
+// zones remembers the date's location kind: local time, UTC, or a fixed
+// offset (with its name).
+const (
+	zLocal = iota
+	zUTC
+	zFixed
+)
+
+func indexMessage(e *encoder, msg *message, prevEnd int64) {
+	e.u(uint64(msg.start - prevEnd))
+	e.u(uint64(msg.hdr - msg.start))
+	e.u(uint64(msg.hdrEnd - msg.hdr))
+	e.u(uint64(msg.body - msg.hdrEnd))
+	e.u(uint64(msg.textEnd - msg.body))
+	e.u(uint64(msg.end - msg.textEnd))
+	var bits uint64
+	for _, b := range []struct {
+		on  bool
+		bit uint64
+	}{{msg.hasBlank, bHasBlank}, {msg.fromNL, bFromNL}, {msg.hdrNL, bHdrNL}, {msg.textNL, bTextNL},
+		{msg.blockCanon, bBlockCanon}, {msg.layoutOK, bLayoutOK}, {msg.diskHasBase, bDiskHasBase}, {msg.diskOld, bDiskOld}} {
+		if b.on {
+			bits |= b.bit
+		}
+	}
+	e.u(bits)
+	e.s(msg.fromLine)
+	d := msg.date
+	e.i(d.Unix())
+	e.u(uint64(d.Nanosecond()))
+	switch name, off := d.Zone(); {
+	case d.Location() == time.Local:
+		e.u(zLocal)
+	case d.Location() == time.UTC:
+		e.u(zUTC)
+	default:
+		e.u(zFixed)
+		e.s(name)
+		e.i(int64(off))
+	}
+	e.u(uint64(msg.size))
+	// Adjacent status header lines are one span: a same-length patch of a
+	// status block may move the lines inside it, never its ends.
+	hidden := mergeSpans(msg.hidden)
+	e.u(uint64(len(hidden)))
+	pos := msg.hdr
+	for _, h := range hidden {
+		e.u(uint64(h.off - pos))
+		e.u(uint64(h.end - h.off))
+		pos = h.end
+	}
+	e.u(uint64(msg.diskFlags))
+	e.u(uint64(msg.diskKw))
+	e.u(uint64(msg.diskUID))
+}
+
+func mergeSpans(s []span) []span {
+	for k := 1; k < len(s); k++ {
+		if s[k].off == s[k-1].end {
+			out := append([]span(nil), s[:k-1]...)
+			cur := s[k-1]
+			for _, h := range s[k:] {
+				if h.off == cur.end {
+					cur.end = h.end
+					continue
+				}
+				out = append(out, cur)
+				cur = h
+			}
+			return append(out, cur)
+		}
+	}
+	return s
+}
+
+// decodeMessage reads a message into msg, checking that its parts are in
+// order and within limit (the indexed size).
+func unindexMessage(d *decoder, msg *message, prevEnd, limit int64, spans *[]span) {
+	msg.start = prevEnd + d.off()
+	msg.hdr = msg.start + d.off()
+	msg.hdrEnd = msg.hdr + d.off()
+	msg.body = msg.hdrEnd + d.off()
+	msg.textEnd = msg.body + d.off()
+	msg.end = msg.textEnd + d.off()
+	bits := d.u()
+	msg.hasBlank, msg.fromNL, msg.hdrNL, msg.textNL = bits&bHasBlank != 0, bits&bFromNL != 0, bits&bHdrNL != 0, bits&bTextNL != 0
+	msg.blockCanon, msg.layoutOK, msg.diskHasBase, msg.diskOld = bits&bBlockCanon != 0, bits&bLayoutOK != 0, bits&bDiskHasBase != 0, bits&bDiskOld != 0
+	msg.fromLine = d.s()
+	sec := d.i()
+	nsec := d.u()
+	var loc *time.Location
+	switch d.u() {
+	case zLocal:
+		loc = time.Local
+	case zUTC:
+		loc = time.UTC
+	default:
+		name := d.s()
+		loc = time.FixedZone(name, int(d.i()))
+	}
+	if nsec >= 1e9 {
+		d.err = errIndex
+		return
+	}
+	msg.date = time.Unix(sec, int64(nsec)).In(loc)
+	msg.size = d.off()
+	n := d.u()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errIndex
+		return
+	}
+	first := len(*spans)
+	pos := msg.hdr
+	for k := uint64(0); k < n; k++ {
+		off := pos + d.off()
+		end := off + d.off()
+		*spans = append(*spans, span{off, end})
+		pos = end
+	}
+	msg.hidden = (*spans)[first:len(*spans):len(*spans)]
+	msg.diskFlags = mailbox.Flags(d.u())
+	msg.diskKw = uint32(d.u())
+	msg.diskUID = uint32(d.u())
+	if d.err != nil {
+		return
+	}
+	if pos > msg.hdrEnd || msg.end > limit || msg.end < msg.start || (msg.blockCanon && len(msg.hidden) == 0) ||
+		!strings.HasPrefix(msg.fromLine, "From ") || int64(len(msg.fromLine)) > msg.hdr-msg.start {
+		d.err = errIndex
+	}
+}
+
+// encodeIndex writes the state of m, which must be what the file (with
+// key k) says (indexable).
+func (m *Mailbox) encodeIndex(k indexKey) []byte {
+	e := &encoder{b: make([]byte, 0, 64+len(m.msgs)*96)}
+	e.b = append(e.b, indexMagic...)
+	e.u(indexVersion)
+	abs, _ := filepath.Abs(m.path)
+	e.s(abs)
+	e.s(k.id)
+	e.u(uint64(k.size))
+	e.i(k.mtime)
+	e.u(uint64(m.lead))
+	e.u(uint64(m.uidValidity))
+	e.u(uint64(m.uidLast))
+	e.strs(m.keywords)
+	var base baseInfo // what the first message's X-IMAPbase says, as a parse gives it
+	if m.pseudo == nil && len(m.msgs) > 0 && m.msgs[0].diskHasBase {
+		base = m.diskBase
+	}
+	e.u(uint64(base.kind))
+	e.u(uint64(base.validity))
+	e.u(uint64(base.last))
+	e.strs(base.keywords)
+	if m.pseudo != nil {
+		e.u(1)
+		indexMessage(e, m.pseudo, m.lead)
+		e.bs(m.pseudoRaw)
+		e.u(uint64(m.pseudoSpan.off))
+		e.u(uint64(m.pseudoSpan.end - m.pseudoSpan.off))
+		if m.pseudoOK {
+			e.u(1)
+		} else {
+			e.u(0)
+		}
+	} else {
+		e.u(0)
+	}
+	e.u(uint64(len(m.msgs)))
+	prev := m.lead
+	if m.pseudo != nil {
+		prev = m.pseudo.end
+	}
+	for _, msg := range m.msgs {
+		indexMessage(e, msg, prev)
+		prev = msg.end
+	}
+	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
+}
+
+// decodeIndex installs the index b in m when it was written for the file
+// with identity id and is sound; the key it was written for is returned.
+func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
+	if len(b) <= len(indexMagic)+4 || string(b[:len(indexMagic)]) != indexMagic {
+		return indexKey{}, errIndex
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return indexKey{}, errIndex
+	}
+	// The buffer is never written again: the strings may share it.
+	text := unsafe.String(&body[len(indexMagic)], len(body)-len(indexMagic))
+	d := &decoder{b: body[len(indexMagic):], all: text, n: len(text)}
+	if d.u() != indexVersion {
+		return indexKey{}, errIndex
+	}
+	abs, _ := filepath.Abs(m.path)
+	if d.s() != abs || d.s() != id || d.err != nil {
+		return indexKey{}, errIndex
+	}
+	k := indexKey{id: id, size: d.off(), mtime: d.i()}
+	lead := d.off()
+	validity, last := uint32(d.u()), uint32(d.u())
+	keywords := d.strs()
+	base := baseInfo{kind: hdrKind(d.u()), validity: uint32(d.u()), last: uint32(d.u()), keywords: d.strs()}
+	var spans []span
+	var pseudo *message
+	var pseudoRaw []byte
+	var pseudoSpan span
+	var pseudoOK bool
+	prev := lead
+	if d.u() == 1 {
+		pseudo = &message{}
+		unindexMessage(d, pseudo, lead, k.size, &spans)
+		pseudoRaw = bytes.Clone(d.raw())
+		pseudoSpan.off = d.off()
+		pseudoSpan.end = pseudoSpan.off + d.off()
+		pseudoOK = d.u() == 1
+		prev = pseudo.end
+	}
+	n := d.u()
+	if d.err != nil || n > uint64(len(d.b)) || lead > k.size || len(keywords) > maxKeywords {
+		return indexKey{}, errIndex
+	}
+	all := make([]message, n)
+	msgs := make([]*message, n)
+	spans = make([]span, 0, n*2)
+	for j := range all {
+		msg := &all[j]
+		unindexMessage(d, msg, prev, k.size, &spans)
+		if d.err != nil {
+			return indexKey{}, errIndex
+		}
+		msg.uid, msg.flags, msg.kw, msg.recent = msg.diskUID, msg.diskFlags, msg.diskKw, !msg.diskOld
+		if msg.uid == 0 || (j > 0 && msg.uid <= msgs[j-1].uid) || msg.uid > last {
+			return indexKey{}, errIndex
+		}
+		msgs[j] = msg
+		prev = msg.end
+	}
+	if d.err != nil || len(d.b) != 0 || prev != k.size && (n > 0 || pseudo != nil) {
+		return indexKey{}, errIndex
+	}
+	m.lead, m.uidValidity, m.uidLast, m.keywords, m.diskBase = lead, validity, last, keywords, base
+	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = pseudo, pseudoRaw, pseudoSpan, pseudoOK
+	m.msgs = msgs
+	return k, nil
+}
+
+// indexable reports whether the state in memory is exactly what the file
+// says, and so may be written as its index: every message carries the UID
+// the session uses, and the UID state and keywords are those written in
+// the pseudo-message or the first message.
+func (m *Mailbox) indexable() bool {
+	if m.uidValidity == 0 {
+		return false
+	}
+	for _, msg := range m.msgs {
+		if msg.diskUID == 0 || msg.uid != msg.diskUID {
+			return false
+		}
+	}
+	switch {
+	case m.pseudo != nil:
+		return m.pseudoOK && bytes.Equal(m.pseudoRaw, pseudoLine(m.uidValidity, m.uidLast, m.keywords))
+	case len(m.msgs) > 0:
+		b := m.diskBase
+		return m.msgs[0].diskHasBase && b.validity == m.uidValidity && b.last == m.uidLast && slices.Equal(b.keywords, m.keywords)
+	}
+	return false
+}
+
+// loadIndex installs the index of the file h holds (st) when it can stand
+// for a parse (see the top of this file); false: parse the file.
+func (m *Mailbox) loadIndex(h *held, st os.FileInfo) bool {
+	name := m.opt.IndexFile(m.path)
+	if name == "" {
+		return false
+	}
+	id := fileID(h.f)
+	if id == "" {
+		return false
+	}
+	b, err := readIndexFile(name)
+	if err != nil {
+		return false
+	}
+	k, err := m.decodeIndex(b, id)
+	if err != nil || k.size > st.Size() || (k.size == st.Size() && k.mtime != st.ModTime().UnixNano()) {
+		m.resetState()
+		return false
+	}
+	m.size = k.size
+	if !m.fromLinesInPlace(h.f) {
+		m.resetState()
+		return false
+	}
+	m.ix = k
+	if k.size == st.Size() {
+		m.size, m.fi = st.Size(), st
+		if testIndexUsed != nil {
+			testIndexUsed(m, h, false)
+		}
+		return true
+	}
+	// New mail: parse the tail alone, as Sync does.
+	m.fi = st
+	if err := m.syncLocked(h); err != nil {
+		m.resetState()
+		return false
+	}
+	m.pendingNew = 0
+	if testIndexUsed != nil {
+		testIndexUsed(m, h, true)
+	}
+	return true
+}
+
+// testIndexUsed, set by tests, is called when an open took its state from
+// the index (tail: and parsed new mail after it).
+var testIndexUsed func(m *Mailbox, h *held, tail bool)
+
+// resetState forgets a half-installed index.
+func (m *Mailbox) resetState() {
+	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = nil, nil, span{}, false
+	m.msgs, m.uidValidity, m.uidLast, m.keywords, m.diskBase = nil, 0, 0, nil, baseInfo{}
+	m.lead, m.pendingNew, m.ix = 0, 0, indexKey{}
+}
+
+func readIndexFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > indexMax {
+		return nil, errIndex
+	}
+	b := make([]byte, fi.Size())
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// saveIndex writes the index when the state in memory is the file's
+// (m.fi) and the index on disk is not already that of this state. Best
+// effort: any failure leaves no index, or the old one, which the next
+// open judges.
+func (m *Mailbox) saveIndex(f *os.File) {
+	name := m.opt.IndexFile(m.path)
+	if name == "" || m.fi == nil || m.dead != nil || !m.exact || !m.indexable() {
+		return
+	}
+	id := fileID(f)
+	if id == "" {
+		return
+	}
+	k := keyOf(id, m.fi)
+	if k == m.ix || k.size != m.size {
+		return
+	}
+	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
+		return // another write within this second could keep this time
+	}
+	b := m.encodeIndex(k)
+	if len(b) > indexMax {
+		return
+	}
+	cold := m.ix == indexKey{}
+	if err := writeIndexFile(m.opt.IndexDir, name, b, m.path); err != nil {
+		return
+	}
+	m.ix = k
+	if cold {
+		pruneIndexes(m.opt.IndexDir, name)
+	}
+}
+
+// pruneMax bounds the files one prune looks at.
+const pruneMax = 1000
+
+// pruneIndexes removes from dir the index files of mailbox files that no
+// longer exist (deleted or renamed mailboxes) and temporary files left by
+// a crash, so that the directory does not grow without bound. It runs
+// after an index was written from a full parse (rare: a mailbox opened for
+// the first time or changed in the middle), never for the index keep.
+func pruneIndexes(dir, keep string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for n, e := range ents {
+		if n >= pruneMax {
+			return
+		}
+		name := filepath.Join(dir, e.Name())
+		switch {
+		case name == keep || !e.Type().IsRegular():
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.Remove(name)
+			}
+		case strings.HasSuffix(e.Name(), ".idx"):
+			if p, ok := indexedPath(name); ok {
+				if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+					os.Remove(name)
+				}
+			} else {
+				os.Remove(name) // not an index of ours, or of another version
+			}
+		}
+	}
+}
+
+// indexedPath reads the mailbox path an index file names.
+func indexedPath(name string) (string, bool) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	buf := make([]byte, 8<<10)
+	n, _ := f.ReadAt(buf, 0)
+	if n < len(indexMagic) || string(buf[:len(indexMagic)]) != indexMagic {
+		return "", false
+	}
+	d := &decoder{b: buf[len(indexMagic):n]}
+	if d.u() != indexVersion {
+		return "", false
+	}
+	p := d.raw()
+	if d.err != nil || len(p) == 0 {
+		return "", false
+	}
+	return string(p), true
+}
+
+// writeIndexFile replaces name by a file holding b: a temporary file in
+// dir, renamed. dir is made (mode 0700) when missing, and so is its
+// parent, the user's folder directory, which a user who never made a
+// folder does not have yet (it is what CREATE would make: <drop>.mbx or
+// the imapd_mailbox_name directory), when the parent's parent exists. Each
+// must be a directory, not a symbolic link. A privileged process gives
+// what it makes to the owner of the mailbox file (mailboxFile), so that the
+// user's own sessions may replace it.
+func writeIndexFile(dir, name string, b []byte, mailboxFile string) error {
+	root := filepath.Dir(dir)
+	if _, err := os.Lstat(root); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(root, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		giveAway(root, mailboxFile)
+	}
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		giveAway(dir, root)
+		fi, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("index directory %s is not a directory", dir)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		giveAway(tmp.Name(), filepath.Dir(dir))
+		err = os.Rename(tmp.Name(), name)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// giveAway makes path the owner's of the file or directory like, when
+// this process is privileged (best effort).
+func giveAway(path, like string) {
+	if !platform.Privileged() {
+		return
+	}
+	if uid, gid, ok := platform.FileOwner(like); ok {
+		os.Lchown(path, uid, gid)
+	}
+}
+
+// dropIndex removes the index of the mailbox: before bytes of the file
+// that it describes are rewritten (a crash then, and new mail after it,
+// must not find an index of the old bytes), or when it led to a state the
+// file contradicts.
+func (m *Mailbox) dropIndex() {
+	if name := m.opt.IndexFile(m.path); name != "" {
+		os.Remove(name)
+	}
+	m.ix = indexKey{}
+}
