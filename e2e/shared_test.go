@@ -27,7 +27,7 @@ func TestSharedMbsyncAndIdle(t *testing.T) {
 	site := newSite(t, "imapd_shared_mailboxes true")
 	srv := startListen(t, site)
 	host, port := hostPort(srv.Addr)
-	drop := site.DropFile("alice")
+	drop := inboxOf(site, "alice")
 
 	// The IDLE client.
 	idle := exec.Command(py, filepath.Join("testdata", "idle_watch.py"), host, port, "alice", "alice-secret")
@@ -154,7 +154,7 @@ SyncState *
 	var fileUIDs []string
 	fileFlags := map[string]string{}
 	var subjects []string
-	for _, l := range mboxSummary(t, drop) {
+	for _, l := range storeSummary(t, drop) {
 		f := strings.Split(l, "|")
 		if f[0] == "PSEUDO" {
 			continue
