@@ -66,6 +66,7 @@ func (cs *clusterSite) drop() string { return filepath.Join(cs.Export, "alice") 
 
 func newClusterSite(t *testing.T, ids ...string) *clusterSite {
 	t.Helper()
+	onlyMbox(t) // lock_id's session lock over drop files on a shared spool
 	// Not under /tmp: every host mounts its own /tmp.
 	base, err := os.MkdirTemp("/var/tmp", "imapd-cluster-")
 	must(t, err)

@@ -75,12 +75,12 @@ func runFormats(m *testing.M) int {
 	return code
 }
 
-// onlyMbox skips a test of mbox specifics (drop file bytes, dot-locks,
-// per-user drop files of unix accounts) when the suite runs on maildir.
+// onlyMbox skips a test of drop-file specifics when the suite runs on
+// maildir.
 func onlyMbox(t *testing.T) {
 	t.Helper()
 	if format != fmtMbox {
-		t.Skip("mbox specifics")
+		t.Skip("drop files only")
 	}
 }
 
