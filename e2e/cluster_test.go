@@ -487,3 +487,12 @@ func clusterNoLeftovers(t *testing.T, cs *clusterSite) {
 		}
 	}
 }
+
+// onlyMbox skips a test of drop-file specifics when the suite runs on
+// maildir.
+func onlyMbox(t *testing.T) {
+	t.Helper()
+	if format != fmtMbox {
+		t.Skip("drop files only")
+	}
+}

@@ -75,15 +75,6 @@ func runFormats(m *testing.M) int {
 	return code
 }
 
-// onlyMbox skips a test of drop-file specifics when the suite runs on
-// maildir.
-func onlyMbox(t *testing.T) {
-	t.Helper()
-	if format != fmtMbox {
-		t.Skip("drop files only")
-	}
-}
-
 // inboxOf is a demo user's INBOX: drop file or maildir.
 func inboxOf(site *demo.Site, user string) string {
 	if format == fmtMaildir {
