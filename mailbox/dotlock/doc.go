@@ -10,7 +10,9 @@
 // bookkeeping of the locks this process holds (a holder removes only its
 // own lock; a lock naming our PID that we do not hold is an earlier
 // process's), keeping a held lock young (for formats that refresh), and
-// the wait for a lock another holder gives up. Each format passes its
+// the wait for a lock another holder gives up (a lock this process gives
+// up wakes its waiters at once: Released, Wake, also used by the mbox
+// file lock's wait). Each format passes its
 // policy (stale age, refresh, how the lock is made, its mode) as Options.
 // See docs/locks.md.
 package dotlock

@@ -53,7 +53,7 @@ type Options struct {
 
 // poll is the pause between two looks at a lock another holder has: a
 // lock given up is taken within about that time. A lock this process
-// gives up wakes its waiters at once (wake).
+// gives up wakes its waiters at once (Wake).
 const poll = time.Millisecond
 
 // fullLook is how often a waiter looks at more than the lock's name (its
@@ -85,29 +85,33 @@ var ours = struct {
 var seq atomic.Uint64
 
 // wakeup lets the goroutines of this process that wait for a lock this
-// process gives up go on at once instead of at their next poll.
+// process gives up go on at once instead of at their next poll: the
+// dot-locks of this package (keyed by name), and any other lock whose
+// waiters use Released and Wake with a key of their own (the mbox file
+// lock: "flock:" and the mailbox path).
 var wakeup = struct {
 	sync.Mutex
 	ch map[string]chan struct{}
 }{ch: map[string]chan struct{}{}}
 
-// released returns what is closed when this process next gives up name.
-func released(name string) <-chan struct{} {
+// Released returns what is closed when this process next gives up the
+// lock key (Wake).
+func Released(key string) <-chan struct{} {
 	wakeup.Lock()
 	defer wakeup.Unlock()
-	c := wakeup.ch[name]
+	c := wakeup.ch[key]
 	if c == nil {
 		c = make(chan struct{})
-		wakeup.ch[name] = c
+		wakeup.ch[key] = c
 	}
 	return c
 }
 
-// wake tells the waiters of released(name).
-func wake(name string) {
+// Wake tells the waiters of Released(key).
+func Wake(key string) {
 	wakeup.Lock()
-	c := wakeup.ch[name]
-	delete(wakeup.ch, name)
+	c := wakeup.ch[key]
+	delete(wakeup.ch, key)
 	wakeup.Unlock()
 	if c != nil {
 		close(c)
@@ -143,7 +147,7 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 	host := SafeName(hostOf(o))
 	content := Content(host)
 	for {
-		c := released(name)
+		c := Released(name)
 		if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return nil, fmt.Errorf("lock %s is a symbolic link, refused", name)
 		}
@@ -181,7 +185,7 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 			if left <= 0 {
 				return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
 			}
-			pause(c, min(poll, left))
+			Pause(c, min(poll, left))
 			select {
 			case <-c:
 			default:
@@ -194,8 +198,8 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 	}
 }
 
-// pause waits for c or d, whichever comes first.
-func pause(c <-chan struct{}, d time.Duration) {
+// Pause waits for c (from Released) or d, whichever comes first.
+func Pause(c <-chan struct{}, d time.Duration) {
 	t := time.NewTimer(d)
 	select {
 	case <-c:
@@ -270,7 +274,7 @@ func (l *Lock) Release() {
 		}
 		l.mu.Unlock()
 		unown(l.name)
-		wake(l.name)
+		Wake(l.name)
 	})
 }
 

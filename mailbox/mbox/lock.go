@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sync"
 	"time"
 
 	"imapd/mailbox"
@@ -47,54 +46,13 @@ func (h *held) stat() (os.FileInfo, error) {
 	return h.f.Stat()
 }
 
-// wakeup lets the goroutines of this process that wait for a lock this
-// process gives up go on at once instead of at their next poll.
-var wakeup = struct {
-	sync.Mutex
-	ch map[string]chan struct{}
-}{ch: map[string]chan struct{}{}}
-
-// released returns what is closed when this process next gives up the lock
-// named key ("flock:" and the mailbox path).
-func released(key string) <-chan struct{} {
-	wakeup.Lock()
-	defer wakeup.Unlock()
-	c := wakeup.ch[key]
-	if c == nil {
-		c = make(chan struct{})
-		wakeup.ch[key] = c
-	}
-	return c
-}
-
-// wake tells the waiters of released(key).
-func wake(key string) {
-	wakeup.Lock()
-	c := wakeup.ch[key]
-	delete(wakeup.ch, key)
-	wakeup.Unlock()
-	if c != nil {
-		close(c)
-	}
-}
-
-// pause waits for c or d, whichever comes first.
-func pause(c <-chan struct{}, d time.Duration) {
-	t := time.NewTimer(d)
-	select {
-	case <-c:
-	case <-t.C:
-	}
-	t.Stop()
-}
-
 // flockBefore takes the file lock on f (the mailbox at path), waiting
 // until deadline at the latest: woken at once when this process lets go
 // of it, else looking again every poll.
 func flockBefore(f *os.File, path string, m filelock.Mode, deadline time.Time) error {
 	key := "flock:" + path
 	for {
-		c := released(key)
+		c := dotlock.Released(key)
 		ok, err := filelock.TryLock(f, m)
 		if err != nil {
 			return err
@@ -106,7 +64,7 @@ func flockBefore(f *os.File, path string, m filelock.Mode, deadline time.Time) e
 		if left <= 0 {
 			return filelock.ErrTimeout
 		}
-		pause(c, min(poll, left))
+		dotlock.Pause(c, min(poll, left))
 	}
 }
 
@@ -166,7 +124,7 @@ func (h *held) release() error {
 	if h.locked {
 		err = filelock.Unlock(h.f)
 		h.locked = false
-		defer wake("flock:" + h.path)
+		defer dotlock.Wake("flock:" + h.path)
 	}
 	if cerr := h.f.Close(); err == nil {
 		err = cerr
