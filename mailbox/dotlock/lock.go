@@ -38,9 +38,9 @@ type Options struct {
 	// GoWithout: when the directory does not let us create files, go on
 	// without the lock (Lock returns nil, nil).
 	GoWithout bool
-	// AgeOnly: a waiter judges a lock by its age alone, never opening it
-	// (Windows, where a lock open for reading cannot be removed by its
-	// holder).
+	// AgeOnly: a waiter judges a lock by its age alone, never opening it,
+	// and looks at it less often (Windows, where a lock open, even for a
+	// stat, cannot be removed by its holder).
 	AgeOnly bool
 	// Busy, when set, tells a create that failed only because the lock
 	// just removed is still open by a reader (Windows: delete pending; it
@@ -60,6 +60,10 @@ const poll = time.Millisecond
 // content and age: whether it may be broken, see state); between two such
 // looks, one lstat(2) a poll.
 const fullLook = 25 * time.Millisecond
+
+// maxPoll is the longest pause between two looks of a waiter that judges
+// by age only (Options.AgeOnly).
+const maxPoll = 10 * time.Millisecond
 
 // Lock is a dot-lock this process holds.
 type Lock struct {
@@ -146,9 +150,17 @@ func Content(host string) []byte {
 func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 	host := SafeName(hostOf(o))
 	content := Content(host)
+	wait := poll
 	for {
 		c := Released(name)
-		if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if o.AgeOnly {
+			// Every look opens the lock for a moment on Windows, which
+			// keeps its holder from removing it: one look a pause, the
+			// pause growing to maxPoll, and no look before making it.
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+			}
+		} else if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return nil, fmt.Errorf("lock %s is a symbolic link, refused", name)
 		}
 		// Counted as ours before it exists: another goroutine that finds
@@ -175,6 +187,11 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 			continue // just released: try again at once
 		case cur != nil && why != "":
 			seize(name, cur, why)
+			continue
+		}
+		if o.AgeOnly {
+			Pause(c, min(wait, max(time.Until(deadline), 0)))
+			wait = min(2*wait, maxPoll)
 			continue
 		}
 		// Wait until the lock is given up (a look at its name every poll,
