@@ -8,10 +8,6 @@ import "os"
 // open file always work.
 func openShared(path string) (*os.File, error) { return os.Open(path) }
 
-// readLocks: a waiter reads a lock's "<pid> <host>" to break the lock of
-// a dead process at once.
-const readLocks = true
-
 // busy: unix has no sharing violations.
 func busy(error) bool { return false }
 

@@ -26,15 +26,6 @@ func openShared(path string) (*os.File, error) {
 	return os.NewFile(uintptr(h), path), nil
 }
 
-// readLocks: whether a waiter reads a lock's "<pid> <host>" to break the
-// lock of a dead process at once. Not on Windows: a lock file open for
-// reading cannot be removed by its holder (with FILE_SHARE_DELETE it would
-// stay "delete pending", and under Wine be unlinked by name when the
-// reader closes it, taking a new lock made meanwhile with it), and waiters
-// polling it kept its holder from removing it. There the age rule alone
-// breaks a crashed holder's lock, after staleLock.
-const readLocks = false
-
 // busy: the error of a rename, remove or create that failed because
 // another program has the file open without sharing delete access, or
 // because a removed file is still open (delete pending): it goes away

@@ -169,54 +169,6 @@ func TestDotLockHolderKilled(t *testing.T) {
 	}
 }
 
-// TestDotLockHonoured: locks we cannot prove dead keep the 5-minute rule:
-// another host's (lock_id), empty (UW, DMail's servers), procmail's "0", a
-// PID alone (liblockfile), garbage; a process of this host that is alive.
-// Our own PID on a lock this process does not hold is a leftover of an
-// earlier process (PID reuse across restarts): broken.
-func TestDotLockHonoured(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "inbox")
-	writeFile(t, path, spool61)
-	host, _ := os.Hostname()
-	dead := deadPID(t)
-	opt := testOpts(at(1))
-	opt.LockTimeout = 30 * time.Millisecond
-	for _, content := range []string{
-		fmt.Sprintf("%d elsewhere\n", dead),
-		"",
-		"0",
-		fmt.Sprintf("%d\n", dead),
-		fmt.Sprintf("%d %s", dead, host), // no newline: not ours
-		fmt.Sprintf("%d %s\nmore\n", dead, host),
-		fmt.Sprintf("%d %s\n", os.Getppid(), host),
-	} {
-		writeFile(t, path+".lock", content)
-		if _, err := Open(path, opt); !errors.Is(err, mailbox.ErrLocked) {
-			t.Errorf("dot-lock %q: %v", content, err)
-		}
-	}
-	for _, content := range []string{
-		fmt.Sprintf("%d %s\n", dead, host),
-		fmt.Sprintf("%d %s\n", os.Getpid(), host),
-	} {
-		writeFile(t, path+".lock", content)
-		m, err := Open(path, opt)
-		if err != nil {
-			t.Errorf("dot-lock %q: %v", content, err)
-			continue
-		}
-		m.Close()
-	}
-}
-
-// deadPID is the PID of a process that has exited.
-func deadPID(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	must(t, cmd.Run())
-	return cmd.Process.Pid
-}
-
 // TestReadersWithoutDotLock: with use_flock, read-only opens and STATUS take
 // the file lock shared and no dot-lock, so they run side by side; a writer
 // waits for them; a dot-lock someone holds still makes a reader wait.

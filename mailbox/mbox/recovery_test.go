@@ -379,19 +379,3 @@ func TestDotLockOwnership(t *testing.T) {
 		t.Fatalf("files left after seizing a stale lock: %v", names)
 	}
 }
-
-// A fresh lock found in place of the stale one we meant to seize is put back.
-func TestSeizeStaleKeepsFreshLock(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "inbox.lock")
-	writeFile(t, name, "")
-	must(t, os.Chtimes(name, at(1000), at(1000)))
-	stale, err := os.Lstat(name)
-	must(t, err)
-	must(t, os.Remove(name))
-	writeFile(t, name+"x", "fresh")
-	must(t, os.Rename(name+"x", name)) // another process seized it first
-	seizeStale(name, stale, "test")
-	if got := readFile(t, name); got != "fresh" {
-		t.Fatalf("fresh lock lost: %q", got)
-	}
-}

@@ -60,7 +60,7 @@ func raiseValidityMark(path, host string, v uint32) (uint32, error) {
 	if dot == nil {
 		return 0, fmt.Errorf("uidvalidity mark %s: cannot lock", path)
 	}
-	defer removeDot(dot)
+	defer dot.Release()
 	mark, err := readValidityMark(path)
 	if err != nil {
 		return 0, err

@@ -343,6 +343,16 @@ func unlockClose(f *os.File) {
 // TryLock would not trust does not. Callers must not ask about a lock this
 // process holds: on fcntl systems closing the probe would release it.
 func Held(fi os.FileInfo) bool {
+	return heldBy(fi, os.O_RDONLY, func(f *os.File) bool {
+		held, _ := filelock.Probe(f)
+		return held
+	})
+}
+
+// heldBy is Held and HeldShared but for the probe: the lock file of the
+// mailbox fi describes, when it is safe and trusted, is opened with mode
+// (O_NOFOLLOW) and probe says whether another process holds it.
+func heldBy(fi os.FileInfo, mode int, probe func(f *os.File) bool) bool {
 	name, ok := LockName(fi)
 	if !ok {
 		return false
@@ -357,13 +367,12 @@ func Held(fi os.FileInfo) bool {
 	if owner, _ := ownerOf(fi); !trustedLock(lfi, owner) {
 		return false
 	}
-	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(name, mode|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return errors.Is(err, unix.ELOOP)
 	}
 	defer f.Close()
-	held, _ := filelock.Probe(f)
-	return held
+	return probe(f)
 }
 
 // holderOf reads the holder's PID from a lock file someone else holds and

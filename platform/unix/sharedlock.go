@@ -3,10 +3,7 @@
 package unix
 
 import (
-	"errors"
 	"os"
-
-	"golang.org/x/sys/unix"
 
 	"imapd/platform/filelock"
 )
@@ -18,31 +15,14 @@ import (
 // name counts as held, an untrusted lock file does not, and a process
 // must not ask about a lock it holds itself.
 func HeldShared(fi os.FileInfo) bool {
-	name, ok := LockName(fi)
-	if !ok {
-		return false
-	}
-	lfi, err := os.Lstat(name)
-	if err != nil {
-		return false
-	}
-	if !safeLockFile(lfi) {
-		return true
-	}
-	if owner, _ := ownerOf(fi); !trustedLock(lfi, owner) {
-		return false
-	}
-	f, err := os.OpenFile(name, os.O_RDWR|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return errors.Is(err, unix.ELOOP)
-	}
-	defer f.Close()
-	free, err := filelock.TryLock(f, filelock.Exclusive)
-	if err != nil {
-		return false
-	}
-	if free {
-		filelock.Unlock(f)
-	}
-	return !free
+	return heldBy(fi, os.O_RDWR, func(f *os.File) bool {
+		free, err := filelock.TryLock(f, filelock.Exclusive)
+		if err != nil {
+			return false
+		}
+		if free {
+			filelock.Unlock(f)
+		}
+		return !free
+	})
 }
