@@ -100,9 +100,10 @@ type Mailbox struct {
 	keywords    []string
 	diskBase    baseInfo // X-IMAPbase as written in the first message (kind none if none)
 
-	pendingNew int      // messages added by internal syncs, not yet reported by Sync
-	dead       error    // set after ErrChanged: every call fails with it
-	ix         indexKey // the file state the index on disk holds, as far as we know
+	pendingNew int         // messages added by internal syncs, not yet reported by Sync
+	dead       error       // set after ErrChanged: every call fails with it
+	ix         indexKey    // the file state the index on disk holds, as far as we know
+	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -540,6 +541,9 @@ func (m *Mailbox) Close() error {
 		err = m.Checkpoint()
 	}
 	if m.rf != nil {
+		if err == nil {
+			m.keepInMemory(fileID(m.rf))
+		}
 		m.rf.Close()
 		m.rf = nil
 	}
