@@ -292,6 +292,11 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 	if len(p.patches) == 0 && p.tail < 0 {
 		return nil
 	}
+	if m.shared {
+		// the plan changes messages: ours, not the memory index's
+		m.own()
+		p = m.buildPlan(del)
+	}
 	if p.tail < 0 && p.newSize == m.size {
 		return m.commitPatches(h, p, del)
 	}

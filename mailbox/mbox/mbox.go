@@ -104,6 +104,8 @@ type Mailbox struct {
 	dead       error       // set after ErrChanged: every call fails with it
 	ix         indexKey    // the file state the index on disk holds, as far as we know
 	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
+	// shared: the messages are the memory index's, read-only until own().
+	shared bool
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -409,6 +411,7 @@ func (m *Mailbox) SetFlags(i int, flags mailbox.Flags, keywords []string) error 
 	if i < 0 || i >= len(m.msgs) {
 		return fmt.Errorf("set flags: message index %d out of range", i)
 	}
+	m.own()
 	var bits uint32
 	for _, k := range keywords {
 		if !validKeyword(k) {
@@ -504,6 +507,7 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	if m.ro {
 		return nil, mailbox.ErrReadOnly
 	}
+	m.own()
 	known := len(m.msgs)
 	var out []int
 	err := m.locked(true, func(h *held) error {
@@ -648,6 +652,7 @@ func (m *Mailbox) syncLocked(h *held) error {
 		}
 		return fmt.Errorf("read mailbox %s: %w", m.path, err)
 	}
+	m.own()
 	oldSize := m.size
 	wasEmpty := len(m.msgs) == 0 && m.pseudo == nil
 	if oldSize == 0 {
@@ -711,6 +716,7 @@ func (m *Mailbox) syncLocked(h *held) error {
 // refreshBase re-reads the UID state another program may have updated in
 // place (AppendTo raises uidlast in the X-IMAP / X-IMAPbase header).
 func (m *Mailbox) refreshBase(f *os.File) error {
+	m.own()
 	var start, end int64
 	switch {
 	case m.pseudo != nil:

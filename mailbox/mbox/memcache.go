@@ -19,9 +19,11 @@ import (
 // index file, then checks it exactly as it checks an index file: same
 // identity, size and time, From lines in place, a grown file's tail
 // parsed. Any mismatch falls back to the index file, then to a parse. An
-// entry is immutable (an open copies it; the spans and strings it shares
-// are never written in place), dropped whenever the index file is, and
-// the cache is bounded in entries and in bytes.
+// entry is immutable: the mailboxes opened from it share its messages
+// until they change one (own: every change of a message's fields goes
+// through a method that calls it first, and the tests check that no entry
+// ever changes); it is dropped whenever the index file is, and the cache
+// is bounded in entries and in bytes.
 
 const (
 	memIndexEntries = 8
@@ -43,6 +45,7 @@ type memState struct {
 	last       uint32
 	keywords   []string
 	base       baseInfo
+	kept       []message // tests: a copy of msgs (testMemCheck)
 }
 
 func (s *memState) bytes() int {
@@ -60,6 +63,9 @@ var memIndex struct {
 var (
 	memIndexDisabled bool
 	testMemUsed      func()
+	// testMemCheck, set by tests, is given an entry's messages as kept
+	// and as they are when an open takes them: they must be equal.
+	testMemCheck func(kept, now []message)
 )
 
 // keepInMemory leaves the state of m in the memory index when it is
@@ -100,7 +106,13 @@ func (m *Mailbox) keepInMemory(id string) {
 	}
 	s.msgs = make([]message, len(m.msgs))
 	for j, msg := range m.msgs {
-		s.msgs[j] = *msg
+		c := &s.msgs[j]
+		*c = *msg
+		// what an open from the index file gives (decodeIndex)
+		c.uid, c.flags, c.kw, c.recent = c.diskUID, c.diskFlags, c.diskKw, !c.diskOld
+	}
+	if testMemCheck != nil {
+		s.kept = slices.Clone(s.msgs)
 	}
 	if s.bytes() > memIndexBytes/2 {
 		return
@@ -139,6 +151,9 @@ func memForget(name string) {
 func memForgetLocked(name string) {
 	for j, s := range memIndex.entries {
 		if s.name == name {
+			if s.kept != nil && testMemCheck != nil {
+				testMemCheck(s.kept, s.msgs)
+			}
 			memIndex.bytes -= s.bytes()
 			memIndex.entries = slices.Delete(memIndex.entries, j, j+1)
 			return
@@ -174,13 +189,14 @@ func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
 		memForget(name)
 		return indexKey{}, false
 	}
-	all := slices.Clone(s.msgs)
-	msgs := make([]*message, len(all))
-	for j := range all {
-		msg := &all[j]
-		msg.uid, msg.flags, msg.kw, msg.recent = msg.diskUID, msg.diskFlags, msg.diskKw, !msg.diskOld
-		msgs[j] = msg
+	if s.kept != nil && testMemCheck != nil {
+		testMemCheck(s.kept, s.msgs)
 	}
+	msgs := make([]*message, len(s.msgs))
+	for j := range s.msgs {
+		msgs[j] = &s.msgs[j] // shared until own
+	}
+	m.shared = true
 	m.lead, m.uidValidity, m.uidLast = s.lead, s.validity, s.last
 	m.keywords = slices.Clone(s.keywords)
 	m.diskBase = s.base
@@ -193,4 +209,18 @@ func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
 	m.msgs = msgs
 	m.ixFile = s.ixFile
 	return s.key, true
+}
+
+// own gives the mailbox its own copy of messages it shares with the
+// memory index, before any of them changes.
+func (m *Mailbox) own() {
+	if !m.shared {
+		return
+	}
+	m.shared = false
+	all := make([]message, len(m.msgs))
+	for j, msg := range m.msgs {
+		all[j] = *msg
+		m.msgs[j] = &all[j]
+	}
 }

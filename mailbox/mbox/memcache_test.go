@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -9,7 +10,17 @@ import (
 
 var memUses atomic.Int64
 
-func init() { testMemUsed = func() { memUses.Add(1) } }
+func init() {
+	testMemUsed = func() { memUses.Add(1) }
+	// No mailbox opened from the memory index may change its entry.
+	testMemCheck = func(kept, now []message) {
+		if !reflect.DeepEqual(kept, now) {
+			indexMismatch.Lock()
+			indexMismatch.list = append(indexMismatch.list, "a memory index entry changed while shared")
+			indexMismatch.Unlock()
+		}
+	}
+}
 
 // TestMemIndex: a mailbox closed with its state on disk is opened again
 // from memory (and checkIndexed compares that state with a parse), unless
