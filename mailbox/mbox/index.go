@@ -535,7 +535,7 @@ var testIndexUsed func(m *Mailbox, h *held, tail bool)
 func (m *Mailbox) resetState() {
 	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = nil, nil, span{}, false
 	m.msgs, m.uidValidity, m.uidLast, m.keywords, m.diskBase = nil, 0, 0, nil, baseInfo{}
-	m.lead, m.pendingNew, m.ix, m.ixFile, m.shared = 0, 0, indexKey{}, nil, false
+	m.lead, m.pendingNew, m.ix, m.ixFile, m.shared, m.planEmpty = 0, 0, indexKey{}, nil, false, false
 }
 
 func readIndexFile(name string) ([]byte, os.FileInfo, error) {

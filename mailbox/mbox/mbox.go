@@ -105,7 +105,9 @@ type Mailbox struct {
 	ix         indexKey    // the file state the index on disk holds, as far as we know
 	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
 	// shared: the messages are the memory index's, read-only until own().
-	shared bool
+	// planEmpty: while shared, a commit found nothing to write; every
+	// change of the state goes through own(), which clears it.
+	shared, planEmpty bool
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -397,6 +399,21 @@ func (m *Mailbox) Message(i int) mailbox.Message {
 		Size:         msg.size,
 		FromLine:     msg.fromLine,
 	}
+}
+
+// SelectCounts is what SELECT tells of the messages: how many are
+// \Recent, and the sequence number of the first without \Seen (0: none),
+// without building each message's mailbox.Message.
+func (m *Mailbox) SelectCounts() (recent, firstUnseen int) {
+	for i, msg := range m.msgs {
+		if msg.recent {
+			recent++
+		}
+		if firstUnseen == 0 && msg.flags&mailbox.Seen == 0 {
+			firstUnseen = i + 1
+		}
+	}
+	return recent, firstUnseen
 }
 
 // SetFlags implements mailbox.Mailbox. New keywords are defined in the

@@ -217,7 +217,7 @@ func (m *Mailbox) own() {
 	if !m.shared {
 		return
 	}
-	m.shared = false
+	m.shared, m.planEmpty = false, false
 	all := make([]message, len(m.msgs))
 	for j, msg := range m.msgs {
 		all[j] = *msg
