@@ -564,7 +564,7 @@ func readIndexFile(name string) ([]byte, os.FileInfo, error) {
 // open judges.
 func (m *Mailbox) saveIndex(f *os.File) {
 	name := m.opt.IndexFile(m.path)
-	if name == "" || m.fi == nil || m.dead != nil || !m.exact || !m.indexable() {
+	if name == "" || m.fi == nil || m.dead != nil || !m.exact {
 		return
 	}
 	id := fileID(f)
@@ -572,7 +572,7 @@ func (m *Mailbox) saveIndex(f *os.File) {
 		return
 	}
 	k := keyOf(id, m.fi)
-	if k == m.ix || k.size != m.size {
+	if k == m.ix || k.size != m.size || !m.indexable() { // indexable last: a loop over the messages
 		return
 	}
 	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {

@@ -72,12 +72,18 @@ var (
 // exactly what the file (f) says, as saveIndex requires of an index file.
 func (m *Mailbox) keepInMemory(id string) {
 	name := m.opt.IndexFile(m.path)
-	if memIndexDisabled || name == "" || id == "" || m.fi == nil || m.dead != nil || !m.exact || !m.indexable() {
+	if memIndexDisabled || name == "" || id == "" || m.fi == nil || m.dead != nil || !m.exact {
 		return
 	}
 	k := keyOf(id, m.fi)
 	if k.size != m.size || k != m.ix || m.ixFile == nil {
 		return // only the state of the index file on disk is kept
+	}
+	if m.shared && memHas(name, k) {
+		return // opened from it and unchanged: nothing to copy
+	}
+	if !m.indexable() {
+		return
 	}
 	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
 		return // another write within this second could keep this time
