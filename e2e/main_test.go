@@ -7,6 +7,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"imapd/internal/storagetest"
 	"imapd/internal/syncbuf"
 	"net"
 	"os"
@@ -45,43 +46,15 @@ func TestMain(m *testing.M) {
 // true) on the same demo site; IMAPD_TEST_FORMAT=mbox or =maildir runs
 // one only.
 const (
-	fmtMbox    = "mbox"
-	fmtMaildir = "maildir"
+	fmtMbox    = storagetest.Mbox
+	fmtMaildir = storagetest.Maildir
 )
 
 // format is the storage format of the current run of the suite.
 var format = fmtMbox
 
 func runFormats(m *testing.M) int {
-	list := []string{fmtMbox, fmtMaildir}
-	if f := os.Getenv("IMAPD_TEST_FORMAT"); f != "" {
-		list = []string{f}
-	}
-	code := 0
-	for _, f := range list {
-		if f != fmtMbox && f != fmtMaildir {
-			fmt.Fprintf(os.Stderr, "IMAPD_TEST_FORMAT=%s: want mbox or maildir\n", f)
-			return 2
-		}
-		format = f
-		if len(list) > 1 {
-			fmt.Fprintf(os.Stderr, "=== storage format %s\n", f)
-		}
-		if c := m.Run(); c != 0 {
-			fmt.Fprintf(os.Stderr, "--- FAIL: storage format %s\n", f)
-			code = c
-		}
-	}
-	return code
-}
-
-// onlyMbox skips a test of mbox specifics (drop file bytes, dot-locks,
-// per-user drop files of unix accounts) when the suite runs on maildir.
-func onlyMbox(t *testing.T) {
-	t.Helper()
-	if format != fmtMbox {
-		t.Skip("mbox specifics")
-	}
+	return storagetest.Run(m, func(f string) { format = f })
 }
 
 // inboxOf is a demo user's INBOX: drop file or maildir.

@@ -17,24 +17,7 @@ func TestMbsyncBothWays(t *testing.T) {
 	mbsync := clientTool(t, "mbsync", "isync")
 	site, host, port := demoServer(t)
 	local := t.TempDir()
-	rc := filepath.Join(local, "mbsyncrc")
-	conf := fmt.Sprintf(`IMAPAccount demo
-Host %s
-Port %s
-User alice
-Pass alice-secret
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore remote
-Account demo
-
-MaildirStore local
-Path %s/mail/
-Inbox %s/mail/INBOX
-SubFolders Verbatim
-
-Channel all
+	rc := writeMbsyncrc(t, local, fmt.Sprintf("Host %s\nPort %s\nSSLType None\nAuthMechs LOGIN\n", host, port), `Channel all
 Far :remote:
 Near :local:
 Patterns *
@@ -42,11 +25,7 @@ Create Both
 Remove None
 Expunge Both
 SyncState *
-`, host, port, local, local)
-	os.MkdirAll(filepath.Join(local, "mail"), 0o700)
-	if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	sync := func(step string) {
 		t.Helper()
 		out, err := exec.Command(mbsync, "-c", rc, "-a").CombinedOutput()
@@ -152,4 +131,32 @@ func noPseudo(lines []string) []string {
 		}
 	}
 	return out
+}
+
+// writeMbsyncrc writes the mbsync configuration of alice's account synced
+// into the maildir local/mail (INBOX at local/mail/INBOX) and returns its
+// path: conn says how to reach the server (Host, Port, SSLType... lines),
+// channel is the Channel section.
+func writeMbsyncrc(t *testing.T, local, conn, channel string) string {
+	t.Helper()
+	conf := "IMAPAccount demo\n" + conn + `User alice
+Pass alice-secret
+
+IMAPStore remote
+Account demo
+
+MaildirStore local
+Path ` + local + `/mail/
+Inbox ` + local + `/mail/INBOX
+SubFolders Verbatim
+
+` + channel
+	if err := os.MkdirAll(filepath.Join(local, "mail"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(local, "mbsyncrc")
+	if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }

@@ -74,35 +74,14 @@ func TestSharedMbsyncAndIdle(t *testing.T) {
 	// Two devices.
 	device := func(name string) (rc, dir string) {
 		local := filepath.Join(t.TempDir(), name)
-		os.MkdirAll(filepath.Join(local, "mail"), 0o700)
-		rc = filepath.Join(local, "mbsyncrc")
-		conf := fmt.Sprintf(`IMAPAccount demo
-Host %s
-Port %s
-User alice
-Pass alice-secret
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore remote
-Account demo
-
-MaildirStore local
-Path %s/mail/
-Inbox %s/mail/INBOX
-SubFolders Verbatim
-
-Channel inbox
+		rc = writeMbsyncrc(t, local, fmt.Sprintf("Host %s\nPort %s\nSSLType None\nAuthMechs LOGIN\n", host, port), `Channel inbox
 Far :remote:INBOX
 Near :local:INBOX
 Create Both
 Remove None
 Expunge Both
 SyncState *
-`, host, port, local, local)
-		if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
-		}
+`)
 		return rc, filepath.Join(local, "mail", "INBOX")
 	}
 	rc1, dir1 := device("phone")

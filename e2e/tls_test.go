@@ -152,35 +152,14 @@ func TestTLSMbsync(t *testing.T) {
 			local := t.TempDir()
 			_, port := hostPort(c.addr)
 			host := "localhost" // mbsync matches DNS names only, not IP addresses
-			rc := filepath.Join(local, "mbsyncrc")
-			conf := fmt.Sprintf(`IMAPAccount demo
-Host %s
-Port %s
-User alice
-Pass alice-secret
-SSLType %s
-SSLVersions TLSv1.2 TLSv1.3
-CertificateFile %s
-
-IMAPStore remote
-Account demo
-
-MaildirStore local
-Path %s/mail/
-Inbox %s/mail/INBOX
-
-Channel inbox
+			rc := writeMbsyncrc(t, local, fmt.Sprintf("Host %s\nPort %s\nSSLType %s\nSSLVersions TLSv1.2 TLSv1.3\nCertificateFile %s\n", host, port, c.sslType, cert), `Channel inbox
 Far :remote:
 Near :local:
 Patterns INBOX
 Create Near
 Sync Pull
 SyncState *
-`, host, port, c.sslType, cert, local, local)
-			os.MkdirAll(filepath.Join(local, "mail"), 0o700)
-			if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
-				t.Fatal(err)
-			}
+`)
 			out, err := exec.Command(mbsync, "-c", rc, "-a").CombinedOutput()
 			if err != nil {
 				t.Fatalf("mbsync: %v\n%s\nlog:\n%s", err, out, logTail(site))

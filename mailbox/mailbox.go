@@ -56,6 +56,10 @@ type Status struct {
 	UIDNext     uint32
 	UIDValidity uint32
 	Size        int64 // sum of RFC822.SIZE
+	// Deleted counts the messages flagged \Deleted and DeletedSize sums
+	// their RFC822.SIZE (STATUS DELETED and DELETED-STORAGE, RFC 9051).
+	Deleted     uint32
+	DeletedSize int64
 }
 
 // Update says what Sync found.

@@ -113,11 +113,12 @@ func (g *guard) final(c *command) verdict {
 	if v, refused := g.early(c); refused {
 		return v
 	}
+	rev2 := g.isRev2() // go-imap's state, before the command runs (rev2.go)
 	if c.depth != 0 {
 		return verdict{reply: "BAD [CLIENTBUG] Unbalanced parentheses"}
 	}
 	for _, i := range mailboxArgs[c.name] {
-		if t, ok := c.arg(i); ok && t.isString() && !validMailbox(t.val) {
+		if t, ok := c.arg(i); ok && t.isString() && !validMailbox(t.val, g.utf8Names()) {
 			return verdict{reply: "BAD [CLIENTBUG] Invalid mailbox name"}
 		}
 	}
@@ -133,7 +134,7 @@ func (g *guard) final(c *command) verdict {
 			// of every name, so their number is bounded.
 			return verdict{reply: "BAD [CLIENTBUG] Too many LIST patterns"}
 		}
-		if !listNamesValid(c) {
+		if !listNamesValid(c, g.utf8Names()) {
 			// Nothing can match a name that is not modified UTF-7 (every
 			// name we list is): answer as go-imap would for no match.
 			return verdict{reply: "OK " + c.name + " completed"}
@@ -142,7 +143,7 @@ func (g *guard) final(c *command) verdict {
 		// Not handed over with its message (appendMessage): the message
 		// literal is missing. go-imap would answer a bad date before that
 		// with SERVERBUG.
-		if text := appendHeader(c); text != "" {
+		if text := appendHeader(c, g.utf8Names()); text != "" {
 			return verdict{reply: text}
 		}
 		return verdict{reply: "BAD [CLIENTBUG] Missing message literal"}
@@ -164,21 +165,29 @@ func (g *guard) final(c *command) verdict {
 		if c.ntoks-c.head > len(c.toks) {
 			return verdict{reply: "BAD [CLIENTBUG] Too many search keys"}
 		}
-		if text := searchKeysCheck(c.toks); text != "" {
+		if text := searchKeysCheck(c.toks, rev2); text != "" {
 			return verdict{reply: "BAD [CLIENTBUG] " + text}
 		}
 	}
 	return verdict{pass: true}
 }
 
-// validMailbox: INBOX in any case, or a strict modified UTF-7 name.
-func validMailbox(name string) bool {
-	return strings.EqualFold(name, "INBOX") || folders.CheckWireName(name) == nil
+// validMailbox: INBOX in any case, or a strict modified UTF-7 name; with
+// utf8 (the client enabled IMAP4rev2), UTF-8 characters may also come as
+// they are (folders.CheckWireNameUTF8).
+func validMailbox(name string, utf8 bool) bool {
+	if strings.EqualFold(name, "INBOX") {
+		return true
+	}
+	if utf8 {
+		return folders.CheckWireNameUTF8(name) == nil
+	}
+	return folders.CheckWireName(name) == nil
 }
 
 // listNamesValid checks the reference and patterns of LIST or LSUB:
 // [ "(" select-opts ")" ] ref ( pattern | "(" patterns ")" ) ...
-func listNamesValid(c *command) bool {
+func listNamesValid(c *command, utf8 bool) bool {
 	i := 0
 	if t, ok := c.arg(0); ok && t.kind == tokOpen && c.name == "LIST" {
 		for i++; i < len(c.toks) && c.toks[i].kind != tokClose; i++ {
@@ -193,7 +202,7 @@ func listNamesValid(c *command) bool {
 				return true // not a reference: go-imap's syntax error
 			}
 			for i++; i < len(c.toks) && c.toks[i].kind != tokClose; i++ {
-				if c.toks[i].isString() && !validPattern(c.toks[i].val) {
+				if c.toks[i].isString() && !validPattern(c.toks[i].val, utf8) {
 					return false
 				}
 			}
@@ -201,7 +210,7 @@ func listNamesValid(c *command) bool {
 		case tokClose:
 			return true
 		}
-		if !validPattern(t.val) {
+		if !validPattern(t.val, utf8) {
 			return false
 		}
 		n++
@@ -209,8 +218,8 @@ func listNamesValid(c *command) bool {
 	return true
 }
 
-func validPattern(p string) bool {
-	return p == "" || validMailbox(p)
+func validPattern(p string, utf8 bool) bool {
+	return p == "" || validMailbox(p, utf8)
 }
 
 // validSeqSet: a sequence set go-imap parses without error: numbers from 1,
@@ -270,7 +279,7 @@ var searchDateKeys = map[string]bool{
 // [RETURN (...)] [CHARSET x] keys. It returns a refusal text, or "".
 // Only what go-imap would answer with SERVERBUG is checked (unknown keys,
 // bad dates, bad sequence sets); syntax errors are go-imap's to answer.
-func searchKeysCheck(toks []token) string {
+func searchKeysCheck(toks []token, rev2 bool) string {
 	i := 0
 	if i < len(toks) && toks[i].kind == tokAtom && upperASCII(toks[i].val) == "RETURN" {
 		i++
@@ -305,6 +314,10 @@ func searchKeysCheck(toks []token) string {
 			continue
 		}
 		n, known := searchKeyArgs[up]
+		if rev2 && (up == "RECENT" || up == "NEW" || up == "OLD") {
+			// RFC 9051 has no \Recent: these keys left the grammar.
+			return "Unknown search key (IMAP4rev2 has no RECENT, NEW or OLD)"
+		}
 		if !known {
 			if strings.Trim(t.val, "0123456789*:,$") == "" {
 				if !validSeqSet(t) {
@@ -326,12 +339,12 @@ func searchKeysCheck(toks []token) string {
 
 // appendHeader checks APPEND's arguments before its message literal:
 // mailbox [SP flag-list] [SP date-time]. It returns a refusal text, or "".
-func appendHeader(c *command) string {
+func appendHeader(c *command, utf8 bool) string {
 	t, ok := c.arg(0)
 	if !ok || !t.isString() {
 		return "BAD [CLIENTBUG] Missing mailbox name"
 	}
-	if !validMailbox(t.val) {
+	if !validMailbox(t.val, utf8) {
 		return "BAD [CLIENTBUG] Invalid mailbox name"
 	}
 	rest := c.toks[1:]

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -43,6 +44,7 @@ type conn struct {
 
 	mu       sync.Mutex
 	ic       *imapserver.Conn
+	rev2     atomic.Bool // the client enabled IMAP4rev2 (rev2.go)
 	log      *logging.Logger
 	host     string
 	ready    bool   // the session exists: Bye goes through go-imap
@@ -83,6 +85,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 		canStartTLS: c.canStartTLS,
 		startTLS:    c.startTLS,
 		binary:      offersBinary(opts),
+		enabled:     c.enabledCap,
 	}
 	c.initLimits(opts, logins)
 	return c

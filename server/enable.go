@@ -4,23 +4,18 @@ import "strings"
 
 // ENABLE (RFC 5161) enables only what the server offers. go-imap enables
 // IMAP4rev2 and UTF8=ACCEPT for any client that asks, and announces
-// UTF8=ACCEPT itself; neither is offered (docs/extensions.md says why):
-//   - IMAP4rev2: go-imap would answer half as an IMAP4rev2 server (no
-//     RECENT in SELECT, ESEARCH to every SEARCH) while the session still
-//     speaks IMAP4rev1.
-//   - UTF8=ACCEPT (RFC 6855): go-imap would then list folder names in
-//     UTF-8, but the guard takes only modified UTF-7 names (validMailbox),
-//     so the client could not select the folders it was shown; and the
-//     APPEND UTF8 (~{n}) form it must then take needs literal8, which the
-//     guard takes only as a plain APPEND's message, to refuse it
-//     (NO [UNKNOWN-CTE]: the mailboxes store text only).
+// UTF8=ACCEPT itself. IMAP4rev2 is offered (rev2.go); UTF8=ACCEPT is not
+// (docs/extensions.md says why): a client that enabled it would send
+// APPEND ... UTF8 (~{n}), which needs literal8, which the guard takes only
+// as a plain APPEND's message, to refuse it (NO [UNKNOWN-CTE]), where
+// RFC 6855 asks for the message to be stored.
 //
-// So rewriteCaps (tls.go) leaves them out of every capability list, and
-// the guard takes them out of ENABLE's arguments before go-imap sees them.
+// So rewriteCaps (tls.go) leaves it out of every capability list, and the
+// guard takes it out of ENABLE's arguments before go-imap sees it.
 
 // notEnabled are the capabilities not offered, though go-imap would
 // (upper case).
-var notEnabled = map[string]bool{"IMAP4REV2": true, "UTF8=ACCEPT": true}
+var notEnabled = map[string]bool{"UTF8=ACCEPT": true}
 
 // enable rewrites an ENABLE without the capabilities that stay off. It
 // reports whether go-imap is to run it; if not, the guard answered it (it

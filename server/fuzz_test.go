@@ -116,6 +116,8 @@ func FuzzSession(f *testing.F) {
 		{2, "b UID STORE 1 FLAGS (\\Seen $Junk kw1 kw2)\r\nc SEARCH KEYWORD kw1\r\n"},
 		{2, "b SEARCH RETURN (SAVE) UNSEEN\r\nc STORE $ +FLAGS (\\Seen)\r\nd UID SEARCH RETURN (SAVE MIN) $\r\ne COPY $ Sent\r\nf UID EXPUNGE $\r\n"},
 		{1, "b SUBSCRIBE INBOX\r\nc LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"%\" \"INBOX\") RETURN (CHILDREN)\r\nd ENABLE IMAP4rev2\r\n"},
+		{1, "b ENABLE IMAP4rev2\r\nc CREATE \"\u65e5\u672c/\u00fc\"\r\nd LIST \"\" *\r\ne STATUS \"\u65e5\u672c/\u00fc\" (MESSAGES DELETED DELETED-STORAGE)\r\nf CREATE \"\xed\xa0\x80\"\r\ng CREATE \"\xc1\x81\"\r\nh CREATE \"x\u009fy\"\r\n"},
+		{2, "b ENABLE IMAP4rev2\r\nc SEARCH RECENT\r\nd SEARCH ALL\r\ne SELECT INBOX\r\nf STORE 1 +FLAGS (\\Deleted)\r\ng EXPUNGE\r\nh STATUS INBOX (DELETED)\r\n"},
 		{2, "b FETCH 1:* (BINARY.PEEK[1] BINARY.SIZE[1] BINARY[]<0.10>)\r\nc UID FETCH 1 (BINARY.PEEK[1.2.3] BINARY.SIZE[2])\r\nd FETCH 1 BINARY[1]<5.3>\r\n"},
 		{1, "b APPEND INBOX ~{12+}\r\nSubject: \x00\r\n\r\nc APPEND INBOX ~{12}\r\nd APPEND INBOX ~{99999999999999999999}\r\ne SEARCH TEXT ~{1+}\r\n\x00\r\n"},
 		{1, "b APPEND INBOX {100+}\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Transfer-Encoding: base64\r\n\r\nAP8=\r\n--x--\r\n\r\nc SELECT INBOX\r\nd FETCH 4 (BINARY[1] BINARY.SIZE[1])\r\n"},

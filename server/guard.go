@@ -70,6 +70,9 @@ type guard struct {
 	// binary: BINARY (RFC 3516) is offered, so APPEND's message may come as
 	// a literal8 (~{n}); it is answered NO [UNKNOWN-CTE] (appendMessage).
 	binary bool
+	// enabled reports whether the client enabled a capability (go-imap's
+	// state, so the guard reads names as go-imap will); nil: none.
+	enabled func(c imap.Cap) bool
 
 	buf [4096]byte
 	raw []byte // read from the client, not yet used (a window into buf)
@@ -307,7 +310,7 @@ func (g *guard) appendMessage(lit literalMark) (bool, error) {
 	if lit.binary && !g.binary {
 		return false, g.refuse(verdict{reply: "BAD [CLIENTBUG] Binary literals are not supported"}, lit, true)
 	}
-	if text := appendHeader(c); text != "" {
+	if text := appendHeader(c, g.utf8Names()); text != "" {
 		return false, g.refuse(verdict{reply: text}, lit, true)
 	}
 	if limit := g.appendLimit(); lit.size > limit {
@@ -639,7 +642,11 @@ func (g *guard) quota(c *command) {
 	if c.name == "GETQUOTAROOT" {
 		ask = "INBOX"
 		if !strings.EqualFold(arg, "INBOX") {
-			name, err := folders.DecodeWireName(arg)
+			decode := folders.DecodeWireName
+			if g.utf8Names() {
+				decode = folders.DecodeWireNameUTF8
+			}
+			name, err := decode(arg)
 			if err != nil {
 				g.answer("BAD [CLIENTBUG] Invalid mailbox name", c.tag)
 				return
@@ -668,10 +675,10 @@ func (g *guard) quota(c *command) {
 	case c.name == "GETQUOTA":
 		g.reply(usage)
 	case ok:
-		g.reply("* QUOTAROOT " + quoteIMAP(arg) + " " + quoteIMAP(root))
+		g.reply("* QUOTAROOT " + g.quoteName(arg) + " " + quoteIMAP(root))
 		g.reply(usage)
 	default:
-		g.reply("* QUOTAROOT " + quoteIMAP(arg))
+		g.reply("* QUOTAROOT " + g.quoteName(arg))
 	}
 	g.answer("OK "+c.name+" completed", c.tag)
 }

@@ -30,6 +30,11 @@ func FuzzGuard(f *testing.F) {
 		"a1 SELECT INBOX\r\na2 UID EXPUNGE $\r\na3 FETCH 1,$ FLAGS\r\n",
 		`a1 LIST (SUBSCRIBED RECURSIVEMATCH) "" ("%" "*/%") RETURN (CHILDREN SUBSCRIBED STATUS (MESSAGES))` + "\r\n",
 		"a1 ENABLE IMAP4rev2 UTF8=ACCEPT\r\na2 ENABLE IMAP4rev2\r\n",
+		// UTF-8 names once IMAP4rev2 is enabled, and hostile ones: C1
+		// control, overlong "/", surrogate, NUL, UTF-8 inside a shift.
+		"a1 ENABLE IMAP4rev2\r\na2 CREATE \"Entw\u00fcrfe\"\r\na3 LIST \"\" \"*\"\r\na4 SELECT \"Entw\u00fcrfe\"\r\na5 GETQUOTAROOT \"\u65e5\"\r\n",
+		"a1 ENABLE IMAP4rev2\r\na2 CREATE \"a\u0085b\"\r\na3 CREATE \"\xc0\xaf\"\r\na4 STATUS \"\xed\xa0\x80\" (DELETED)\r\na5 CREATE {3+}\r\na\x00b\r\na6 RENAME \"&AP\u00fc-\" x\r\n",
+		"a1 ENABLE IMAP4rev2\r\na2 SELECT INBOX\r\na3 SEARCH RECENT NEW OLD\r\na4 SEARCH SUBJECT NEW\r\na5 FETCH 1:* FLAGS\r\na6 SELECT INBOX\r\n",
 		"a1 APPEND INBOX ~{5+}\r\na\x00b\r\n\r\na2 APPEND INBOX ~{5}\r\na3 SELECT ~{5+}\r\nINBOX\r\n",
 		"a1 SELECT INBOX\r\na2 FETCH 1:* (BINARY.PEEK[1]<0.5> BINARY.SIZE[1] BINARY[2.1])\r\n",
 	} {

@@ -361,7 +361,7 @@ func byeError(text string) error {
 // guarded wraps the session to learn when it is closed and when a login
 // succeeded. It implements every optional go-imap interface our sessions
 // use (NAMESPACE, MOVE, APPENDLIMIT; together they make SessionIMAP4rev2,
-// which only matters if IMAP4rev2 is advertised); an interface the inner
+// which go-imap requires since IMAP4rev2 is advertised); an interface the inner
 // session lacks answers NO. It implements SessionSASL itself (tls.go), to
 // refuse AUTHENTICATE before TLS. Add forwarding here when the session
 // grows another one (SessionUnauthenticate).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,6 +249,14 @@ func (c *conn) rewriteCaps(caps []string) []string {
 			continue
 		}
 		out = append(out, cp)
+	}
+	// go-imap lists IMAP4rev2 before IMAP4rev1; the legacy IMAPD (and UW)
+	// list IMAP4rev1 first, and a client written against them may look
+	// only there.
+	if i := slices.IndexFunc(out, func(s string) bool { return strings.EqualFold(s, "IMAP4rev1") }); i > 0 {
+		rev1 := out[i]
+		copy(out[1:i+1], out[:i])
+		out[0] = rev1
 	}
 	out = append(out, "ID") // answered by the guard, in any state
 	if c.isAuthed() {

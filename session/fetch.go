@@ -98,7 +98,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if writeFlags {
-		rw.WriteFlags(fc.flags(m))
+		rw.WriteFlags(fc.flags(s.shown(m)))
 	}
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)

@@ -27,6 +27,7 @@ import (
 	"imapd/config"
 	"imapd/demo"
 	"imapd/internal/imaptest"
+	"imapd/internal/storagetest"
 	"imapd/internal/syncbuf"
 	"imapd/logging"
 	"imapd/mailbox"
@@ -82,36 +83,15 @@ func runTests(m *testing.M) int {
 // then true), the same tests on the same demo site. IMAPD_TEST_FORMAT=mbox
 // or =maildir runs one only.
 const (
-	fmtMbox    = "mbox"
-	fmtMaildir = "maildir"
+	fmtMbox    = storagetest.Mbox
+	fmtMaildir = storagetest.Maildir
 )
 
 // format is the storage format of the current run of the suite.
 var format = fmtMbox
 
 func runFormats(m *testing.M) int {
-	list := []string{fmtMbox, fmtMaildir}
-	if f := os.Getenv("IMAPD_TEST_FORMAT"); f != "" {
-		list = []string{f}
-	}
-	code := 0
-	for _, f := range list {
-		if f != fmtMbox && f != fmtMaildir {
-			fmt.Fprintf(os.Stderr, "IMAPD_TEST_FORMAT=%s: want mbox or maildir\n", f)
-			return 2
-		}
-		format = f
-		// Helper processes the tests start run in the same format.
-		os.Setenv("IMAPD_TEST_FORMAT", f)
-		if len(list) > 1 {
-			fmt.Fprintf(os.Stderr, "=== storage format %s\n", f)
-		}
-		if c := m.Run(); c != 0 {
-			fmt.Fprintf(os.Stderr, "--- FAIL: storage format %s\n", f)
-			code = c
-		}
-	}
-	return code
+	return storagetest.Run(m, func(f string) { format = f })
 }
 
 // onlyMbox skips a test that checks the bytes of mbox files (drop file,

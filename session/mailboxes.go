@@ -280,11 +280,11 @@ func selectable(attrs []imap.MailboxAttr) bool {
 }
 
 // checkStatusItems refuses the STATUS items that are not offered: go-imap
-// would write a nil count (and crash the connection) if we said OK.
+// would write a nil count (and crash the connection) if we said OK. Every
+// item go-imap parses is answered now (DELETED and DELETED-STORAGE since
+// IMAP4rev2 is offered), so nothing is refused; status must fill in every
+// item go-imap may ask for.
 func checkStatusItems(options *imap.StatusOptions) error {
-	if options.NumDeleted || options.DeletedStorage {
-		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Unknown STATUS data item"}
-	}
 	return nil
 }
 
@@ -341,6 +341,12 @@ func (s *Session) status(name string, options *imap.StatusOptions, what string) 
 	if options.Size {
 		data.Size = &st.Size
 	}
+	if options.NumDeleted {
+		data.NumDeleted = &st.Deleted
+	}
+	if options.DeletedStorage {
+		data.DeletedStorage = &st.DeletedSize
+	}
 	return data, nil
 }
 
@@ -353,6 +359,10 @@ func statusOf(mb mailbox.Mailbox) mailbox.Status {
 		}
 		if m.Flags&mailbox.Seen == 0 {
 			st.Unseen++
+		}
+		if m.Flags&mailbox.Deleted != 0 {
+			st.Deleted++
+			st.DeletedSize += m.Size
 		}
 		st.Size += m.Size
 	}

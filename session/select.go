@@ -135,6 +135,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			data.FirstUnseenSeqNum = uint32(i + 1)
 		}
 	}
+	data.List = s.selectList(name) // IMAP4rev2 only: rev2.go
 	return data, nil
 }
 
@@ -282,7 +283,7 @@ func (s *Session) reload(w *imapserver.UpdateWriter) error {
 	s.announceKeywords()
 	for _, j := range changed {
 		m := nm.Message(j)
-		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(m)); err != nil {
+		if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), messageFlags(s.shown(m))); err != nil {
 			return err
 		}
 	}

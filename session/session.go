@@ -87,6 +87,7 @@ type Deps struct {
 func Caps() imap.CapSet {
 	return imap.CapSet{
 		imap.CapIMAP4rev1:        {},
+		imap.CapIMAP4rev2:        {}, // RFC 9051 once enabled: rev2.go, server/rev2.go
 		imap.CapNamespace:        {},
 		imap.CapUIDPlus:          {},
 		imap.CapMove:             {},

@@ -477,7 +477,7 @@ func (s *Session) followOthers(w *imapserver.UpdateWriter, allowExpunge bool) ([
 func (s *Session) writeChangedFlags(w *imapserver.UpdateWriter, changed []int) error {
 	for _, i := range changed {
 		m := s.sel.mbox.Message(i)
-		if err := w.WriteMessageFlags(uint32(i+1), imap.UID(m.UID), messageFlags(m)); err != nil {
+		if err := w.WriteMessageFlags(uint32(i+1), imap.UID(m.UID), messageFlags(s.shown(m))); err != nil {
 			return err
 		}
 	}

@@ -56,12 +56,34 @@ func TestStatusSelected(t *testing.T) {
 	c.ok("NOOP").exactly(t)
 }
 
-// TestStatusUnsupportedItems: items of extensions not offered are refused,
-// not answered with garbage (and the connection survives).
-func TestStatusUnsupportedItems(t *testing.T) {
+// TestStatusDeleted: STATUS DELETED and DELETED-STORAGE (RFC 9051 6.3.11)
+// count the \Deleted messages, of the selected mailbox (what the session
+// holds) and of one that is not (the storage's count).
+func TestStatusDeleted(t *testing.T) {
 	e := newEnv(t)
 	c := e.login()
-	c.refused("STATUS INBOX (DELETED)")
-	c.refused("STATUS INBOX (DELETED-STORAGE)")
-	c.ok("STATUS INBOX (MESSAGES)").exactly(t, "* STATUS INBOX (MESSAGES 3)")
+	c.ok("STATUS INBOX (DELETED DELETED-STORAGE)").exactly(t, "* STATUS INBOX (DELETED 0 DELETED-STORAGE 0)")
+	c.ok("SELECT INBOX")
+	var sizes []string
+	for _, l := range c.ok("FETCH 1:3 RFC822.SIZE").Untagged {
+		var n, size int
+		if _, err := fmt.Sscanf(l, "* %d FETCH (RFC822.SIZE %d)", &n, &size); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		sizes = append(sizes, fmt.Sprint(size))
+	}
+	var sum int
+	for _, i := range []int{0, 2} {
+		var n int
+		fmt.Sscan(sizes[i], &n)
+		sum += n
+	}
+	c.ok(`STORE 1,3 +FLAGS.SILENT (\Deleted)`)
+	want := fmt.Sprintf("* STATUS INBOX (MESSAGES 3 DELETED 2 DELETED-STORAGE %d)", sum)
+	c.ok("STATUS INBOX (MESSAGES DELETED DELETED-STORAGE)").exactly(t, want)
+	c.ok("UNSELECT")
+	c.ok("STATUS INBOX (MESSAGES DELETED DELETED-STORAGE)").exactly(t, want)
+	b := e.login()
+	b.ok("STATUS INBOX (MESSAGES DELETED DELETED-STORAGE)").exactly(t, want)
+	c.ok(`LIST "" INBOX RETURN (STATUS (DELETED))`).exactly(t, `* LIST (\Noinferiors) NIL INBOX`, `* STATUS INBOX (DELETED 2)`)
 }

@@ -106,7 +106,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 			if byUID {
 				rw.WriteUID(imap.UID(m.UID))
 			}
-			rw.WriteFlags(fc.flags(m))
+			rw.WriteFlags(fc.flags(s.shown(m)))
 			if err := rw.Close(); err != nil {
 				return err
 			}

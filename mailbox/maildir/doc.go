@@ -39,7 +39,7 @@
 // imapd-uidlist is text:
 //
 //	imapd-uidlist 1 V<uidvalidity> N<uidnext>
-//	<uid> W<crlf size> T<unix mtime> <base> [missing]
+//	<uid> W<crlf size> T<unix mtime> <base> [missing@<unix time>]
 //	...
 //
 // in ascending UID order. It is only ever replaced whole: written to
@@ -47,9 +47,11 @@
 // synced, all under imapd-uidlist.lock; so a crash leaves the old list or
 // the new one, never a torn one. A base found in cur/ or new/ and missing
 // from the list gets the next UID; a base in the list whose file is not
-// found is marked "missing", and dropped when the next read does not find
-// it either (a directory read can miss a file renamed at that moment). A UID is therefore never given twice: UIDNEXT only
-// grows, and a message keeps its UID for as long as its base exists.
+// found is marked "missing@<time>", and dropped when reads still do not
+// find it ten seconds later (a directory read can miss a file renamed at
+// that moment; under Wine several reads in a row can); EXPUNGE drops its
+// own at once. A UID is therefore never given twice: UIDNEXT only grows,
+// and a message keeps its UID for as long as its base exists.
 //
 // The lock file is created with O_EXCL and holds "<pid> <host>"; the rules
 // are the mbox dot-lock's (lock.go): a lock of this host whose process is

@@ -281,18 +281,21 @@ func (m *Mailbox) sync() (int, error) {
 	// program renames at that moment (a flag change by another maildir
 	// tool), and dropping it would number it again.
 	kept := l.order[:0]
+	now := m.opt.now().Unix()
 	for _, base := range l.order {
 		k := l.byBase[base]
 		_, ok := found[base]
 		switch {
-		case ok && k.missing:
-			k.missing = false
+		case ok && k.missing != 0:
+			k.missing = 0
 			l.byBase[base] = k
 			changed = true
-		case !ok && !k.missing:
-			k.missing = true
+		case !ok && k.missing == 0:
+			k.missing = now
 			l.byBase[base] = k
 			changed = true
+		case !ok && now-k.missing < int64(forgetMissing/time.Second):
+			// Not found again, but not for long: kept.
 		case !ok:
 			delete(l.byBase, base)
 			changed = true
@@ -992,6 +995,10 @@ func Stat(dir string, opt Options) (mailbox.Status, error) {
 		}
 		if msg.flags&mailbox.Seen == 0 {
 			st.Unseen++
+		}
+		if msg.flags&mailbox.Deleted != 0 {
+			st.Deleted++
+			st.DeletedSize += msg.size
 		}
 		st.Size += msg.size
 	}

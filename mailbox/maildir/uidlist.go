@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"imapd/mailbox"
 )
@@ -23,11 +24,19 @@ const (
 
 // known is what the uid list says of one base.
 type known struct {
-	uid     uint32
-	size    int64 // W: RFC822.SIZE
-	mtime   int64 // T: internal date, Unix seconds
-	missing bool  // not found by the last directory read (kept for one more)
+	uid   uint32
+	size  int64 // W: RFC822.SIZE
+	mtime int64 // T: internal date, Unix seconds
+	// missing: not found by a directory read since this Unix time (0:
+	// found); the base is dropped only when still not found forgetMissing
+	// later (a read can miss a file renamed at that moment, and under Wine
+	// several reads in a row can).
+	missing int64
 }
+
+// forgetMissing is how long a listed base must stay unfound before it is
+// taken as removed.
+const forgetMissing = 10 * time.Second
 
 // uidlist is the parsed imapd-uidlist.
 type uidlist struct {
@@ -65,7 +74,20 @@ func readUIDList(dir string) (*uidlist, error) {
 			l.validity, l.next = uint32(v), uint32(n)
 			continue
 		}
-		if len(f) != 4 && (len(f) != 5 || f[4] != "missing") {
+		var missing int64
+		if len(f) == 5 {
+			// "missing@<since>"; "missing" alone (older lists): long ago.
+			since, ok := strings.CutPrefix(f[4], "missing")
+			if !ok {
+				return nil, fmt.Errorf("uid list of %s: %w: bad line %q", dir, mailbox.ErrNotMailbox, sc.Text())
+			}
+			missing = 1
+			if t, found := strings.CutPrefix(since, "@"); found {
+				if n, err := strconv.ParseInt(t, 10, 64); err == nil && n > 0 {
+					missing = n
+				}
+			}
+		} else if len(f) != 4 {
 			return nil, fmt.Errorf("uid list of %s: %w: bad line %q", dir, mailbox.ErrNotMailbox, sc.Text())
 		}
 		uid, err1 := strconv.ParseUint(f[0], 10, 32)
@@ -77,7 +99,7 @@ func readUIDList(dir string) (*uidlist, error) {
 		if _, dup := l.byBase[f[3]]; dup {
 			continue
 		}
-		l.byBase[f[3]] = known{uid: uint32(uid), size: size, mtime: mt, missing: len(f) == 5}
+		l.byBase[f[3]] = known{uid: uint32(uid), size: size, mtime: mt, missing: missing}
 		l.order = append(l.order, f[3])
 	}
 	if err := sc.Err(); err != nil {
@@ -93,8 +115,8 @@ func (l *uidlist) write(dir string) error {
 	for _, base := range l.order {
 		k := l.byBase[base]
 		missing := ""
-		if k.missing {
-			missing = " missing"
+		if k.missing != 0 {
+			missing = " missing@" + strconv.FormatInt(k.missing, 10)
 		}
 		fmt.Fprintf(&b, "%d W%d T%d %s%s\n", k.uid, k.size, k.mtime, base, missing)
 	}

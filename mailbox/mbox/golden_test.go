@@ -189,7 +189,7 @@ func TestGoldenCreateAndCopy(t *testing.T) {
 
 	st, err := Stat(path, testOpts(at(1795646800)))
 	must(t, err)
-	if st != (mailbox.Status{Messages: 2, Recent: 0, Unseen: 1, UIDNext: 3, UIDValidity: 1795646713, Size: st.Size}) || st.Size == 0 {
+	if st != (mailbox.Status{Messages: 2, Recent: 0, Unseen: 1, UIDNext: 3, UIDValidity: 1795646713, Size: st.Size, Deleted: 1, DeletedSize: st.DeletedSize}) || st.Size == 0 || st.DeletedSize == 0 {
 		t.Fatalf("status %+v", st)
 	}
 	sameBytes(t, "folder after STATUS", readFile(t, path), want)

@@ -86,6 +86,10 @@ func (m *Mailbox) status() mailbox.Status {
 		if msg.flags&mailbox.Seen == 0 {
 			s.Unseen++
 		}
+		if msg.flags&mailbox.Deleted != 0 {
+			s.Deleted++
+			s.DeletedSize += msg.size
+		}
 		s.Size += msg.size
 	}
 	return s
