@@ -170,11 +170,12 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 }
 
 // noIndexCheck turns off the tests' comparison of every index use with a
-// parse (checkIndexed) until the returned function is called.
+// parse (checkIndexed), and of memory index entries with their copies
+// (testMemCheck), until the returned function is called.
 func noIndexCheck() func() {
-	old := testIndexUsed
-	testIndexUsed = nil
-	return func() { testIndexUsed = old }
+	old, oldMem := testIndexUsed, testMemCheck
+	testIndexUsed, testMemCheck = nil, nil
+	return func() { testIndexUsed, testMemCheck = old, oldMem }
 }
 
 // BenchmarkParse is the first open's parse alone, in runs of body lines
