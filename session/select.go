@@ -121,6 +121,11 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if !mb.ReadOnly() {
 		data.PermanentFlags = append([]imap.Flag{imap.FlagWildcard}, data.Flags...)
 	}
+	if c, ok := mb.(interface{ SelectCounts() (int, int) }); ok {
+		recent, unseen := c.SelectCounts() // no mailbox.Message per message (50k: issue 10)
+		data.NumRecent, data.FirstUnseenSeqNum = uint32(recent), uint32(unseen)
+		return data, nil
+	}
 	for i := 0; i < mb.Len(); i++ {
 		m := mb.Message(i)
 		if m.Recent {

@@ -219,6 +219,7 @@ func (m *Mailbox) Append(msgs []mailbox.NewMessage) ([]uint32, error) {
 
 // appendLocked appends with the file held exclusively and fully parsed.
 func (m *Mailbox) appendLocked(h *held, msgs []mailbox.NewMessage) ([]uint32, error) {
+	m.own()
 	if err := m.syncLocked(h); err != nil {
 		return nil, err
 	}

@@ -101,6 +101,9 @@ func benchMailbox(b *testing.B, n int) string {
 // written).
 func benchOpenIndex(b *testing.B, n int, warm, ro bool) {
 	defer noIndexCheck()()
+	if !warm {
+		defer noMemIndex()()
+	}
 	path := benchMailbox(b, n)
 	opt := Options{UseFlock: true, IndexDir: filepath.Join(filepath.Dir(path), IndexDirName)}
 	m, err := Open(path, opt) // stamps the file, as the first SELECT does
@@ -130,6 +133,26 @@ func BenchmarkExamine5kWarm(b *testing.B) { benchOpenIndex(b, 5000, true, true) 
 func BenchmarkOpen50kCold(b *testing.B)   { benchOpenIndex(b, 50000, false, false) }
 func BenchmarkOpen50kWarm(b *testing.B)   { benchOpenIndex(b, 50000, true, false) }
 
+// The warm opens without the memory index: the index file read and
+// decoded at every open (another process's first open).
+func BenchmarkOpen5kWarmFile(b *testing.B) {
+	defer noMemIndex()()
+	benchOpenIndex(b, 5000, true, false)
+}
+
+func BenchmarkOpen50kWarmFile(b *testing.B) {
+	defer noMemIndex()()
+	benchOpenIndex(b, 50000, true, false)
+}
+
+// noMemIndex turns the memory index off until the returned function is
+// called.
+func noMemIndex() func() {
+	old := memIndexDisabled
+	memIndexDisabled = true
+	return func() { memIndexDisabled = old }
+}
+
 // BenchmarkSyncUnchanged is the look at the file after every command when
 // nothing changed.
 func BenchmarkSyncUnchanged(b *testing.B) {
@@ -147,11 +170,12 @@ func BenchmarkSyncUnchanged(b *testing.B) {
 }
 
 // noIndexCheck turns off the tests' comparison of every index use with a
-// parse (checkIndexed) until the returned function is called.
+// parse (checkIndexed), and of memory index entries with their copies
+// (testMemCheck), until the returned function is called.
 func noIndexCheck() func() {
-	old := testIndexUsed
-	testIndexUsed = nil
-	return func() { testIndexUsed = old }
+	old, oldMem := testIndexUsed, testMemCheck
+	testIndexUsed, testMemCheck = nil, nil
+	return func() { testIndexUsed, testMemCheck = old, oldMem }
 }
 
 // BenchmarkParse is the first open's parse alone, in runs of body lines

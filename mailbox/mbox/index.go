@@ -477,21 +477,36 @@ func (m *Mailbox) loadIndex(h *held, st os.FileInfo) bool {
 	if id == "" {
 		return false
 	}
-	b, err := readIndexFile(name)
-	if err != nil {
-		return false
-	}
-	k, err := m.decodeIndex(b, id)
-	if err != nil || k.size > st.Size() || (k.size == st.Size() && k.mtime != st.ModTime().UnixNano()) {
+	k, mem := m.fromMemory(name, id)
+	if mem && (k.size > st.Size() || (k.size == st.Size() && k.mtime != st.ModTime().UnixNano())) {
+		memForget(name)
 		m.resetState()
-		return false
+		mem = false
+	}
+	if !mem {
+		b, ixFile, err := readIndexFile(name)
+		if err != nil {
+			return false
+		}
+		k, err = m.decodeIndex(b, id)
+		if err != nil || k.size > st.Size() || (k.size == st.Size() && k.mtime != st.ModTime().UnixNano()) {
+			m.resetState()
+			return false
+		}
+		m.ixFile = ixFile
 	}
 	m.size = k.size
 	if !m.fromLinesInPlace(h.f) {
+		if mem {
+			memForget(name)
+		}
 		m.resetState()
 		return false
 	}
 	m.ix = k
+	if mem && testMemUsed != nil {
+		testMemUsed()
+	}
 	if k.size == st.Size() {
 		m.size, m.fi = st.Size(), st
 		if testIndexUsed != nil {
@@ -520,27 +535,27 @@ var testIndexUsed func(m *Mailbox, h *held, tail bool)
 func (m *Mailbox) resetState() {
 	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = nil, nil, span{}, false
 	m.msgs, m.uidValidity, m.uidLast, m.keywords, m.diskBase = nil, 0, 0, nil, baseInfo{}
-	m.lead, m.pendingNew, m.ix = 0, 0, indexKey{}
+	m.lead, m.pendingNew, m.ix, m.ixFile, m.shared, m.planEmpty = 0, 0, indexKey{}, nil, false, false
 }
 
-func readIndexFile(name string) ([]byte, error) {
+func readIndexFile(name string) ([]byte, os.FileInfo, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() || fi.Size() > indexMax {
-		return nil, errIndex
+		return nil, nil, errIndex
 	}
 	b := make([]byte, fi.Size())
 	if _, err := f.ReadAt(b, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	return b, fi, nil
 }
 
 // saveIndex writes the index when the state in memory is the file's
@@ -549,7 +564,7 @@ func readIndexFile(name string) ([]byte, error) {
 // open judges.
 func (m *Mailbox) saveIndex(f *os.File) {
 	name := m.opt.IndexFile(m.path)
-	if name == "" || m.fi == nil || m.dead != nil || !m.exact || !m.indexable() {
+	if name == "" || m.fi == nil || m.dead != nil || !m.exact {
 		return
 	}
 	id := fileID(f)
@@ -557,7 +572,7 @@ func (m *Mailbox) saveIndex(f *os.File) {
 		return
 	}
 	k := keyOf(id, m.fi)
-	if k == m.ix || k.size != m.size {
+	if k == m.ix || k.size != m.size || !m.indexable() { // indexable last: a loop over the messages
 		return
 	}
 	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
@@ -572,6 +587,7 @@ func (m *Mailbox) saveIndex(f *os.File) {
 		return
 	}
 	m.ix = k
+	m.ixFile, _ = os.Lstat(name)
 	if cold {
 		pruneIndexes(m.opt.IndexDir, name)
 	}
@@ -702,6 +718,7 @@ func giveAway(path, like string) {
 func (m *Mailbox) dropIndex() {
 	if name := m.opt.IndexFile(m.path); name != "" {
 		os.Remove(name)
+		memForget(name)
 	}
-	m.ix = indexKey{}
+	m.ix, m.ixFile = indexKey{}, nil
 }

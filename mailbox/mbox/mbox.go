@@ -100,9 +100,14 @@ type Mailbox struct {
 	keywords    []string
 	diskBase    baseInfo // X-IMAPbase as written in the first message (kind none if none)
 
-	pendingNew int      // messages added by internal syncs, not yet reported by Sync
-	dead       error    // set after ErrChanged: every call fails with it
-	ix         indexKey // the file state the index on disk holds, as far as we know
+	pendingNew int         // messages added by internal syncs, not yet reported by Sync
+	dead       error       // set after ErrChanged: every call fails with it
+	ix         indexKey    // the file state the index on disk holds, as far as we know
+	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
+	// shared: the messages are the memory index's, read-only until own().
+	// planEmpty: while shared, a commit found nothing to write; every
+	// change of the state goes through own(), which clears it.
+	shared, planEmpty bool
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -396,6 +401,21 @@ func (m *Mailbox) Message(i int) mailbox.Message {
 	}
 }
 
+// SelectCounts is what SELECT tells of the messages: how many are
+// \Recent, and the sequence number of the first without \Seen (0: none),
+// without building each message's mailbox.Message.
+func (m *Mailbox) SelectCounts() (recent, firstUnseen int) {
+	for i, msg := range m.msgs {
+		if msg.recent {
+			recent++
+		}
+		if firstUnseen == 0 && msg.flags&mailbox.Seen == 0 {
+			firstUnseen = i + 1
+		}
+	}
+	return recent, firstUnseen
+}
+
 // SetFlags implements mailbox.Mailbox. New keywords are defined in the
 // mailbox (at most 30, UW's limit: ErrTooManyKeywords beyond).
 func (m *Mailbox) SetFlags(i int, flags mailbox.Flags, keywords []string) error {
@@ -408,6 +428,7 @@ func (m *Mailbox) SetFlags(i int, flags mailbox.Flags, keywords []string) error 
 	if i < 0 || i >= len(m.msgs) {
 		return fmt.Errorf("set flags: message index %d out of range", i)
 	}
+	m.own()
 	var bits uint32
 	for _, k := range keywords {
 		if !validKeyword(k) {
@@ -503,6 +524,7 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	if m.ro {
 		return nil, mailbox.ErrReadOnly
 	}
+	m.own()
 	known := len(m.msgs)
 	var out []int
 	err := m.locked(true, func(h *held) error {
@@ -540,6 +562,9 @@ func (m *Mailbox) Close() error {
 		err = m.Checkpoint()
 	}
 	if m.rf != nil {
+		if err == nil {
+			m.keepInMemory(fileID(m.rf))
+		}
 		m.rf.Close()
 		m.rf = nil
 	}
@@ -644,6 +669,7 @@ func (m *Mailbox) syncLocked(h *held) error {
 		}
 		return fmt.Errorf("read mailbox %s: %w", m.path, err)
 	}
+	m.own()
 	oldSize := m.size
 	wasEmpty := len(m.msgs) == 0 && m.pseudo == nil
 	if oldSize == 0 {
@@ -707,6 +733,7 @@ func (m *Mailbox) syncLocked(h *held) error {
 // refreshBase re-reads the UID state another program may have updated in
 // place (AppendTo raises uidlast in the X-IMAP / X-IMAPbase header).
 func (m *Mailbox) refreshBase(f *os.File) error {
+	m.own()
 	var start, end int64
 	switch {
 	case m.pseudo != nil:

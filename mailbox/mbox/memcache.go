@@ -1,0 +1,232 @@
+package mbox
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// The memory index: the in-process twin of the index file. A mailbox that
+// closes with its state exactly what its file says (the conditions under
+// which the index file is written) leaves a copy of that state here, keyed
+// by its index file name and by what the index file would be keyed by (the
+// file's identity, size and modification time). The next open of the
+// unchanged file in the same process (the repeat SELECT, in -listen mode
+// or in a session process) copies it instead of reading and decoding the
+// index file, then checks it exactly as it checks an index file: same
+// identity, size and time, From lines in place, a grown file's tail
+// parsed. Any mismatch falls back to the index file, then to a parse. An
+// entry is immutable: the mailboxes opened from it share its messages
+// until they change one (own: every change of a message's fields goes
+// through a method that calls it first, and the tests check that no entry
+// ever changes); it is dropped whenever the index file is, and the cache
+// is bounded in entries and in bytes.
+
+const (
+	memIndexEntries = 8
+	memIndexBytes   = 64 << 20
+)
+
+// memState is a mailbox's disk state as the index holds it.
+type memState struct {
+	name       string      // the index file name (the mailbox's path)
+	key        indexKey    // the file state it is of
+	ixFile     os.FileInfo // the index file of that state, as written or read
+	lead       int64
+	pseudo     *message
+	pseudoRaw  []byte
+	pseudoSpan span
+	pseudoOK   bool
+	msgs       []message
+	validity   uint32
+	last       uint32
+	keywords   []string
+	base       baseInfo
+	kept       []message // tests: a copy of msgs (testMemCheck)
+}
+
+func (s *memState) bytes() int {
+	return len(s.msgs) * int(unsafe.Sizeof(message{}))
+}
+
+var memIndex struct {
+	sync.Mutex
+	entries []*memState // most recently used first
+	bytes   int
+}
+
+// memIndexDisabled, set by tests, turns the memory index off;
+// testMemUsed, set by tests, is called when an open took its state from it.
+var (
+	memIndexDisabled bool
+	testMemUsed      func()
+	// testMemCheck, set by tests, is given an entry's messages as kept
+	// and as they are when an open takes them: they must be equal.
+	testMemCheck func(kept, now []message)
+)
+
+// keepInMemory leaves the state of m in the memory index when it is
+// exactly what the file (f) says, as saveIndex requires of an index file.
+func (m *Mailbox) keepInMemory(id string) {
+	name := m.opt.IndexFile(m.path)
+	if memIndexDisabled || name == "" || id == "" || m.fi == nil || m.dead != nil || !m.exact {
+		return
+	}
+	k := keyOf(id, m.fi)
+	if k.size != m.size || k != m.ix || m.ixFile == nil {
+		return // only the state of the index file on disk is kept
+	}
+	if m.shared && memHas(name, k) {
+		return // opened from it and unchanged: nothing to copy
+	}
+	if !m.indexable() {
+		return
+	}
+	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
+		return // another write within this second could keep this time
+	}
+	for _, msg := range m.msgs {
+		if msg.parsed != nil {
+			return
+		}
+	}
+	if m.pseudo != nil && m.pseudo.parsed != nil {
+		return
+	}
+	if memHas(name, k) {
+		return // opened from it and unchanged: nothing to copy
+	}
+	s := &memState{name: name, key: k, ixFile: m.ixFile, lead: m.lead, pseudoRaw: bytes.Clone(m.pseudoRaw),
+		pseudoSpan: m.pseudoSpan, pseudoOK: m.pseudoOK, validity: m.uidValidity, last: m.uidLast,
+		keywords: slices.Clone(m.keywords)}
+	if m.pseudo == nil && len(m.msgs) > 0 && m.msgs[0].diskHasBase {
+		s.base = m.diskBase // what the index file holds (encodeIndex)
+		s.base.keywords = slices.Clone(s.base.keywords)
+	}
+	if m.pseudo != nil {
+		p := *m.pseudo
+		s.pseudo = &p
+	}
+	s.msgs = make([]message, len(m.msgs))
+	for j, msg := range m.msgs {
+		c := &s.msgs[j]
+		*c = *msg
+		// what an open from the index file gives (decodeIndex)
+		c.uid, c.flags, c.kw, c.recent = c.diskUID, c.diskFlags, c.diskKw, !c.diskOld
+	}
+	if testMemCheck != nil {
+		s.kept = slices.Clone(s.msgs)
+	}
+	if s.bytes() > memIndexBytes/2 {
+		return
+	}
+	memIndex.Lock()
+	defer memIndex.Unlock()
+	memForgetLocked(name)
+	memIndex.entries = slices.Insert(memIndex.entries, 0, s)
+	memIndex.bytes += s.bytes()
+	for len(memIndex.entries) > memIndexEntries || memIndex.bytes > memIndexBytes {
+		last := len(memIndex.entries) - 1
+		memIndex.bytes -= memIndex.entries[last].bytes()
+		memIndex.entries[last] = nil
+		memIndex.entries = memIndex.entries[:last]
+	}
+}
+
+func memHas(name string, k indexKey) bool {
+	memIndex.Lock()
+	defer memIndex.Unlock()
+	for _, s := range memIndex.entries {
+		if s.name == name {
+			return s.key == k
+		}
+	}
+	return false
+}
+
+// memForget drops the entry of the mailbox whose index file is name.
+func memForget(name string) {
+	memIndex.Lock()
+	defer memIndex.Unlock()
+	memForgetLocked(name)
+}
+
+func memForgetLocked(name string) {
+	for j, s := range memIndex.entries {
+		if s.name == name {
+			if s.kept != nil && testMemCheck != nil {
+				testMemCheck(s.kept, s.msgs)
+			}
+			memIndex.bytes -= s.bytes()
+			memIndex.entries = slices.Delete(memIndex.entries, j, j+1)
+			return
+		}
+	}
+}
+
+// fromMemory installs a copy of the memory index's state of the file
+// with identity id, if any, and returns the key of that state. The state
+// is used only while the index file it was taken with is still there,
+// unchanged: whatever replaces, removes or rewrites the index file (a
+// newer index by another process, a repair) makes it unusable.
+func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
+	if memIndexDisabled {
+		return indexKey{}, false
+	}
+	memIndex.Lock()
+	var s *memState
+	for j, e := range memIndex.entries {
+		if e.name == name {
+			s = e
+			copy(memIndex.entries[1:j+1], memIndex.entries[:j])
+			memIndex.entries[0] = s
+			break
+		}
+	}
+	memIndex.Unlock()
+	if s == nil || s.key.id != id {
+		return indexKey{}, false
+	}
+	fi, err := os.Lstat(name)
+	if err != nil || !fi.Mode().IsRegular() || !os.SameFile(fi, s.ixFile) || fi.Size() != s.ixFile.Size() || !fi.ModTime().Equal(s.ixFile.ModTime()) {
+		memForget(name)
+		return indexKey{}, false
+	}
+	if s.kept != nil && testMemCheck != nil {
+		testMemCheck(s.kept, s.msgs)
+	}
+	msgs := make([]*message, len(s.msgs))
+	for j := range s.msgs {
+		msgs[j] = &s.msgs[j] // shared until own
+	}
+	m.shared = true
+	m.lead, m.uidValidity, m.uidLast = s.lead, s.validity, s.last
+	m.keywords = slices.Clone(s.keywords)
+	m.diskBase = s.base
+	m.diskBase.keywords = slices.Clone(s.base.keywords)
+	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = nil, bytes.Clone(s.pseudoRaw), s.pseudoSpan, s.pseudoOK
+	if s.pseudo != nil {
+		p := *s.pseudo
+		m.pseudo = &p
+	}
+	m.msgs = msgs
+	m.ixFile = s.ixFile
+	return s.key, true
+}
+
+// own gives the mailbox its own copy of messages it shares with the
+// memory index, before any of them changes.
+func (m *Mailbox) own() {
+	if !m.shared {
+		return
+	}
+	m.shared, m.planEmpty = false, false
+	all := make([]message, len(m.msgs))
+	for j, msg := range m.msgs {
+		all[j] = *msg
+		m.msgs[j] = &all[j]
+	}
+}

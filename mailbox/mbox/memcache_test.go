@@ -1,0 +1,72 @@
+package mbox
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+var memUses atomic.Int64
+
+func init() {
+	testMemUsed = func() { memUses.Add(1) }
+	// No mailbox opened from the memory index may change its entry.
+	testMemCheck = func(kept, now []message) {
+		if !reflect.DeepEqual(kept, now) {
+			indexMismatch.Lock()
+			indexMismatch.list = append(indexMismatch.list, "a memory index entry changed while shared")
+			indexMismatch.Unlock()
+		}
+	}
+}
+
+// TestMemIndex: a mailbox closed with its state on disk is opened again
+// from memory (and checkIndexed compares that state with a parse), unless
+// the index file or the mailbox file changed since.
+func TestMemIndex(t *testing.T) {
+	newMail := "From bob@example.com Tue Nov 24 10:00:00 2026\nSubject: new\n\nnew mail\n\n"
+	for _, tc := range []struct {
+		name    string
+		change  func(t *testing.T, path, idx string)
+		wantMem int64
+	}{
+		{"unchanged", func(t *testing.T, path, idx string) {}, 1},
+		{"grew", func(t *testing.T, path, idx string) { deliver(t, path, newMail) }, 1},
+		{"index removed", func(t *testing.T, path, idx string) { must(t, os.Remove(idx)) }, 0},
+		{"index rewritten", func(t *testing.T, path, idx string) {
+			b, err := os.ReadFile(idx)
+			must(t, err)
+			b[len(b)/2] ^= 0x20
+			must(t, os.WriteFile(idx, b, 0o600))
+		}, 0},
+		{"same size, middle changed", func(t *testing.T, path, idx string) {
+			s := readFile(t, path)
+			const was, is = "Status: O\nX-Status: \nX-Keywords:  ", "Status: RO\nX-Status: \nX-Keywords: "
+			rewriteInPlace(t, path, strings.Replace(s, was, is, 1))
+		}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, opt, _ := indexFixture(t)
+			tc.change(t, path, opt.IndexFile(path))
+			want := noIndexView(t, path, opt)
+			start := memUses.Load()
+			if got := sessionView(t, path, opt); got != want {
+				t.Fatalf("after the change:\n%s\nwant:\n%s", got, want)
+			}
+			if n := memUses.Load() - start; n != tc.wantMem {
+				t.Fatalf("%d opens from memory, want %d", n, tc.wantMem)
+			}
+			// a read-write open and a flag change, then from memory again
+			m, err := Open(path, opt)
+			must(t, err)
+			must(t, m.SetFlags(0, m.Message(0).Flags^0x4, nil))
+			must(t, m.Close())
+			want = noIndexView(t, path, opt)
+			if got := sessionView(t, path, opt); got != want {
+				t.Fatalf("after a flag change:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
