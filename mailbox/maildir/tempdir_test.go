@@ -46,15 +46,3 @@ func removeTree(dir string) error {
 	}
 	return nil
 }
-
-// lstat is os.Lstat with the file's identity read at once: on Windows
-// os.SameFile reads it later by name, when the name may be another file's.
-func lstat(t testing.TB, path string) os.FileInfo {
-	t.Helper()
-	fi, err := os.Lstat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.SameFile(fi, fi)
-	return fi
-}
