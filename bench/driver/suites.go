@@ -246,11 +246,8 @@ func mixedSuite(o *options, srv *server, res *result) error {
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := firstError(errs); err != nil {
+		return err
 	}
 	addStep(res, "mixed", label, wall)
 	res.Rates[label+": commands/s"] = float64(t.cycles*commandsPerCycle) / wall.Seconds()
@@ -382,11 +379,8 @@ func loginsSuite(o *options, srv *server, res *result) error {
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := firstError(errs); err != nil {
+		return err
 	}
 	addStep(res, "logins", label, wall)
 	res.Rates[label+": per second"] = float64(ok) / wall.Seconds()
@@ -539,4 +533,16 @@ func disagreements(all []*result) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// firstError closes errs, which the clients of a step have finished
+// sending on, and returns the first error in it (nil: none).
+func firstError(errs chan error) error {
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -183,13 +183,7 @@ func workload(o *options, srv *server, count int, res *result, smp *sampler) err
 			}()
 		}
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return firstError(errs)
 	})
 	smp.mark("")
 	return err
