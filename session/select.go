@@ -124,15 +124,15 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if c, ok := mb.(interface{ SelectCounts() (int, int) }); ok {
 		recent, unseen := c.SelectCounts() // no mailbox.Message per message (50k: issue 10)
 		data.NumRecent, data.FirstUnseenSeqNum = uint32(recent), uint32(unseen)
-		return data, nil
-	}
-	for i := 0; i < mb.Len(); i++ {
-		m := mb.Message(i)
-		if m.Recent {
-			data.NumRecent++
-		}
-		if m.Flags&mailbox.Seen == 0 && data.FirstUnseenSeqNum == 0 {
-			data.FirstUnseenSeqNum = uint32(i + 1)
+	} else {
+		for i := 0; i < mb.Len(); i++ {
+			m := mb.Message(i)
+			if m.Recent {
+				data.NumRecent++
+			}
+			if m.Flags&mailbox.Seen == 0 && data.FirstUnseenSeqNum == 0 {
+				data.FirstUnseenSeqNum = uint32(i + 1)
+			}
 		}
 	}
 	data.List = s.selectList(name) // IMAP4rev2 only: rev2.go
