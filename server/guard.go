@@ -456,12 +456,17 @@ func (g *guard) id(c *command) {
 }
 
 // quoteIMAP quotes s as an IMAP quoted string (s is printable ASCII).
-func quoteIMAP(s string) string {
+func quoteIMAP(s string) string { return quoteString(s, false) }
+
+// quoteString quotes s as an IMAP quoted string: control characters, DEL
+// and, unless utf8, every byte above it become '?'; '"' and '\\' are
+// escaped.
+func quoteString(s string, utf8 bool) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < ' ' || c >= 0x7f {
+		if c < ' ' || c == 0x7f || (c > 0x7f && !utf8) {
 			c = '?'
 		}
 		if c == '"' || c == '\\' {

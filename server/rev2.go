@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/emersion/go-imap/v2"
 )
 
@@ -53,21 +51,5 @@ func (g *guard) isRev2() bool {
 // for an answer the guard writes: under IMAP4rev2 its UTF-8 characters go
 // back as they came.
 func (g *guard) quoteName(name string) string {
-	if !g.utf8Names() {
-		return quoteIMAP(name)
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c < ' ' || c == 0x7f {
-			c = '?'
-		}
-		if c == '"' || c == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('"')
-	return b.String()
+	return quoteString(name, g.utf8Names())
 }
