@@ -288,12 +288,12 @@ func (p *plan) growWriter(src *os.File, orig int64) func(io.Writer) error {
 // commit writes the session state to the file (see journal.go for the
 // crash safety). h holds the file exclusively and m.size is its size.
 func (m *Mailbox) commit(h *held, del []bool) error {
-	if del == nil && m.shared && m.planEmpty {
+	if del == nil && m.planEmpty {
 		return nil // nothing changed since a plan found nothing to write
 	}
 	p := m.buildPlan(del)
 	if len(p.patches) == 0 && p.tail < 0 {
-		if del == nil && m.shared {
+		if del == nil {
 			m.planEmpty = true
 		}
 		return nil
@@ -303,6 +303,7 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 		m.own()
 		p = m.buildPlan(del)
 	}
+	m.planEmpty = false
 	if p.tail < 0 && p.newSize == m.size {
 		return m.commitPatches(h, p, del)
 	}

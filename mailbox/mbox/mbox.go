@@ -105,8 +105,9 @@ type Mailbox struct {
 	ix         indexKey    // the file state the index on disk holds, as far as we know
 	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
 	// shared: the messages are the memory index's, read-only until own().
-	// planEmpty: while shared, a commit found nothing to write; every
-	// change of the state goes through own(), which clears it.
+	// planEmpty: a commit found nothing to write (or an open from the
+	// memory index knows it would find nothing) and nothing changed
+	// since; every change of the state goes through own(), which clears it.
 	shared, planEmpty bool
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
@@ -555,10 +556,14 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	return out, err
 }
 
-// Close implements mailbox.Mailbox: a last checkpoint, then the file is let go.
+// Close implements mailbox.Mailbox: a last checkpoint, then the file is
+// let go. The checkpoint is left out, and with it the locks, when it
+// would do nothing: nothing changed in memory since a commit found
+// nothing to write, and the file is as this Mailbox last left it (new
+// mail in it stays for the next open to find, \Recent unclaimed).
 func (m *Mailbox) Close() error {
 	var err error
-	if m.dead == nil && !m.ro {
+	if m.dead == nil && !m.ro && !(m.planEmpty && !m.Changed()) {
 		err = m.Checkpoint()
 	}
 	if m.rf != nil {

@@ -1,11 +1,15 @@
 package mbox
 
 import (
+	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"imapd/mailbox"
 )
 
 var memUses atomic.Int64
@@ -66,6 +70,64 @@ func TestMemIndex(t *testing.T) {
 			want = noIndexView(t, path, opt)
 			if got := sessionView(t, path, opt); got != want {
 				t.Fatalf("after a flag change:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestCloseUnchangedTakesNoLock: a read-write open and close that change
+// nothing (an open from the memory index of a mailbox whose \Recent is
+// claimed) take no lock at close, so a lock another program holds does
+// not delay it; a close with something to write (a flag, new mail) still
+// takes the locks and writes.
+func TestCloseUnchangedTakesNoLock(t *testing.T) {
+	newMail := "From bob@example.com Tue Nov 24 10:00:00 2026\nSubject: new\n\nnew mail\n\n"
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, m *Mailbox, path string)
+		locks  bool
+	}{
+		{"unchanged", func(t *testing.T, m *Mailbox, path string) {}, false},
+		{"flag changed", func(t *testing.T, m *Mailbox, path string) {
+			must(t, m.SetFlags(0, m.Message(0).Flags^mailbox.Answered, nil))
+		}, true},
+		{"new mail", func(t *testing.T, m *Mailbox, path string) { deliver(t, path, newMail) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, opt, _ := indexFixture(t)
+			m, err := Open(path, opt) // claims \Recent: the next open writes nothing
+			must(t, err)
+			must(t, m.Close())
+			start := memUses.Load()
+			opt.LockTimeout = 50 * time.Millisecond
+			m, err = Open(path, opt)
+			must(t, err)
+			if memUses.Load()-start != 1 {
+				t.Fatal("not opened from the memory index")
+			}
+			tc.change(t, m, path)
+			before := readFile(t, path)
+			writeFile(t, path+".lock", "") // another program's fresh dot-lock
+			err = m.Close()
+			must(t, os.Remove(path+".lock"))
+			if tc.locks {
+				if !errors.Is(err, mailbox.ErrLocked) {
+					t.Fatalf("close with something to write: %v, want ErrLocked", err)
+				}
+				return
+			}
+			must(t, err)
+			if got := readFile(t, path); got != before {
+				t.Fatalf("an unchanged close wrote the file:\n%s\nwas:\n%s", got, before)
+			}
+			// and the next open is from memory again, as a parse says
+			want := noIndexView(t, path, opt)
+			start = memUses.Load()
+			if got := sessionView(t, path, opt); got != want {
+				t.Fatalf("after the close:\n%s\nwant:\n%s", got, want)
+			}
+			if memUses.Load()-start != 1 {
+				t.Fatal("not opened from the memory index after an unchanged close")
 			}
 		})
 	}
