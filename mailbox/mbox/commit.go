@@ -338,8 +338,26 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 	j.discard()
 	now := time.Now()
 	os.Chtimes(m.path, now, now.Add(-time.Second))
-	return m.afterCommit(h.f, p, del)
+	return m.committed(m.afterCommit(h.f, p, del))
 }
+
+// committed follows a write of the whole plan: what memory says is now
+// what the file says, so a plan would find nothing to write until the
+// next change (planEmpty: the close of a SELECT that stamped the file
+// neither plans nor locks again).
+func (m *Mailbox) committed(err error) error {
+	if err != nil {
+		return err
+	}
+	m.planEmpty = true
+	if testCommitted != nil {
+		testCommitted(m)
+	}
+	return nil
+}
+
+// testCommitted, set by tests, is called after each write of a plan.
+var testCommitted func(m *Mailbox)
 
 // commitPatches writes a plan that only replaces status blocks by blocks of
 // the same length (a flag change, the usual case) without a journal: each
@@ -378,7 +396,7 @@ func (m *Mailbox) commitPatches(h *held, p *plan, del []bool) error {
 	}
 	now := time.Now()
 	os.Chtimes(m.path, now, now.Add(-time.Second))
-	return m.afterCommit(h.f, p, del)
+	return m.committed(m.afterCommit(h.f, p, del))
 }
 
 // apply performs the plan with the journal written.

@@ -109,6 +109,7 @@ type Mailbox struct {
 	// memory index knows it would find nothing) and nothing changed
 	// since; every change of the state goes through own(), which clears it.
 	shared, planEmpty bool
+	mem               *memState // while shared: the entry the messages are of
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -406,6 +407,9 @@ func (m *Mailbox) Message(i int) mailbox.Message {
 // \Recent, and the sequence number of the first without \Seen (0: none),
 // without building each message's mailbox.Message.
 func (m *Mailbox) SelectCounts() (recent, firstUnseen int) {
+	if m.shared && m.mem != nil {
+		return m.mem.recent, m.mem.firstUnseen // what the entry's messages say
+	}
 	for i, msg := range m.msgs {
 		if msg.recent {
 			recent++

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"imapd/mailbox"
 )
 
 // The memory index: the in-process twin of the index file. A mailbox that
@@ -50,11 +52,13 @@ type memState struct {
 	pseudoOK   bool
 	msgs       []*message // len == cap: an append by a sharer copies
 	allOld     bool       // every message has its "O": nothing to claim
-	validity   uint32
-	last       uint32
-	keywords   []string
-	base       baseInfo
-	kept       []message // tests: a copy of msgs (testMemCheck)
+	// what SelectCounts says of the messages
+	recent, firstUnseen int
+	validity            uint32
+	last                uint32
+	keywords            []string
+	base                baseInfo
+	kept                []message // tests: a copy of msgs (testMemCheck)
 }
 
 func (s *memState) bytes() int {
@@ -88,16 +92,10 @@ func (m *Mailbox) keepInMemory(id string) {
 	if k.size != m.size || k != m.ix || m.ixFile == nil {
 		return // only the state of the index file on disk is kept
 	}
-	if m.shared && memHas(name, k) {
-		return // opened from it and unchanged: nothing to copy
-	}
-	if !m.indexable() {
-		return
-	}
 	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
 		return // another write within this second could keep this time
 	}
-	if m.pseudo != nil && m.pseudo.parsed != nil {
+	if m.pseudo != nil && m.pseudo.parsed != nil || !m.uidStateWritten() {
 		return
 	}
 	if memHas(name, k) {
@@ -106,16 +104,23 @@ func (m *Mailbox) keepInMemory(id string) {
 	if len(m.msgs)*int(unsafe.Sizeof(message{})+unsafe.Sizeof(&message{})) > memIndexBytes/2 {
 		return
 	}
-	allOld := true
-	for _, msg := range m.msgs {
-		if msg.parsed != nil {
+	// One pass: the rest of indexable, and what SELECT counts.
+	allOld, recent, unseen := true, 0, 0
+	for i, msg := range m.msgs {
+		if msg.diskUID == 0 || msg.uid != msg.diskUID || msg.parsed != nil {
 			return
 		}
-		allOld = allOld && msg.diskOld
+		if !msg.diskOld {
+			allOld = false
+			recent++
+		}
+		if unseen == 0 && msg.diskFlags&mailbox.Seen == 0 {
+			unseen = i + 1
+		}
 	}
 	s := &memState{name: name, key: k, ixFile: m.ixFile, lead: m.lead, pseudoRaw: bytes.Clone(m.pseudoRaw),
 		pseudoSpan: m.pseudoSpan, pseudoOK: m.pseudoOK, validity: m.uidValidity, last: m.uidLast,
-		keywords: slices.Clone(m.keywords), allOld: allOld}
+		keywords: slices.Clone(m.keywords), allOld: allOld, recent: recent, firstUnseen: unseen}
 	if m.pseudo == nil && len(m.msgs) > 0 && m.msgs[0].diskHasBase {
 		s.base = m.diskBase // what the index file holds (encodeIndex)
 		s.base.keywords = slices.Clone(s.base.keywords)
@@ -213,7 +218,7 @@ func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
 	if s.kept != nil && testMemCheck != nil {
 		testMemCheck(s.kept, values(s.msgs))
 	}
-	m.shared = true // the messages and their list: the entry's until own
+	m.shared, m.mem = true, s // the messages and their list: the entry's until own
 	// A commit finds nothing to write while nothing changes: every
 	// message says what the file says, and the UID state is written
 	// (indexable); only a claim of \Recent would write an "O".
@@ -241,7 +246,7 @@ func (m *Mailbox) own() {
 	if !m.shared {
 		return
 	}
-	m.shared = false
+	m.shared, m.mem = false, nil
 	all := make([]message, len(m.msgs))
 	msgs := make([]*message, len(m.msgs))
 	for j, msg := range m.msgs {

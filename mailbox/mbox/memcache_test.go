@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -16,6 +17,15 @@ var memUses atomic.Int64
 
 func init() {
 	testMemUsed = func() { memUses.Add(1) }
+	// After a write of a plan, a plan finds nothing more to write
+	// (committed sets planEmpty on that ground).
+	testCommitted = func(m *Mailbox) {
+		if p := m.buildPlan(nil); len(p.patches) != 0 || p.tail >= 0 {
+			indexMismatch.Lock()
+			indexMismatch.list = append(indexMismatch.list, fmt.Sprintf("%s: a plan after a commit has %d patches, tail %d", m.path, len(p.patches), p.tail))
+			indexMismatch.Unlock()
+		}
+	}
 	// No mailbox opened from the memory index may change its entry.
 	testMemCheck = func(kept, now []message) {
 		if !reflect.DeepEqual(kept, now) {
