@@ -563,11 +563,12 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 // Close implements mailbox.Mailbox: a last checkpoint, then the file is
 // let go. The checkpoint is left out, and with it the locks, when it
 // would do nothing: nothing changed in memory since a commit found
-// nothing to write, and the file is as this Mailbox last left it (new
-// mail in it stays for the next open to find, \Recent unclaimed).
+// nothing to write or wrote it all, the index file is that state's, and
+// the file is as this Mailbox last left it (new mail in it stays for the
+// next open to find, \Recent unclaimed).
 func (m *Mailbox) Close() error {
 	var err error
-	if m.dead == nil && !m.ro && !(m.planEmpty && !m.Changed()) {
+	if m.dead == nil && !m.ro && !(m.planEmpty && m.indexCurrent() && !m.Changed()) {
 		err = m.Checkpoint()
 	}
 	if m.rf != nil {
@@ -581,6 +582,16 @@ func (m *Mailbox) Close() error {
 		m.dead = errors.New("mailbox is closed")
 	}
 	return err
+}
+
+// indexCurrent reports whether the index file is that of the state in
+// memory, or none is to be written (so a checkpoint would not write one:
+// saveIndex, which waits out whole-second modification times).
+func (m *Mailbox) indexCurrent() bool {
+	if m.opt.IndexDir == "" || !m.exact {
+		return true
+	}
+	return m.ix.id != "" && m.ix.size == m.size && m.ix.mtime == m.fi.ModTime().UnixNano()
 }
 
 // fail marks the mailbox unusable when the file changed behind our back.

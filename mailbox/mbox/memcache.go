@@ -104,11 +104,19 @@ func (m *Mailbox) keepInMemory(id string) {
 	if len(m.msgs)*int(unsafe.Sizeof(message{})+unsafe.Sizeof(&message{})) > memIndexBytes/2 {
 		return
 	}
-	// One pass: the rest of indexable, and what SELECT counts.
+	// One pass: the rest of indexable, what SELECT counts, and the
+	// messages set to what an open from the index file gives
+	// (decodeIndex). The mailbox is closing: if a check fails, nobody
+	// looks at its messages again. Shared messages (of an entry since
+	// dropped) have that view already, and other mailboxes may be
+	// reading them.
 	allOld, recent, unseen := true, 0, 0
 	for i, msg := range m.msgs {
 		if msg.diskUID == 0 || msg.uid != msg.diskUID || msg.parsed != nil {
 			return
+		}
+		if !m.shared {
+			msg.flags, msg.kw, msg.recent = msg.diskFlags, msg.diskKw, !msg.diskOld
 		}
 		if !msg.diskOld {
 			allOld = false
@@ -129,15 +137,7 @@ func (m *Mailbox) keepInMemory(id string) {
 		p := *m.pseudo
 		s.pseudo = &p
 	}
-	// The mailbox is closing: its messages become the entry's, with the
-	// session view an open from the index file gives (decodeIndex).
-	// Shared messages (an entry since dropped) have that view already,
-	// and other mailboxes may be reading them.
-	if !m.shared {
-		for _, c := range m.msgs {
-			c.uid, c.flags, c.kw, c.recent = c.diskUID, c.diskFlags, c.diskKw, !c.diskOld
-		}
-	}
+	// The mailbox is closing: its messages become the entry's.
 	s.msgs = m.msgs[:len(m.msgs):len(m.msgs)]
 	m.shared, m.planEmpty = true, false // read-only from here on
 	if testMemCheck != nil {
