@@ -564,8 +564,8 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 // let go. The checkpoint is left out, and with it the locks, when it
 // would do nothing: nothing changed in memory since a commit found
 // nothing to write or wrote it all, the index file is that state's, and
-// the file is as this Mailbox last left it (new mail in it stays for the
-// next open to find, \Recent unclaimed).
+// the file is as this Mailbox last left it (Changed: no new mail, no
+// other writer).
 func (m *Mailbox) Close() error {
 	var err error
 	if m.dead == nil && !m.ro && !(m.planEmpty && m.indexCurrent() && !m.Changed()) {
