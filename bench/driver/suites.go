@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,23 +25,11 @@ var knownSuites = map[string]bool{"steps": true, "big": true, "mixed": true, "lo
 // passwords checked against /etc/shadow.
 var inetdServers = map[string]bool{"imapd-inetd": true, "dovecot-unix": true}
 
-func (o *options) has(suite string) bool {
-	for _, s := range o.suites {
-		if s == suite {
-			return true
-		}
-	}
-	return false
-}
+func (o *options) has(suite string) bool { return slices.Contains(o.suites, suite) }
 
 // unixUsers tells whether the run needs real unix users (useradd).
 func (o *options) unixUsers() bool {
-	for _, s := range o.servers {
-		if inetdServers[s] {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(o.servers, func(s string) bool { return inetdServers[s] })
 }
 
 // validate checks the flags; it returns what is wrong, or "".
