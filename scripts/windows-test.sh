@@ -38,6 +38,10 @@ if [ "$skip_wine" != 1 ]; then
     exit 1
   }
 
+  # One wineserver for the run, with no test's output pipe (wine-exec.sh).
+  "$WINE_EXEC" --server start
+  trap '"$WINE_EXEC" --server stop' EXIT
+
   step "vet for windows"
   GOOS=windows $GO vet ./platform/windows/... ./cmd/imapdsvc/...
 
@@ -51,7 +55,7 @@ fi
 
 step "build the programs"
 tmp=$(mktemp -d /tmp/imapd-windows-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; [ "$skip_wine" = 1 ] || "$WINE_EXEC" --server stop' EXIT
 mkdir -p "$tmp/linux" "$tmp/windows"
 $GO build -o "$tmp/linux/" ./cmd/imapdsvc ./cmd/imapd ./cmd/cryptauth
 export IMAPDSVC_E2E_BIN=$tmp/linux
