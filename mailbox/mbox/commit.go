@@ -3,6 +3,7 @@ package mbox
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -198,6 +199,14 @@ func (m *Mailbox) buildPlan(del []bool) *plan {
 		p.lit(m.makePseudo())
 		p.newPseudo, p.pseudo = true, true
 	}
+	// Room for the tail's pieces, and its new status blocks in one
+	// buffer: a first SELECT stamps every message of the file.
+	k, _ := slices.BinarySearchFunc(m.msgs, p.tail, func(msg *message, off int64) int { return cmp.Compare(msg.start, off) })
+	n := len(m.msgs) - k
+	p.pieces = slices.Grow(p.pieces, 3*n+2)
+	p.froms = slices.Grow(p.froms, n)
+	p.tailMsgs = slices.Grow(p.tailMsgs, n)
+	arena := make([]byte, 0, 48*n)
 	for i, msg := range m.msgs {
 		if !inTail(msg.start) {
 			continue
@@ -214,7 +223,9 @@ func (m *Mailbox) buildPlan(del []bool) *plan {
 		}
 		b, ok := blocks[msg]
 		if !ok {
-			b = m.newBlock(msg, base)
+			from := len(arena)
+			arena = appendBlock(arena, base, msg.flags, m.names(msg.kw), m.wantOld(msg), msg.uid) // newBlock
+			b = arena[from:len(arena):len(arena)]
 		}
 		if msg.layoutOK {
 			p.copy(msg.start, msg.blockOff())
