@@ -319,6 +319,9 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	if q, ok := inner.(quotaSession); ok {
 		c.guard.quotaRoot = q.QuotaRoot
 	}
+	if is, ok := inner.(idleSession); ok {
+		c.guard.idleStart, c.guard.idleDone = is.IdleInput()
+	}
 	cs, _ := inner.(commandSession)
 	c.guard.command = func(name string) {
 		if batched[name] {
@@ -345,6 +348,13 @@ var batched = map[string]bool{
 	"EXPUNGE": true, "UID EXPUNGE": true, "MOVE": true, "UID MOVE": true,
 	"SELECT": true, "EXAMINE": true, "LIST": true, "LSUB": true,
 	"NOOP": true, "CHECK": true,
+}
+
+// idleSession is a session that waits for the end of IDLE without a
+// goroutine when told when the IDLE is handed over and the moment the
+// client's DONE arrives (session/idle.go).
+type idleSession interface {
+	IdleInput() (start, done func())
 }
 
 // commandSession is a session that wants to know each command's name
