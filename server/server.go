@@ -101,6 +101,13 @@ type Options struct {
 	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
 	// runs before the greeting, with or without TLS here.
 	TLS *TLS
+	// TLSLater, when set and TLS is not, gives the TLS to offer, asked
+	// after the greeting went out (in a goroutine of its own, started by
+	// the connection's first read; the first CAPABILITY, STARTTLS or LOGIN
+	// waits for it): a one-connection process (inetd) reads its
+	// certificate while the client reads the greeting (issue 10). It is
+	// called at most once per connection; nil from it: TLS not offered.
+	TLSLater func() *TLS
 	// PreAuthDeadline is the most time from connect to login, however
 	// busy the client keeps the connection; 0 means
 	// DefaultPreAuthDeadline.
