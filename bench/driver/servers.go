@@ -108,7 +108,8 @@ func startServer(o *options, name, dir string) (*server, error) {
 		}
 		// One imapd per connection, the connection as its stdin and
 		// stdout, as inetd starts it (the manual's deployment).
-		cmd = exec.Command("systemd-socket-activate", "--inetd", "-a", "-l", addr, o.imapd, "-i", conf)
+		// GOMAXPROCS=1 as deploy/imapd@.service and xinetd.imap set it.
+		cmd = exec.Command("systemd-socket-activate", "--inetd", "-a", "-E", "GOMAXPROCS=1", "-l", addr, o.imapd, "-i", conf)
 		logs = append(logs, filepath.Join(dir, "log", "imapd.log"))
 	case "dovecot", "dovecot-unix":
 		conf, err := setupDovecot(o, dir, port, name == "dovecot-unix")
