@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 )
 
@@ -32,8 +33,15 @@ const maxAddresses = 10000
 
 // envelope is go-imap's envelope of a header with the address lists
 // replaced by ours.
+// The fields other than addresses are taken as go-imap's ExtractEnvelope
+// takes them (whose own address parsing would be thrown away).
 func envelope(h textproto.Header) *imap.Envelope {
-	env := imapserver.ExtractEnvelope(h)
+	mh := mail.Header{Header: message.Header{Header: h}}
+	date, _ := mh.Date()
+	subject, _ := mh.Subject()
+	inReplyTo, _ := mh.MsgIDList("In-Reply-To")
+	messageID, _ := mh.MessageID()
+	env := &imap.Envelope{Date: date, Subject: subject, InReplyTo: inReplyTo, MessageID: messageID}
 	env.From = headerAddresses(h, "From")
 	env.Sender = headerAddresses(h, "Sender")
 	env.ReplyTo = headerAddresses(h, "Reply-To")

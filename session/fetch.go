@@ -74,7 +74,7 @@ func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
 // fetchCache is what the messages of one FETCH share.
 type fetchCache struct {
 	flagCache
-	br *bufio.Reader // header reads (ENVELOPE)
+	hr headerReads
 }
 
 func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *fetchCache) error {
@@ -123,7 +123,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	if options.Envelope {
-		h, err := s.header(mb, i, whole, &fc.br)
+		h, err := fc.hr.header(mb, i, whole)
 		if err != nil {
 			rw.Close()
 			return s.storageErr("FETCH", err)
@@ -184,12 +184,43 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 // one of 32 KiB per message).
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// header reads only the header of message i (or takes it from whole),
-// through *br (made on first use, kept for the next message).
-func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Reader) (textproto.Header, error) {
+// headerReads reads the headers of the messages of one command, with
+// buffers made once for all of them.
+type headerReads struct {
+	buf []byte        // the header bytes of the last message
+	br  *bufio.Reader // parses them (or reads a stream)
+	bb  bytes.Reader
+}
+
+// direct reads the header block of message i when the mailbox can read it
+// alone (mailbox.HeaderReader). A failed read is left to Open, which
+// fails or reads what there is as before.
+func (hr *headerReads) direct(mb mailbox.Mailbox, i int) ([]byte, bool) {
+	hm, ok := mb.(mailbox.HeaderReader)
+	if !ok {
+		return nil, false
+	}
+	b, err := hm.AppendHeader(hr.buf[:0], i)
+	if err != nil {
+		return nil, false
+	}
+	if cap(b) <= 64<<10 {
+		hr.buf = b // else let a big one go
+	}
+	return b, true
+}
+
+// header reads only the header of message i (or takes it from whole):
+// straight from the header block when the mailbox can read it alone
+// (mailbox.HeaderReader), else from the start of Open(i).
+func (hr *headerReads) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
 	var r io.Reader
 	if whole != nil {
-		r = bytes.NewReader(whole)
+		hr.bb.Reset(whole)
+		r = &hr.bb
+	} else if b, ok := hr.direct(mb, i); ok {
+		hr.bb.Reset(b)
+		r = &hr.bb
 	} else {
 		rc, err := mb.Open(i)
 		if err != nil {
@@ -198,17 +229,16 @@ func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Rea
 		defer rc.Close()
 		r = rc
 	}
-	if *br == nil {
-		*br = bufio.NewReader(r)
+	if hr.br == nil {
+		hr.br = bufio.NewReader(r)
 	} else {
-		(*br).Reset(r)
+		hr.br.Reset(r)
 	}
-	h, err := textproto.ReadHeader(*br)
-	(*br).Reset(nil)
-	if err != nil && err != io.EOF {
-		// A malformed header still has an envelope: what could be read.
-		return h, nil
-	}
+	// A malformed header still has an envelope (or matches): what could
+	// be read.
+	h, _ := textproto.ReadHeader(hr.br)
+	hr.br.Reset(nil)
+	hr.bb.Reset(nil)
 	return h, nil
 }
 

@@ -39,9 +39,9 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	data := &imap.SearchData{}
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
-	var br *bufio.Reader // shared by the candidates' header reads
+	var hr headerReads // shared by the candidates' header reads
 	for i := 0; i < n; i++ {
-		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID, br: &br}
+		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID, hr: &hr}
 		ok, err := c.match(criteria)
 		if err != nil {
 			return nil, s.storageErr("SEARCH", err)
@@ -79,7 +79,7 @@ type candidate struct {
 	n      uint32
 	maxUID uint32
 
-	br **bufio.Reader // for header reads, made once per SEARCH
+	hr *headerReads // for header reads, made once per SEARCH
 
 	raw    []byte
 	hdr    *textproto.Header
@@ -114,20 +114,10 @@ func (c *candidate) loadHeader() error {
 	if c.hdr != nil {
 		return nil
 	}
-	rc, err := c.mb.Open(c.i)
+	h, err := c.hr.header(c.mb, c.i, nil)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	br := *c.br
-	if br == nil {
-		br = bufio.NewReader(rc)
-		*c.br = br
-	} else {
-		br.Reset(rc)
-	}
-	h, _ := textproto.ReadHeader(br)
-	br.Reset(nil)
 	c.hdr = &h
 	return nil
 }
