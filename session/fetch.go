@@ -45,6 +45,7 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		}
 	}
 	var fc fetchCache
+	fc.hr.names = envelopeFields // ENVELOPE is the only header read of a FETCH
 	for _, i := range idx {
 		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
@@ -187,9 +188,12 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 // headerReads reads the headers of the messages of one command, with
 // buffers made once for all of them.
 type headerReads struct {
-	buf []byte        // the header bytes of the last message
-	br  *bufio.Reader // parses them (or reads a stream)
-	bb  bytes.Reader
+	// names: read only the fields of these names (lower case); nil: all.
+	names []string
+	buf   []byte        // the header bytes of the last message
+	kept  []byte        // the fields of names among them
+	br    *bufio.Reader // parses them (or reads a stream)
+	bb    bytes.Reader
 }
 
 // direct reads the header block of message i when the mailbox can read it
@@ -219,6 +223,13 @@ func (hr *headerReads) header(mb mailbox.Mailbox, i int, whole []byte) (textprot
 		hr.bb.Reset(whole)
 		r = &hr.bb
 	} else if b, ok := hr.direct(mb, i); ok {
+		if hr.names != nil {
+			hr.kept = keepFields(hr.kept[:0], b, hr.names)
+			b = hr.kept
+			if cap(b) > 64<<10 {
+				hr.kept = nil
+			}
+		}
 		hr.bb.Reset(b)
 		r = &hr.bb
 	} else {
@@ -240,6 +251,91 @@ func (hr *headerReads) header(mb mailbox.Mailbox, i int, whole []byte) (textprot
 	hr.br.Reset(nil)
 	hr.bb.Reset(nil)
 	return h, nil
+}
+
+// envelopeFields are the header fields ENVELOPE is made of.
+var envelopeFields = []string{"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id"}
+
+// keepFields appends to dst the fields of hdr (a header as Open gives it)
+// whose names are among names (lower case), each with its continuation
+// lines, as they are: textproto.ReadHeader then makes of them exactly the
+// fields of those names it makes of the whole header. So the fields are
+// cut as ReadHeader cuts them, and where ReadHeader stops (a header that
+// starts with a continuation line, a line without a colon, a name with a
+// byte outside 33-126), this stops too. A name matches without regard to
+// ASCII case: a superset of ReadHeader's canonical names, and a field too
+// many is harmless.
+func keepFields(dst, hdr []byte, names []string) []byte {
+	if len(hdr) > 0 && (hdr[0] == ' ' || hdr[0] == '\t') {
+		return dst
+	}
+	for len(hdr) > 0 {
+		// One field: its first line and the lines starting with a space
+		// or tab after it.
+		end := lineEnd(hdr, 0)
+		first := hdr[:end]
+		content := bytes.TrimSuffix(bytes.TrimSuffix(first, []byte("\n")), []byte("\r"))
+		if !bytes.HasSuffix(first, []byte("\n")) {
+			content = first
+		}
+		if len(content) == 0 {
+			break // the empty line that ends the header
+		}
+		for end < len(hdr) && (hdr[end] == ' ' || hdr[end] == '\t') {
+			end = lineEnd(hdr, end)
+		}
+		field := hdr[:end]
+		hdr = hdr[end:]
+		colon := bytes.IndexByte(content, ':')
+		if colon < 0 {
+			// No colon in the first line: ReadHeader finds none, or one
+			// after a line end, in a name it refuses.
+			break
+		}
+		key := bytes.Trim(content[:colon], " \t")
+		bad := false
+		for _, c := range key {
+			if c < 33 || c > 126 {
+				bad = true
+				break
+			}
+		}
+		if bad {
+			break
+		}
+		for _, n := range names {
+			if asciiEqualFold(key, n) {
+				dst = append(dst, field...)
+				break
+			}
+		}
+	}
+	return dst
+}
+
+// lineEnd is the index just after the line of b starting at i.
+func lineEnd(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(b)
+}
+
+// asciiEqualFold compares b and s (lower case) without regard to ASCII case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func messageFlags(m mailbox.Message) []imap.Flag {
