@@ -276,7 +276,7 @@ func TestClusterTwoHostsOneSpool(t *testing.T) {
 	const deliveries, imapAppends = 6, 4
 	background := func(r int, other *clusterHost) (wait func()) {
 		var delivOut, appendOut syncbuf.Buffer
-		deliv := exec.Command("python3", filepath.Join("testdata", "soak_appender.py"), cs.drop(), strconv.Itoa(deliveries), fmt.Sprintf("smtp%d", r))
+		deliv := exec.Command("python3", filepath.Join("testdata", "appender.py"), "--link", "--id", fmt.Sprintf("smtp%d", r), cs.drop(), strconv.Itoa(deliveries), "smtp@example.com", fmt.Sprintf("smtp%d", r))
 		deliv.Stdout, deliv.Stderr = &delivOut, &delivOut
 		oh, op := hostPort(other.Addr)
 		app := exec.Command("python3", filepath.Join("testdata", "cluster_imap_append.py"), oh, op, "alice", "alice-secret", strconv.Itoa(imapAppends), fmt.Sprintf("imap%d", r))

@@ -27,7 +27,7 @@ import (
 // IMAPD_SOAK_TRIALS is set). Each trial starts the real imapd (-listen),
 // lets a real client (go-imap's) APPEND, COPY, MOVE, STORE, EXPUNGE and
 // RENAME in alice's INBOX and folders while a separate process delivers
-// into the drop file under dot-lock + flock (testdata/soak_appender.py), and
+// into the drop file under dot-lock + flock (testdata/appender.py --link), and
 // kills the server with SIGKILL in the middle of a random command. Then,
 // after a session has opened every mailbox again (journal recovery), an
 // independent reader (testdata/mbox_ids.py) checks every message by
@@ -264,7 +264,7 @@ func (s *soak) dial() *imapclient.Client {
 // a kill in the middle of one; it returns that one.
 func (s *soak) runTrial() *pending {
 	tag := fmt.Sprintf("trial%d", s.trial)
-	appender := exec.Command("python3", filepath.Join("testdata", "soak_appender.py"), s.site.DropFile("alice"), fmt.Sprint(1+s.rng.IntN(8)), tag)
+	appender := exec.Command("python3", filepath.Join("testdata", "appender.py"), "--link", "--id", tag, s.site.DropFile("alice"), fmt.Sprint(1+s.rng.IntN(8)), "smtp@example.com", tag)
 	appOut := &strings.Builder{}
 	appender.Stdout, appender.Stderr = appOut, appOut
 	if err := appender.Start(); err != nil {

@@ -8,7 +8,7 @@
 #      their tests run as Windows programs under Wine: sharing-mode holds,
 #      drop-file lock, MAILBOX.LST, LogonUser, the spawner relaying to child
 #      processes, maildir storage (';2,' names, renames and removals of
-#      files being read, the uid list lock), the dot-lock (mailbox/dotlock).
+#      files being read, the uid list lock), the dot-lock (platform/dotlock).
 #   3. imapdsvc as a real service under Wine's service manager (install,
 #      start, a session, stop, remove), in a Wine prefix of its own
 #      ($IMAPDSVC_SCM_PREFIX), because an installed auto-start service would
@@ -38,11 +38,15 @@ if [ "$skip_wine" != 1 ]; then
     exit 1
   }
 
+  # One wineserver for the run, with no test's output pipe (wine-exec.sh).
+  "$WINE_EXEC" --server start
+  trap '"$WINE_EXEC" --server stop' EXIT
+
   step "vet for windows"
   GOOS=windows $GO vet ./platform/windows/... ./cmd/imapdsvc/...
 
   step "windows tests under wine"
-  GOOS=windows $GO test -count=1 -exec "$WINE_EXEC" ./platform/windows/... ./platform/filelock ./cmd/imapdsvc/... ./mailbox/maildir ./mailbox/dotlock
+  GOOS=windows $GO test -count=1 -exec "$WINE_EXEC" ./platform/windows/... ./platform/filelock ./cmd/imapdsvc/... ./mailbox/maildir ./platform/dotlock
 
   step "imapdsvc under the service manager (prefix $SCM_PREFIX)"
   WINEPREFIX=$SCM_PREFIX IMAPDSVC_TEST_SCM=1 GOOS=windows \
@@ -51,7 +55,7 @@ fi
 
 step "build the programs"
 tmp=$(mktemp -d /tmp/imapd-windows-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; [ "$skip_wine" = 1 ] || "$WINE_EXEC" --server stop' EXIT
 mkdir -p "$tmp/linux" "$tmp/windows"
 $GO build -o "$tmp/linux/" ./cmd/imapdsvc ./cmd/imapd ./cmd/cryptauth
 export IMAPDSVC_E2E_BIN=$tmp/linux

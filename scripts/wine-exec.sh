@@ -5,6 +5,7 @@
 #   GOOS=windows go test -exec "$PWD/scripts/wine-exec.sh" ./platform/windows/...
 #   scripts/wine-exec.sh PROGRAM.exe [ARGS...]    # any Windows program
 #   scripts/wine-exec.sh --prepare                 # make the Wine prefix ready now
+#   scripts/wine-exec.sh --server start|stop       # a wineserver kept for a test run
 #
 # Needs wine64 and the mingw-w64 C compiler (Debian packages wine64 and
 # gcc-mingw-w64-x86-64; scripts/test-deps.sh installs them as root). It
@@ -16,6 +17,12 @@
 # bcryptprimitives.dll, which Wine 8 lacks; scripts/processprng.c provides
 # it and is compiled here with mingw (again whenever the C file changes).
 # Several go test binaries start at once: the preparation runs under a lock.
+#
+# --server start keeps one wineserver and Wine's own services running for the
+# prefix, their output on /dev/null. Without it the first test binary starts
+# them, and they hold that binary's output pipe open until the last Wine
+# program of the run exits: go test then reports "Test I/O incomplete" for a package that passed
+# when another package runs for more than a minute.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,12 +78,29 @@ prepare() {
 
 case "${1:-}" in
 '' | -h | --help)
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 --prepare)
   ready || prepare
   echo "wine-exec.sh: Wine prefix $WINEPREFIX ready ($wine)"
+  exit 0
+  ;;
+--server)
+  ready || prepare
+  server=${WINESERVER:-$(dirname "$wine")/wineserver64}
+  [ -x "$server" ] || server=$(command -v wineserver || true)
+  [ -n "$server" ] || die "no wineserver next to $wine"
+  case "${2:-}" in
+  start)
+    "$server" -p </dev/null >/dev/null 2>&1
+    # Wine's own services (services.exe, winedevice.exe...) live as long as
+    # the server and keep the output of the program that started them.
+    "$wine" wineboot </dev/null >/dev/null 2>&1 || true
+    ;;
+  stop) "$server" -k </dev/null >/dev/null 2>&1 || true ;;
+  *) die "--server start or --server stop" ;;
+  esac
   exit 0
   ;;
 esac

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,23 +25,11 @@ var knownSuites = map[string]bool{"steps": true, "big": true, "mixed": true, "lo
 // passwords checked against /etc/shadow.
 var inetdServers = map[string]bool{"imapd-inetd": true, "dovecot-unix": true}
 
-func (o *options) has(suite string) bool {
-	for _, s := range o.suites {
-		if s == suite {
-			return true
-		}
-	}
-	return false
-}
+func (o *options) has(suite string) bool { return slices.Contains(o.suites, suite) }
 
 // unixUsers tells whether the run needs real unix users (useradd).
 func (o *options) unixUsers() bool {
-	for _, s := range o.servers {
-		if inetdServers[s] {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(o.servers, func(s string) bool { return inetdServers[s] })
 }
 
 // validate checks the flags; it returns what is wrong, or "".
@@ -163,14 +152,11 @@ func addStep(res *result, suite, name string, d time.Duration) {
 // or builds its index, Dovecot builds its index), a repeat SELECT of the
 // unchanged mailbox, and UID FETCH 1:* (FLAGS).
 func bigSuite(srv *server, count int, res *result) error {
-	c, err := imapclient.DialInsecure(srv.addr, nil)
+	c, err := dialLogin(srv.addr, benchUser, benchPassword)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Login(benchUser, benchPassword).Wait(); err != nil {
-		return fmt.Errorf("LOGIN: %w", err)
-	}
 	for _, name := range []string{"SELECT INBOX (first)", "SELECT INBOX again"} {
 		start := time.Now()
 		sel, err := c.Select("INBOX", nil).Wait()
@@ -279,14 +265,11 @@ func mixedMessage(user string, i, k int) string {
 // ten messages, STORE \Deleted on the first, EXPUNGE, APPEND, LOGOUT. The
 // mailbox keeps its size: one message out, one in.
 func mixedCycle(addr string, u benchAccount, i, k int, t *mixedTally) error {
-	c, err := imapclient.DialInsecure(addr, nil)
+	c, err := dialLogin(addr, u.Name, u.Password)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Login(u.Name, u.Password).Wait(); err != nil {
-		return fmt.Errorf("LOGIN: %w", err)
-	}
 	list, err := c.List("", "*", nil).Collect()
 	if err != nil {
 		return fmt.Errorf("LIST: %w", err)
@@ -388,15 +371,25 @@ func loginsSuite(o *options, srv *server, res *result) error {
 	return nil
 }
 
-func loginLogout(addr string, u benchAccount) error {
+// dialLogin connects to addr and logs in; the caller closes the client.
+func dialLogin(addr, user, password string) (*imapclient.Client, error) {
 	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Login(user, password).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("LOGIN: %w", err)
+	}
+	return c, nil
+}
+
+func loginLogout(addr string, u benchAccount) error {
+	c, err := dialLogin(addr, u.Name, u.Password)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Login(u.Name, u.Password).Wait(); err != nil {
-		return fmt.Errorf("LOGIN: %w", err)
-	}
 	return c.Logout().Wait()
 }
 
@@ -450,14 +443,11 @@ func connSuite(o *options, srv *server, res *result) error {
 	}()
 	for k := 0; k < o.pssN; k++ {
 		u := o.users[k%len(o.users)]
-		c, err := imapclient.DialInsecure(srv.addr, nil)
+		c, err := dialLogin(srv.addr, u.Name, u.Password)
 		if err != nil {
-			return err
+			return fmt.Errorf("PSS session: %w", err)
 		}
 		held = append(held, c)
-		if err := c.Login(u.Name, u.Password).Wait(); err != nil {
-			return fmt.Errorf("LOGIN (PSS): %w", err)
-		}
 		// EXAMINE: the users are shared between the held sessions when
 		// -pss exceeds -users, and a second SELECT would throw the first
 		// holder out.

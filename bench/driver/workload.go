@@ -194,14 +194,11 @@ func workload(o *options, srv *server, count int, res *result, smp *sampler) err
 // makes the earlier holder let go, so concurrent SELECTs of one INBOX would
 // measure sessions being thrown out, not serving.
 func shortSession(addr string, count int) error {
-	c, err := imapclient.DialInsecure(addr, nil)
+	c, err := dialLogin(addr, benchUser, benchPassword)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Login(benchUser, benchPassword).Wait(); err != nil {
-		return fmt.Errorf("LOGIN: %w", err)
-	}
 	sel, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		return fmt.Errorf("EXAMINE: %w", err)

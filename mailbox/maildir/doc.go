@@ -54,7 +54,7 @@
 // and a message keeps its UID for as long as its base exists.
 //
 // The lock file is created with O_EXCL and holds "<pid> <host>"; the rules
-// are the dot-lock's (package mailbox/dotlock, as for mbox): a lock of this host whose process is
+// are the dot-lock's (package platform/dotlock, as for mbox): a lock of this host whose process is
 // gone is broken at once, any other one when it has not been touched for
 // two minutes; its holder touches it every 30 seconds while it holds it
 // (a first open of a big maildir another program wrote may take long), and

@@ -1,11 +1,15 @@
 package maildir
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"time"
 
-	"imapd/mailbox/dotlock"
+	"imapd/mailbox"
+	"imapd/platform"
+	"imapd/platform/dotlock"
 )
 
 // The lock files (imapd-uidlist.lock, the user's .imapd-uidvalidity.lock)
@@ -48,7 +52,12 @@ func lockFile(path string, timeout time.Duration) (func(), error) {
 		AgeOnly: !readLocks,
 		Busy:    busy,
 		Retry:   retryBusy,
+		Gone:    platform.ProcessGone,
+		Warnf:   platform.Warnf,
 	})
+	if errors.Is(err, dotlock.ErrTimeout) {
+		return nil, fmt.Errorf("lock %s: %w", path, mailbox.ErrLocked)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -558,6 +558,12 @@ func (m *Mailbox) Checkpoint() error {
 		return err
 	}
 	defer unlock()
+	return m.checkpoint()
+}
+
+// checkpoint renames the files whose flags changed; the caller holds the
+// uid list lock.
+func (m *Mailbox) checkpoint() error {
 	var found map[string]entry
 	for _, msg := range m.msgs {
 		if !msg.dirty || msg.gone {
@@ -627,7 +633,17 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	if m.ro {
 		return nil, mailbox.ErrReadOnly
 	}
-	if err := m.Checkpoint(); err != nil {
+	// All of it under the uid list lock: the files are removed by the
+	// names a directory read made under the lock gives, and no other
+	// session renames one meanwhile (a flag change), so a removal never
+	// misses a file that then stays in the folder, dropped from the list,
+	// to be numbered again at the next read.
+	unlock, err := lockList(m.dir, m.opt.lockTimeout())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := m.checkpoint(); err != nil {
 		return nil, err
 	}
 	var out []int
@@ -637,11 +653,33 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 			m.unlist(removed)
 		}
 	}()
+	var found map[string]entry // read once, when a name turns out stale
 	keep := m.msgs[:0]
 	for i, msg := range m.msgs {
 		del := msg.gone || msg.flags&mailbox.Deleted != 0 && (uids == nil || uids(msg.uid))
 		if del && !msg.gone {
 			err := retryBusy(func() error { return os.Remove(m.path(entry{name: msg.name, inNew: msg.inNew})) })
+			if errors.Is(err, fs.ErrNotExist) {
+				// Another session renamed it since this view last looked
+				// (a flag change): remove it by its present name if it is
+				// still \Deleted there, keep it if that was taken off.
+				if found == nil {
+					if found, err = scan(m.dir); err != nil {
+						keep = append(keep, m.msgs[i:]...)
+						m.msgs = keep
+						return out, err
+					}
+				}
+				e, ok := found[msg.base]
+				if ok {
+					_, info := splitName(e.name)
+					if f, _, _ := parseInfo(info); f&mailbox.Deleted == 0 {
+						keep = append(keep, msg) // the next sync shows its flags
+						continue
+					}
+					err = retryBusy(func() error { return os.Remove(m.path(e)) })
+				}
+			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				// Keep what is left consistent: the messages removed so
 				// far are gone from the view.
@@ -666,13 +704,9 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 
 // unlist drops the bases of expunged messages from the uid list at once,
 // so that the list says what the maildir holds (a sync with nothing new
-// changes no file). A failure is harmless: the next sync drops them.
+// changes no file). A failure is harmless: the next sync drops them. The
+// caller holds the uid list lock.
 func (m *Mailbox) unlist(bases []string) {
-	unlock, err := lockList(m.dir, m.opt.lockTimeout())
-	if err != nil {
-		return
-	}
-	defer unlock()
 	l, err := readUIDList(m.dir)
 	if err != nil {
 		return

@@ -358,3 +358,57 @@ func TestValidityMark(t *testing.T) {
 		t.Errorf("after the clock went back: %d, not above %d", m.UIDValidity(), seen[2])
 	}
 }
+
+// TestExpungeAfterAnotherRename: another session renamed a message's file
+// (a flag change) after this view last looked. The expunge must remove the
+// file by its present name, or keep the message when \Deleted was taken
+// off; never drop it from the uid list while the file stays, which would
+// number it again.
+func TestExpungeAfterAnotherRename(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		later mailbox.Flags // b's flags after a looked
+		left  int
+	}{
+		{"still deleted", mailbox.Deleted | mailbox.Flagged, 0},
+		{"undeleted", mailbox.Flagged, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newDir(t)
+			AppendTo(dir, []mailbox.NewMessage{msg("Subject: x\n\nbody\n", 0)}, Options{})
+			a, _ := Open(dir, Options{})
+			b, _ := Open(dir, Options{})
+			b.SetFlags(0, mailbox.Deleted, nil)
+			if err := b.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Sync(); err != nil || a.Message(0).Flags != mailbox.Deleted {
+				t.Fatalf("a sees %+v, %v", a.Message(0), err)
+			}
+			b.SetFlags(0, tc.later, nil)
+			if err := b.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			gone, err := a.Expunge(nil)
+			if err != nil || len(gone) != 1-tc.left {
+				t.Fatalf("expunge: %v %v", gone, err)
+			}
+			files, _ := os.ReadDir(filepath.Join(dir, "cur"))
+			if len(files) != tc.left {
+				t.Errorf("%d files left in cur/, want %d", len(files), tc.left)
+			}
+			a.Close()
+			b.Close()
+			m, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Len() != tc.left || tc.left == 1 && m.Message(0).UID != 1 {
+				t.Errorf("reopen: %d messages, next UID %d", m.Len(), m.UIDNext())
+			}
+			if m.UIDNext() != 2 {
+				t.Errorf("UIDNEXT %d: the message was numbered again", m.UIDNext())
+			}
+		})
+	}
+}

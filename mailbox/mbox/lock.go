@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"imapd/mailbox"
-	"imapd/mailbox/dotlock"
 	"imapd/platform"
+	"imapd/platform/dotlock"
 	"imapd/platform/filelock"
 )
 
@@ -187,13 +187,19 @@ func lockRead(path string, opt *Options) (*held, error) {
 // dot-lock (nil): the file lock still guards us (UW warns "Mailbox
 // vulnerable" in that case).
 func dotLock(path, host string, deadline time.Time) (*dotlock.Lock, error) {
-	return dotlock.Take(path+".lock", deadline, dotlock.Options{
+	l, err := dotlock.Take(path+".lock", deadline, dotlock.Options{
 		Host:      host,
 		Stale:     staleLock,
 		Link:      true,
 		Mode:      0o666,
 		GoWithout: true,
+		Gone:      platform.ProcessGone,
+		Warnf:     platform.Warnf,
 	})
+	if errors.Is(err, dotlock.ErrTimeout) {
+		err = fmt.Errorf("lock %s: %w", path+".lock", mailbox.ErrLocked)
+	}
+	return l, err
 }
 
 // testReadLocked, set by tests, is called while a reader holds the file

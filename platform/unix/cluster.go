@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"imapd/platform/dotlock"
 )
 
 // The cluster session lock replaces UW's /tmp/.<dev>.<ino> when lock_id is
@@ -103,6 +105,7 @@ var clusterOurs = struct {
 	names map[string]bool
 }{names: map[string]bool{}}
 
+// clusterSeq tells apart the names a lock is broken under.
 var clusterSeq atomic.Uint64
 
 // TryClusterLock takes the cluster session lock of the mailbox at path (fi
@@ -179,50 +182,29 @@ func TryClusterLock(path string, fi os.FileInfo, id string, warn func(string)) (
 	return nil, ClusterHolder{}, fmt.Errorf("session lock %s: keeps changing under us", name)
 }
 
-// linkLock makes the lock name holding line through a hitching post; now
-// is the file server's time (the hitching post's modification time), also
-// when the lock exists (the error then matches fs.ErrExist).
+// linkLock makes the lock name holding line through a hitching post
+// (dotlock.Hitch: link(2), judged by the link, mode 0666 whatever the
+// umask so that every user's sessions ask through it, the line flushed
+// before the link); now is the file server's time (the hitching post's
+// modification time), also when the lock exists (the error then matches
+// fs.ErrExist).
 func linkLock(name string, line []byte) (*ClusterLock, time.Time, error) {
-	hitch := fmt.Sprintf("%s.%d.%d.%d", name, time.Now().Unix(), os.Getpid(), clusterSeq.Add(1))
-	hf, err := os.OpenFile(hitch, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o666)
-	if err != nil {
-		return nil, time.Time{}, lockDirError(name, err)
-	}
-	defer os.Remove(hitch)
-	_ = hf.Chmod(0o666) // whatever the umask: every user's sessions ask through it
-	if _, err := hf.Write(line); err != nil {
-		hf.Close()
-		return nil, time.Time{}, fmt.Errorf("write session lock %s: %w", hitch, err)
-	}
-	_ = hf.Sync()
-	hfi, err := hf.Stat()
-	if err != nil {
-		hf.Close()
-		return nil, time.Time{}, fmt.Errorf("session lock %s: %w", hitch, err)
-	}
-	now := hfi.ModTime()
-	lerr := os.Link(hitch, name)
-	// Ours when the name is our file (over NFS a link that worked may
-	// report an error, a retransmitted request EEXIST).
-	if nfi, err := os.Lstat(name); err == nil && os.SameFile(hfi, nfi) {
-		l := &ClusterLock{name: name, line: line, f: hf, fi: nfi, stamped: time.Now(), done: make(chan struct{})}
+	f, fi, now, err := dotlock.Hitch(name, line, dotlock.Post{Mode: 0o666, Sync: true, Keep: true})
+	switch {
+	case err == nil:
+		l := &ClusterLock{name: name, line: line, f: f, fi: fi, stamped: time.Now(), done: make(chan struct{})}
 		clusterOurs.Lock()
 		clusterOurs.names[name] = true
 		clusterOurs.Unlock()
 		return l, now, nil
-	}
-	hf.Close()
-	if lerr == nil || errors.Is(lerr, fs.ErrExist) {
+	case errors.Is(err, fs.ErrExist):
 		return nil, now, fs.ErrExist
+	case errors.Is(err, unix.ELOOP):
+		return nil, now, fmt.Errorf("session lock %s: %w", name, ErrUnsafeLock)
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS):
+		return nil, now, fmt.Errorf("create session lock beside %s: the directory must let the user create files: %w", name, err)
 	}
-	return nil, now, fmt.Errorf("session lock %s: %w", name, lerr)
-}
-
-func lockDirError(name string, err error) error {
-	if errors.Is(err, unix.ELOOP) {
-		return fmt.Errorf("session lock %s: %w", name, ErrUnsafeLock)
-	}
-	return fmt.Errorf("create session lock beside %s: the directory must let the user create files: %w", name, err)
+	return nil, now, fmt.Errorf("session lock %s: %w", name, err)
 }
 
 // parseClusterLock reads "<pid> <lock_id>\n", then the requests; asked
@@ -402,13 +384,6 @@ func ClusterHeldBy(path string, fi os.FileInfo, id string) bool {
 	return staleCluster(name, h, lfi, lfi.ModTime(), id) == ""
 }
 
-// SafeLockID makes a lock_id fit in a file and on one line (as the
-// dot-locks write it).
-func SafeLockID(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r <= ' ' || r == '/' || r == '\\' || r == ':' || r == 0x7f {
-			return '_'
-		}
-		return r
-	}, s)
-}
+// SafeLockID makes a lock_id fit in a file and on one line, as the
+// dot-locks write it.
+func SafeLockID(s string) string { return dotlock.SafeName(s) }

@@ -13,6 +13,12 @@
 // the wait for a lock another holder gives up (a lock this process gives
 // up wakes its waiters at once: Released, Wake, also used by the mbox
 // file lock's wait). Each format passes its
-// policy (stale age, refresh, how the lock is made, its mode) as Options.
-// See docs/locks.md.
+// policy (stale age, refresh, how the lock is made, its mode) as Options,
+// with the platform's probe of a process and its warning sink.
+//
+// Its maker (Hitch: a hitching post linked to the lock name, success
+// judged by the link) also makes the cluster session lock of
+// platform/unix, which keeps its own rules (requests appended to the file,
+// the file server's clock). It lives under platform, below the stores and
+// platform/unix, and imports no package of imapd. See docs/locks.md.
 package dotlock

@@ -3,14 +3,14 @@ package dotlock
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
-
-	"imapd/mailbox"
 )
 
 // deadPID is the PID of a process that has exited.
@@ -54,10 +54,18 @@ func must(fi os.FileInfo, err error) os.FileInfo {
 	return fi
 }
 
+// gone asks the system whether a process exists, as platform.ProcessGone
+// does on unix (this package's tests cannot import platform, which
+// imports it).
+func gone(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err != nil || errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
+}
+
 // the two policies of the formats: mbox (UW's) and maildir.
 var policies = map[string]Options{
-	"link": {Stale: 5 * time.Minute, Link: true, Mode: 0o666, GoWithout: true},
-	"excl": {Stale: 2 * time.Minute, Refresh: 30 * time.Second, Mode: 0o600},
+	"link": {Stale: 5 * time.Minute, Link: true, Mode: 0o666, GoWithout: true, Gone: gone},
+	"excl": {Stale: 2 * time.Minute, Refresh: 30 * time.Second, Mode: 0o600, Gone: gone},
 }
 
 func host() string { return SafeName(hostOf(Options{})) }
@@ -83,7 +91,7 @@ func TestContent(t *testing.T) {
 			}
 		}
 		// Our own live lock is not broken: another taker waits.
-		if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, mailbox.ErrLocked) {
+		if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, ErrTimeout) {
 			t.Errorf("%s: take while we hold it: %v", what, err)
 		}
 		l.Release()
@@ -118,7 +126,7 @@ func TestHonoured(t *testing.T) {
 			fmt.Sprintf("%d %s\n", os.Getppid(), h),
 		} {
 			os.WriteFile(name, []byte(content), 0o600)
-			if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, mailbox.ErrLocked) {
+			if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, ErrTimeout) {
 				t.Errorf("%s: lock %q: %v", what, content, err)
 			}
 		}
@@ -142,7 +150,7 @@ func TestAgeRule(t *testing.T) {
 	for what, o := range policies {
 		name := filepath.Join(tempDir(t), "x.lock")
 		os.WriteFile(name, []byte("123 elsewhere\n"), 0o600)
-		if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, mailbox.ErrLocked) {
+		if _, err := Take(name, time.Now().Add(20*time.Millisecond), o); !errors.Is(err, ErrTimeout) {
 			t.Fatalf("%s: young foreign lock: %v", what, err)
 		}
 		old := time.Now().Add(-2 * o.Stale)
@@ -208,21 +216,21 @@ func TestSeizeKeepsLiveLock(t *testing.T) {
 	// Its holder refreshes it before the breaker acts.
 	now := time.Now()
 	os.Chtimes(name, now, now)
-	seize(name, stale, "test")
+	seize(name, stale)
 	if fi, err := os.Lstat(name); err != nil || !fi.ModTime().Equal(now) {
 		t.Fatalf("live lock broken: %v", err)
 	}
 	// Made anew after a release: kept too.
 	os.Remove(name)
 	os.WriteFile(name, []byte("124 elsewhere\n"), 0o600)
-	seize(name, stale, "test")
+	seize(name, stale)
 	if b, err := os.ReadFile(name); err != nil || string(b) != "124 elsewhere\n" {
 		t.Fatalf("new lock broken: %q %v", b, err)
 	}
 	// The stale one itself is broken, and nothing is left.
 	os.Chtimes(name, old, old)
 	stale = must(lstatNow(name))
-	seize(name, stale, "test")
+	seize(name, stale)
 	if ents, _ := os.ReadDir(filepath.Dir(name)); len(ents) != 0 {
 		t.Fatalf("left after breaking: %v", ents)
 	}
@@ -251,5 +259,40 @@ func TestParse(t *testing.T) {
 		if _, _, ok := Parse([]byte(in)); ok != want {
 			t.Errorf("Parse(%q) ok %v, want %v", in, ok, want)
 		}
+	}
+}
+
+// TestHitch: the maker the cluster session lock uses too: kept open, the
+// lock is the file returned; a second try finds it (fs.ErrExist) and still
+// gets the file system's time; no hitching post is left.
+func TestHitch(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Keep is for unix: an open hitching post cannot be removed here")
+	}
+	dir := tempDir(t)
+	name := filepath.Join(dir, "x.lock")
+	f, fi, now, err := Hitch(name, []byte("1 a\n"), Post{Mode: 0o666, Sync: true, Keep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.IsZero() || !os.SameFile(fi, must(lstatNow(name))) {
+		t.Fatalf("made %v at %v", fi, now)
+	}
+	if _, err := f.WriteAt([]byte("2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b, _ := os.ReadFile(name); string(b) != "2 a\n" {
+		t.Fatalf("lock holds %q", b)
+	}
+	if m := must(lstatNow(name)).Mode().Perm(); m != 0o666 {
+		t.Errorf("mode %v, want 0666", m)
+	}
+	f, fi, now, err = Hitch(name, []byte("3 b\n"), Post{Mode: 0o666, Host: "b"})
+	if !errors.Is(err, fs.ErrExist) || f != nil || fi != nil || now.IsZero() {
+		t.Fatalf("second Hitch: %v %v %v %v", f, fi, now, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("left in the directory: %v", ents)
 	}
 }

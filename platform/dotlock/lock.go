@@ -13,10 +13,11 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"imapd/mailbox"
-	"imapd/platform"
 )
+
+// ErrTimeout is returned (wrapped) by Take when the lock was still held
+// by another holder at the deadline.
+var ErrTimeout = errors.New("lock held by another program")
 
 // Options are a format's policy for its dot-locks.
 type Options struct {
@@ -49,6 +50,12 @@ type Options struct {
 	// Retry, when set, runs the removal of our lock (again while the lock
 	// is open by a reader, on Windows).
 	Retry func(op func() error) error
+	// Gone reports that no process with this PID exists on this host
+	// (platform.ProcessGone): a lock of this host naming it is broken at
+	// once. Nil: the age rule alone.
+	Gone func(pid int) bool
+	// Warnf, when set, is told of every lock broken (platform.Warnf).
+	Warnf func(format string, args ...any)
 }
 
 // poll is the pause between two looks at a lock another holder has: a
@@ -158,7 +165,7 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 			// keeps its holder from removing it: one look a pause, the
 			// pause growing to maxPoll, and no look before making it.
 			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+				return nil, fmt.Errorf("lock %s: %w", name, ErrTimeout)
 			}
 		} else if fi, err := os.Lstat(name); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return nil, fmt.Errorf("lock %s is a symbolic link, refused", name)
@@ -186,7 +193,9 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 		case cur == nil && time.Now().Before(deadline):
 			continue // just released: try again at once
 		case cur != nil && why != "":
-			seize(name, cur, why)
+			if seize(name, cur) && o.Warnf != nil {
+				o.Warnf("broke the lock %s: %s", name, why)
+			}
 			continue
 		}
 		if o.AgeOnly {
@@ -200,7 +209,7 @@ func Take(name string, deadline time.Time, o Options) (*Lock, error) {
 		for {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return nil, fmt.Errorf("lock %s: %w", name, mailbox.ErrLocked)
+				return nil, fmt.Errorf("lock %s: %w", name, ErrTimeout)
 			}
 			Pause(c, min(poll, left))
 			select {
@@ -298,39 +307,88 @@ func (l *Lock) Release() {
 // makeLock creates the lock name holding content, or fails with an error
 // matching fs.ErrExist when it exists.
 func makeLock(name, host string, content []byte, o Options) (os.FileInfo, error) {
-	if !o.Link {
-		if err := writeNew(name, content, o.Mode); err != nil {
-			return nil, err
+	if o.Link {
+		_, fi, _, err := Hitch(name, content, Post{Host: host, Mode: o.Mode})
+		var lerr *os.LinkError
+		if !errors.As(err, &lerr) {
+			return fi, err
 		}
-		return lstatNow(name)
+		// No hard links here (FAT, some network file systems; each says so
+		// with its own error): O_EXCL, then the content.
 	}
-	// The content is written to a file of our own (UW's "hitching post":
-	// <lock>.<time>.<pid>.<seq>.<host>) which is then hard-linked to name:
-	// the lock never exists empty or half written. link(2) fails when
-	// name exists, on NFS too (where O_EXCL was not always atomic).
-	hitch := fmt.Sprintf("%s.%d.%d.%d.%s", name, time.Now().Unix(), os.Getpid(), seq.Add(1), host)
-	if err := writeNew(hitch, content, o.Mode); err != nil {
-		return nil, err
-	}
-	defer os.Remove(hitch)
-	lerr := os.Link(hitch, name)
-	// Success is the link count of our file, not link's answer: over NFS
-	// a link that worked may report an error.
-	hfi, herr := os.Lstat(hitch)
-	if herr == nil {
-		if nfi, err := lstatNow(name); err == nil && os.SameFile(hfi, nfi) {
-			return nfi, nil
-		}
-	}
-	if lerr == nil || errors.Is(lerr, fs.ErrExist) {
-		return nil, fs.ErrExist
-	}
-	// No hard links here (FAT, some network file systems; each says so
-	// with its own error): O_EXCL, then the content.
 	if err := writeNew(name, content, o.Mode); err != nil {
 		return nil, err
 	}
 	return lstatNow(name)
+}
+
+// Post says how Hitch makes a lock.
+type Post struct {
+	// Host, when not empty, ends the hitching post's name (UW's).
+	Host string
+	// Mode is the lock file's mode, whatever the umask.
+	Mode os.FileMode
+	// Sync flushes the content before the link (a lock on a file server
+	// is never seen empty after a crash of the server).
+	Sync bool
+	// Keep returns the lock open for writing (the caller closes it); else
+	// the file is closed before the link. Unix only: on Windows a file
+	// open cannot be removed, and the hitching post would stay.
+	Keep bool
+}
+
+// Hitch makes the lock name holding content whole: the content is written
+// to a file of our own (UW's "hitching post": <name>.<time>.<pid>.<seq>,
+// then .<host> when p.Host is set), which is hard-linked to name, then
+// removed: the lock never exists empty or half written. link(2) fails when
+// name exists, on NFS too (where O_EXCL was not always atomic). Success is
+// judged by name being our file (its link count), not by link's answer:
+// over NFS a link that worked may report an error. It returns the lock
+// (open when p.Keep), what it is, and the hitching post's modification
+// time: the file system's clock, also when the lock exists. The error
+// matches fs.ErrExist when name exists; it is an *os.LinkError when the
+// link failed otherwise (no hard links on this file system); the error of
+// creating the hitching post is os.OpenFile's.
+func Hitch(name string, content []byte, p Post) (*os.File, os.FileInfo, time.Time, error) {
+	hitch := fmt.Sprintf("%s.%d.%d.%d", name, time.Now().Unix(), os.Getpid(), seq.Add(1))
+	if p.Host != "" {
+		hitch += "." + p.Host
+	}
+	f, err := os.OpenFile(hitch, os.O_WRONLY|os.O_CREATE|os.O_EXCL, p.Mode)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	defer os.Remove(hitch)
+	f.Chmod(p.Mode) // on the file, not the name
+	_, err = f.Write(content)
+	if err == nil && p.Sync {
+		err = f.Sync()
+	}
+	var hfi os.FileInfo
+	if err == nil {
+		hfi, err = f.Stat()
+	}
+	if !p.Keep || err != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		f = nil
+	}
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("write lock %s: %w", hitch, err)
+	}
+	now := hfi.ModTime()
+	lerr := os.Link(hitch, name)
+	if nfi, err := lstatNow(name); err == nil && os.SameFile(hfi, nfi) {
+		return f, nfi, now, nil
+	}
+	if f != nil {
+		f.Close()
+	}
+	if lerr == nil || errors.Is(lerr, fs.ErrExist) {
+		return nil, nil, now, fs.ErrExist
+	}
+	return nil, nil, now, lerr
 }
 
 // writeNew creates name (O_EXCL, mode whatever the umask, best effort)
@@ -427,7 +485,7 @@ func state(name, host string, o Options) (cur os.FileInfo, why string) {
 		}
 		return fi, ""
 	}
-	if platform.ProcessGone(pid) {
+	if o.Gone != nil && o.Gone(pid) {
 		return fi, fmt.Sprintf("its holder, process %d on this host, is gone", pid)
 	}
 	return fi, ""
@@ -467,24 +525,24 @@ func sameLock(a, b os.FileInfo) bool {
 }
 
 // seize removes the lock name that may be broken (stale: what we looked
-// at, why: the reason). Another process may have broken it just before us
-// and made a fresh lock, or its holder refreshed it: so the lock is first
-// renamed to a name of ours (atomic), and if what we moved is not the
-// stale file, it is put back (os.Link fails if yet another lock was made
-// meanwhile, which then stands).
-func seize(name string, stale os.FileInfo, why string) {
+// at) and reports whether it did. Another process may have broken it just
+// before us and made a fresh lock, or its holder refreshed it: so the lock
+// is first renamed to a name of ours (atomic), and if what we moved is not
+// the stale file, it is put back (os.Link fails if yet another lock was
+// made meanwhile, which then stands).
+func seize(name string, stale os.FileInfo) bool {
 	mine := fmt.Sprintf("%s.%d.%d.seize", name, os.Getpid(), seq.Add(1))
 	if err := os.Rename(name, mine); err != nil {
-		return // gone already: try again
+		return false // gone already: try again
 	}
 	if fi, err := lstatNow(mine); err == nil && !sameLock(fi, stale) {
 		if err := os.Link(mine, name); err != nil && !errors.Is(err, fs.ErrExist) {
 			os.Rename(mine, name) // no hard links on this file system
-			return
+			return false
 		}
 		os.Remove(mine)
-		return
+		return false
 	}
 	os.Remove(mine)
-	platform.Warnf("broke the lock %s: %s", name, why)
+	return true
 }
