@@ -74,7 +74,7 @@ func newConn(raw net.Conn, opts *Options, logins *loginTable) *conn {
 		closed:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	c.initTLS(raw, opts.TLS)
+	c.initTLS(raw, opts.TLS, opts.TLSLater)
 	c.guard = &guard{
 		read:        c.readTimed,
 		reply:       c.reply,
@@ -162,6 +162,7 @@ func (c *conn) Read(p []byte) (int, error) { return c.guard.Read(p) }
 // "* BYE Autologout" when the idle limit or the pre-login deadline passes,
 // or with ByeLoginFailures after too many failed logins.
 func (c *conn) readTimed(p []byte) (int, error) {
+	c.tls.prefetch() // the greeting is out: time to read the certificate
 	if c.cutNow() {
 		return 0, c.end(ByeLoginFailures)
 	}

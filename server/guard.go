@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -63,6 +64,10 @@ type guard struct {
 	// clearSearchRes empties the saved search result (a SEARCH ... SAVE
 	// the guard answers NO).
 	clearSearchRes func()
+	// idleStart and idleDone, if set, are called when an IDLE is handed
+	// over and when the line ending it (DONE) arrives, before go-imap may
+	// read it (session/idle.go).
+	idleStart, idleDone func()
 	// command, if set, is told the name of each command handed to
 	// go-imap, just before go-imap reads it (the session saves flags at
 	// CHECK, which go-imap runs as NOOP: session/flush.go).
@@ -74,8 +79,13 @@ type guard struct {
 	// state, so the guard reads names as go-imap will); nil: none.
 	enabled func(c imap.Cap) bool
 
-	buf [4096]byte
-	raw []byte // read from the client, not yet used (a window into buf)
+	// The client's bytes are read into small while the connection is
+	// quiet, and into a pooled big buffer only while it streams (the last
+	// read filled its buffer): an idle connection holds no 4 KiB of ours.
+	small [smallRead]byte
+	big   *[bigRead]byte // from readBufs; nil while quiet
+	more  bool           // the last read filled its buffer: more is likely waiting
+	raw   []byte         // read from the client, not yet used (a window into small or big)
 
 	cmd  command
 	line []byte   // the line being read
@@ -189,6 +199,9 @@ func (g *guard) read1(p []byte) (int, error) {
 					return 0, err
 				}
 				line = []byte("*")
+			}
+			if g.cmd.name == "IDLE" && g.idleDone != nil {
+				g.idleDone() // no update may follow go-imap's answer
 			}
 			g.out = append(append(g.cont[:0], line...), '\r', '\n')
 			continue
@@ -338,6 +351,9 @@ func (g *guard) handOver() {
 	c := &g.cmd
 	if g.command != nil {
 		g.command(c.name)
+	}
+	if c.name == "IDLE" && g.idleStart != nil {
+		g.idleStart()
 	}
 	g.segs = g.segs[:0]
 	start := 0
@@ -588,10 +604,33 @@ func (g *guard) readRaw(p []byte) (int, error) {
 	return g.read(p)
 }
 
-// fill reads more from the client into the empty buffer.
+// Read buffer sizes: smallRead holds a usual command line, IDLE's DONE, an
+// AUTHENTICATE response; bigRead is used once a read filled small.
+const (
+	smallRead = 256
+	bigRead   = 4096
+)
+
+// readBufs are the big read buffers of the connections that are streaming.
+var readBufs = sync.Pool{New: func() any { return new([bigRead]byte) }}
+
+// fill reads more from the client into the empty buffer: the big one only
+// while the client streams (the last read filled its buffer); else the big
+// one goes back to the pool before the read that may wait for ever.
 func (g *guard) fill() error {
-	n, err := g.read(g.buf[:])
-	g.raw = g.buf[:n]
+	b := g.small[:]
+	if g.more {
+		if g.big == nil {
+			g.big = readBufs.Get().(*[bigRead]byte)
+		}
+		b = g.big[:]
+	} else if g.big != nil {
+		readBufs.Put(g.big)
+		g.big = nil
+	}
+	n, err := g.read(b)
+	g.raw = b[:n]
+	g.more = n == len(b)
 	if n > 0 {
 		return nil
 	}
@@ -602,7 +641,7 @@ func (g *guard) fill() error {
 }
 
 // release lets go of big buffers between commands, so an idle connection
-// holds only its 4 KiB read buffer.
+// holds only its small read buffer (fill gives the big one back).
 func (g *guard) release() {
 	if cap(g.cmd.asm) > 4096 {
 		g.cmd.asm = nil

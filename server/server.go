@@ -101,6 +101,13 @@ type Options struct {
 	// ServeConn, or accepted, as a *tls.Conn is implicit TLS: its handshake
 	// runs before the greeting, with or without TLS here.
 	TLS *TLS
+	// TLSLater, when set and TLS is not, gives the TLS to offer, asked
+	// after the greeting went out (in a goroutine of its own, started by
+	// the connection's first read; the first CAPABILITY, STARTTLS or LOGIN
+	// waits for it): a one-connection process (inetd) reads its
+	// certificate while the client reads the greeting (issue 10). It is
+	// called at most once per connection; nil from it: TLS not offered.
+	TLSLater func() *TLS
 	// PreAuthDeadline is the most time from connect to login, however
 	// busy the client keeps the connection; 0 means
 	// DefaultPreAuthDeadline.
@@ -319,6 +326,9 @@ func (s *Server) newSession(ic *imapserver.Conn) (_ imapserver.Session, _ *imaps
 	if q, ok := inner.(quotaSession); ok {
 		c.guard.quotaRoot = q.QuotaRoot
 	}
+	if is, ok := inner.(idleSession); ok {
+		c.guard.idleStart, c.guard.idleDone = is.IdleInput()
+	}
 	cs, _ := inner.(commandSession)
 	c.guard.command = func(name string) {
 		if batched[name] {
@@ -345,6 +355,13 @@ var batched = map[string]bool{
 	"EXPUNGE": true, "UID EXPUNGE": true, "MOVE": true, "UID MOVE": true,
 	"SELECT": true, "EXAMINE": true, "LIST": true, "LSUB": true,
 	"NOOP": true, "CHECK": true,
+}
+
+// idleSession is a session that waits for the end of IDLE without a
+// goroutine when told when the IDLE is handed over and the moment the
+// client's DONE arrives (session/idle.go).
+type idleSession interface {
+	IdleInput() (start, done func())
 }
 
 // commandSession is a session that wants to know each command's name

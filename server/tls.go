@@ -72,7 +72,10 @@ func (t *TLS) Config() *tls.Config { return t.conf }
 
 // connTLS is the TLS state of one connection.
 type connTLS struct {
-	srv *TLS // nil: TLS not offered
+	srv   *TLS        // nil: TLS not offered; read through server()
+	later func() *TLS // Options.TLSLater: sets srv on first need
+	once  sync.Once
+	early sync.Once // prefetch
 
 	mu       sync.Mutex
 	conn     *tls.Conn // the encrypted transport, once there is one
@@ -82,12 +85,37 @@ type connTLS struct {
 
 // initTLS sets up the connection's TLS: raw may already be a *tls.Conn
 // (implicit TLS), whose handshake runs in handshake.
-func (c *conn) initTLS(raw net.Conn, srv *TLS) {
+func (c *conn) initTLS(raw net.Conn, srv *TLS, later func() *TLS) {
 	c.tls = &connTLS{srv: srv}
+	if srv == nil {
+		c.tls.later = later
+	}
 	if tc, ok := raw.(*tls.Conn); ok {
 		c.tls.conn = tc
 	}
 	c.out.caps = c.rewriteCaps
+}
+
+// server is the TLS offered, nil for none (Options.TLSLater's on first
+// need).
+func (t *connTLS) server() *TLS {
+	t.once.Do(func() {
+		if t.later != nil {
+			t.srv = t.later()
+		}
+	})
+	return t.srv
+}
+
+// prefetch starts Options.TLSLater in a goroutine of its own, so that it
+// runs while the client reads the greeting (the connection's first read
+// calls it).
+func (t *connTLS) prefetch() {
+	t.early.Do(func() {
+		if t.later != nil {
+			go t.server()
+		}
+	})
 }
 
 // setTLSRequired records imapd_tls_required for this connection.
@@ -118,7 +146,7 @@ func (c *conn) transport() net.Conn {
 // canStartTLS reports whether STARTTLS may be used now: TLS is configured,
 // the connection is not encrypted yet and no one is logged in.
 func (c *conn) canStartTLS() bool {
-	if c.tls.srv == nil {
+	if c.tls.server() == nil {
 		return false
 	}
 	c.tls.mu.Lock()
@@ -204,7 +232,7 @@ func (c *conn) switchTLS(tag string) error {
 		// the connection anyway.)
 		return errors.New("STARTTLS: a read is still pending")
 	}
-	tc := tls.Server(c.raw, c.tls.srv.conf)
+	tc := tls.Server(c.raw, c.tls.server().conf)
 	if err := c.out.switchTo(tag+" OK Begin TLS negotiation now", tc); err != nil {
 		return fmt.Errorf("STARTTLS: %w", err)
 	}

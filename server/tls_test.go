@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,4 +350,44 @@ func TestSTARTTLSHandshakeFails(t *testing.T) {
 	c.Tagged("s1", "STARTTLS").Lines()
 	c, _ = upgrade(t, c, pool)
 	afterTLS(t, e, c)
+}
+
+// TLSLater (a one-connection process reads its certificate after the
+// greeting): STARTTLS is offered and works as with TLS; a nil from it
+// offers none. It is asked once.
+func TestTLSLater(t *testing.T) {
+	for _, offered := range []bool{true, false} {
+		t.Run(fmt.Sprint(offered), func(t *testing.T) {
+			e, opts, pool := tlsEnv(t, false)
+			srv := opts.TLS
+			opts.TLS = nil
+			var calls atomic.Int32
+			opts.TLSLater = func() *TLS {
+				calls.Add(1)
+				if !offered {
+					return nil
+				}
+				return srv
+			}
+			c, _ := connect(t, "tcp", opts)
+			c.Expect(greeting)
+			if !offered {
+				wantCaps(t, "TLSLater nil", capsOf(t, c, "c0"), []string{"AUTH=PLAIN"}, []string{"STARTTLS", "LOGINDISABLED"})
+				if resps := c.Tagged("s1", "STARTTLS").Lines(); !equal(resps, []string{"s1 BAD STARTTLS not available"}) {
+					t.Errorf("STARTTLS: %q", resps)
+				}
+				login(t, c)
+			} else {
+				wantCaps(t, "before STARTTLS", capsOf(t, c, "c0"), []string{"STARTTLS"}, []string{"LOGINDISABLED"})
+				if resps := c.Tagged("s1", "STARTTLS").Lines(); !equal(resps, []string{"s1 OK Begin TLS negotiation now"}) {
+					t.Fatalf("STARTTLS: %q", resps)
+				}
+				c, _ = upgrade(t, c, pool)
+				afterTLS(t, e, c)
+			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("TLSLater called %d times", n)
+			}
+		})
+	}
 }

@@ -121,3 +121,26 @@ func TestIdleShrunk(t *testing.T) {
 		t.Errorf("the file was written over:\n%s", text)
 	}
 }
+
+// TestIdlePipelinedDone: a DONE sent with its IDLE in one write may reach
+// the server before go-imap's goroutine calls Idle (idle.go): the IDLE ends
+// at once and leaves nothing polling behind it. Mail that comes later is
+// told by the next command, once, and an IDLE after that still reports.
+func TestIdlePipelinedDone(t *testing.T) {
+	e := newEnv(t)
+	c := e.login()
+	c.ok("SELECT INBOX")
+	for range 20 {
+		c.sendRaw("I1 IDLE\r\nDONE\r\n")
+		c.collect("I1").taggedIs(t, "OK IDLE completed")
+	}
+	e.deliver(e.inbox(), "frank@example.com", "after idle", "hi")
+	c.ok("NOOP").exactly(t, "* 4 EXISTS", "* 4 RECENT")
+	c.ok("NOOP").exactly(t)
+	c.idle()
+	e.deliver(e.inbox(), "frank@example.com", "during idle", "hi")
+	c.waitFor("* 5 EXISTS")
+	c.waitFor("* 5 RECENT")
+	c.done().taggedIs(t, "OK IDLE completed")
+	c.ok("NOOP").exactly(t)
+}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -208,36 +207,6 @@ func (s *Session) poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	}
 	s.flushLater() // flags: saved in batches (flush.go)
 	return nil
-}
-
-// Idle reports new mail while the client idles, and saves flags. With
-// shared mailboxes a session of this process that wrote the mailbox wakes
-// it at once (tracker.go); other programs' changes are seen at the tick.
-func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	t := time.NewTicker(s.deps.IdlePoll)
-	defer t.Stop()
-	var wake chan struct{}
-	s.mu.Lock()
-	if s.sel != nil {
-		wake = s.sel.wake
-	}
-	s.mu.Unlock()
-	for {
-		select {
-		case <-stop:
-			return nil
-		case <-wake:
-		case <-t.C:
-		}
-		if err := s.begin("IDLE"); err != nil {
-			return err
-		}
-		err := s.poll(w, true)
-		s.mu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // reload re-reads a read-only mailbox another session rewrote, tells the

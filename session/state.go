@@ -44,6 +44,10 @@ type Session struct {
 	ended bool
 
 	searchRes searchResult // SEARCHRES's "$" (searchres.go)
+
+	idle      *idling // the IDLE in progress (idle.go)
+	idleInput bool    // the server calls IdleInput's start and done
+	idleOpen  bool    // an IDLE was handed to go-imap, its DONE not yet seen
 }
 
 // errEnded is what a command gets once the session has ended: go-imap's
@@ -85,9 +89,10 @@ type selected struct {
 	dirty    bool     // flags changed since the last checkpoint
 
 	// Shared mailboxes (imapd_shared_mailboxes, shared.go); nil otherwise.
-	shared *sharedView   // the same as mbox
-	known  []flagState   // flags the client was last shown, per message it knows
-	wake   chan struct{} // another session of this process wrote the mailbox
+	shared *sharedView            // the same as mbox
+	known  []flagState            // flags the client was last shown, per message it knows
+	wake   chan struct{}          // another session of this process wrote the mailbox
+	idle   atomic.Pointer[idling] // the IDLE to wake then (idle.go)
 }
 
 // setFlags changes a message's flags in memory; flush.go saves them.
@@ -191,6 +196,7 @@ func (s *Session) who() string {
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.endIdle()
 	err := s.closeSelected()
 	if s.authn != nil {
 		s.authn.Close()
@@ -212,6 +218,7 @@ func (s *Session) closeSelected() error {
 	if sel == nil {
 		return nil
 	}
+	s.endIdle()
 	s.sel = nil
 	if sel.shared != nil {
 		unwatch(sel.path, sel)

@@ -51,5 +51,8 @@ func tell(path string, from *selected) {
 		case ch <- struct{}{}:
 		default:
 		}
+		if it := sel.idle.Load(); it != nil {
+			it.wake() // an IDLE with no goroutine waiting on ch (idle.go)
+		}
 	}
 }

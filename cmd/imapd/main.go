@@ -47,6 +47,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -272,8 +273,18 @@ func (a *app) inetd(implicit bool) int {
 		fmt.Fprintf(stderr, "imapd: %v\n", cfgErr)
 	}
 	var tlsSrv *server.TLS
-	if cfgErr == nil {
+	var tlsLater func() *server.TLS
+	switch {
+	case cfgErr != nil:
+	case implicit:
 		tlsSrv = loadTLS(cfg, log)
+	case cfg.TLSEnabled():
+		// STARTTLS: the greeting says nothing of TLS, so the certificate
+		// is read (and its problems logged) after it, while the client
+		// reads it (server.Options.TLSLater); a command that needs it
+		// waits for it.
+		tlsLater = sync.OnceValue(func() *server.TLS { return loadTLS(cfg, log) })
+		defer tlsLater() // its problems reach the log before it closes
 	}
 	if implicit {
 		if tlsSrv == nil {
@@ -302,6 +313,7 @@ func (a *app) inetd(implicit bool) int {
 		NewSession:  newSession,
 		Log:         log,
 		TLS:         tlsSrv,
+		TLSLater:    tlsLater,
 		LoginFailed: reports.failedFunc(),
 	})
 	srv.SeedLoginFailures(conn.RemoteAddr(), owedFailures, owedWait)

@@ -3,6 +3,7 @@ package mbox
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -198,6 +199,14 @@ func (m *Mailbox) buildPlan(del []bool) *plan {
 		p.lit(m.makePseudo())
 		p.newPseudo, p.pseudo = true, true
 	}
+	// Room for the tail's pieces, and its new status blocks in one
+	// buffer: a first SELECT stamps every message of the file.
+	k, _ := slices.BinarySearchFunc(m.msgs, p.tail, func(msg *message, off int64) int { return cmp.Compare(msg.start, off) })
+	n := len(m.msgs) - k
+	p.pieces = slices.Grow(p.pieces, 3*n+2)
+	p.froms = slices.Grow(p.froms, n)
+	p.tailMsgs = slices.Grow(p.tailMsgs, n)
+	arena := make([]byte, 0, 48*n)
 	for i, msg := range m.msgs {
 		if !inTail(msg.start) {
 			continue
@@ -214,7 +223,9 @@ func (m *Mailbox) buildPlan(del []bool) *plan {
 		}
 		b, ok := blocks[msg]
 		if !ok {
-			b = m.newBlock(msg, base)
+			from := len(arena)
+			arena = appendBlock(arena, base, msg.flags, m.names(msg.kw), m.wantOld(msg), msg.uid) // newBlock
+			b = arena[from:len(arena):len(arena)]
 		}
 		if msg.layoutOK {
 			p.copy(msg.start, msg.blockOff())
@@ -288,12 +299,12 @@ func (p *plan) growWriter(src *os.File, orig int64) func(io.Writer) error {
 // commit writes the session state to the file (see journal.go for the
 // crash safety). h holds the file exclusively and m.size is its size.
 func (m *Mailbox) commit(h *held, del []bool) error {
-	if del == nil && m.shared && m.planEmpty {
+	if del == nil && m.planEmpty {
 		return nil // nothing changed since a plan found nothing to write
 	}
 	p := m.buildPlan(del)
 	if len(p.patches) == 0 && p.tail < 0 {
-		if del == nil && m.shared {
+		if del == nil {
 			m.planEmpty = true
 		}
 		return nil
@@ -303,6 +314,7 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 		m.own()
 		p = m.buildPlan(del)
 	}
+	m.planEmpty = false
 	if p.tail < 0 && p.newSize == m.size {
 		return m.commitPatches(h, p, del)
 	}
@@ -337,8 +349,26 @@ func (m *Mailbox) commit(h *held, del []bool) error {
 	j.discard()
 	now := time.Now()
 	os.Chtimes(m.path, now, now.Add(-time.Second))
-	return m.afterCommit(h.f, p, del)
+	return m.committed(m.afterCommit(h.f, p, del))
 }
+
+// committed follows a write of the whole plan: what memory says is now
+// what the file says, so a plan would find nothing to write until the
+// next change (planEmpty: the close of a SELECT that stamped the file
+// neither plans nor locks again).
+func (m *Mailbox) committed(err error) error {
+	if err != nil {
+		return err
+	}
+	m.planEmpty = true
+	if testCommitted != nil {
+		testCommitted(m)
+	}
+	return nil
+}
+
+// testCommitted, set by tests, is called after each write of a plan.
+var testCommitted func(m *Mailbox)
 
 // commitPatches writes a plan that only replaces status blocks by blocks of
 // the same length (a flag change, the usual case) without a journal: each
@@ -377,7 +407,7 @@ func (m *Mailbox) commitPatches(h *held, p *plan, del []bool) error {
 	}
 	now := time.Now()
 	os.Chtimes(m.path, now, now.Add(-time.Second))
-	return m.afterCommit(h.f, p, del)
+	return m.committed(m.afterCommit(h.f, p, del))
 }
 
 // apply performs the plan with the journal written.

@@ -448,13 +448,20 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 // the session uses, and the UID state and keywords are those written in
 // the pseudo-message or the first message.
 func (m *Mailbox) indexable() bool {
-	if m.uidValidity == 0 {
-		return false
-	}
 	for _, msg := range m.msgs {
 		if msg.diskUID == 0 || msg.uid != msg.diskUID {
 			return false
 		}
+	}
+	return m.uidStateWritten()
+}
+
+// uidStateWritten: the UID state and keywords are those written in the
+// pseudo-message or the first message (the part of indexable that is not
+// about each message).
+func (m *Mailbox) uidStateWritten() bool {
+	if m.uidValidity == 0 {
+		return false
 	}
 	switch {
 	case m.pseudo != nil:
@@ -535,7 +542,7 @@ var testIndexUsed func(m *Mailbox, h *held, tail bool)
 func (m *Mailbox) resetState() {
 	m.pseudo, m.pseudoRaw, m.pseudoSpan, m.pseudoOK = nil, nil, span{}, false
 	m.msgs, m.uidValidity, m.uidLast, m.keywords, m.diskBase = nil, 0, 0, nil, baseInfo{}
-	m.lead, m.pendingNew, m.ix, m.ixFile, m.shared, m.planEmpty = 0, 0, indexKey{}, nil, false, false
+	m.lead, m.pendingNew, m.ix, m.ixFile, m.shared, m.planEmpty, m.mem = 0, 0, indexKey{}, nil, false, false, nil
 }
 
 func readIndexFile(name string) ([]byte, os.FileInfo, error) {

@@ -202,7 +202,8 @@ func sessionView(t *testing.T, path string, opt Options) string {
 	must(t, err)
 	defer m.Close()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %d %q\n", m.UIDValidity(), m.UIDNext(), m.Keywords())
+	recent, unseen := m.SelectCounts()
+	fmt.Fprintf(&b, "%d %d %q recent %d unseen %d\n", m.UIDValidity(), m.UIDNext(), m.Keywords(), recent, unseen)
 	for i := 0; i < m.Len(); i++ {
 		msg := m.Message(i)
 		fmt.Fprintf(&b, "%d %v %q %v %d %s %q\n", msg.UID, msg.Flags, msg.Keywords, msg.Recent, msg.Size, msg.InternalDate.Format(time.RFC3339), readMsg(t, m, i))

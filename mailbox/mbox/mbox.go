@@ -105,9 +105,11 @@ type Mailbox struct {
 	ix         indexKey    // the file state the index on disk holds, as far as we know
 	ixFile     os.FileInfo // that index file, as read or written (memcache.go)
 	// shared: the messages are the memory index's, read-only until own().
-	// planEmpty: while shared, a commit found nothing to write; every
-	// change of the state goes through own(), which clears it.
+	// planEmpty: a commit found nothing to write (or an open from the
+	// memory index knows it would find nothing) and nothing changed
+	// since; every change of the state goes through own(), which clears it.
 	shared, planEmpty bool
+	mem               *memState // while shared: the entry the messages are of
 	// exact: the disk state in memory is what the file says (m.fi). It
 	// stops being known once another program wrote the file without
 	// changing its size (flags changed in place, which Sync does not
@@ -405,6 +407,9 @@ func (m *Mailbox) Message(i int) mailbox.Message {
 // \Recent, and the sequence number of the first without \Seen (0: none),
 // without building each message's mailbox.Message.
 func (m *Mailbox) SelectCounts() (recent, firstUnseen int) {
+	if m.shared && m.mem != nil {
+		return m.mem.recent, m.mem.firstUnseen // what the entry's messages say
+	}
 	for i, msg := range m.msgs {
 		if msg.recent {
 			recent++
@@ -555,10 +560,15 @@ func (m *Mailbox) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	return out, err
 }
 
-// Close implements mailbox.Mailbox: a last checkpoint, then the file is let go.
+// Close implements mailbox.Mailbox: a last checkpoint, then the file is
+// let go. The checkpoint is left out, and with it the locks, when it
+// would do nothing: nothing changed in memory since a commit found
+// nothing to write or wrote it all, the index file is that state's, and
+// the file is as this Mailbox last left it (Changed: no new mail, no
+// other writer).
 func (m *Mailbox) Close() error {
 	var err error
-	if m.dead == nil && !m.ro {
+	if m.dead == nil && !m.ro && !(m.planEmpty && m.indexCurrent() && !m.Changed()) {
 		err = m.Checkpoint()
 	}
 	if m.rf != nil {
@@ -572,6 +582,16 @@ func (m *Mailbox) Close() error {
 		m.dead = errors.New("mailbox is closed")
 	}
 	return err
+}
+
+// indexCurrent reports whether the index file is that of the state in
+// memory, or none is to be written (so a checkpoint would not write one:
+// saveIndex, which waits out whole-second modification times).
+func (m *Mailbox) indexCurrent() bool {
+	if m.opt.IndexDir == "" || !m.exact {
+		return true
+	}
+	return m.ix.id != "" && m.ix.size == m.size && m.ix.mtime == m.fi.ModTime().UnixNano()
 }
 
 // fail marks the mailbox unusable when the file changed behind our back.

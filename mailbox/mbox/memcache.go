@@ -7,23 +7,33 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"imapd/mailbox"
 )
 
 // The memory index: the in-process twin of the index file. A mailbox that
 // closes with its state exactly what its file says (the conditions under
-// which the index file is written) leaves a copy of that state here, keyed
-// by its index file name and by what the index file would be keyed by (the
+// which the index file is written) leaves that state here, keyed by its
+// index file name and by what the index file would be keyed by (the
 // file's identity, size and modification time). The next open of the
 // unchanged file in the same process (the repeat SELECT, in -listen mode
-// or in a session process) copies it instead of reading and decoding the
+// or in a session process) takes it instead of reading and decoding the
 // index file, then checks it exactly as it checks an index file: same
 // identity, size and time, From lines in place, a grown file's tail
-// parsed. Any mismatch falls back to the index file, then to a parse. An
-// entry is immutable: the mailboxes opened from it share its messages
-// until they change one (own: every change of a message's fields goes
-// through a method that calls it first, and the tests check that no entry
-// ever changes); it is dropped whenever the index file is, and the cache
-// is bounded in entries and in bytes.
+// parsed. Any mismatch falls back to the index file, then to a parse.
+//
+// Nothing is copied on either side. The closing mailbox hands its
+// messages over (it is closed: it never reads or changes them again),
+// after setting their session view to what an open from the index file
+// gives (decodeIndex). An open takes the entry's list of messages itself;
+// the entry is immutable, and the mailboxes opened from it share it until
+// they change something (own: every change of the list or of a message
+// goes through a method that calls it first, and the tests check that no
+// entry ever changes). An entry also knows whether a commit of an open
+// from it would write nothing (allOld), so that such an open and its
+// close write nothing and, at close, take no lock (Close). An entry is
+// dropped whenever the index file is, and the cache is bounded in entries
+// and in bytes.
 
 const (
 	memIndexEntries = 8
@@ -40,16 +50,19 @@ type memState struct {
 	pseudoRaw  []byte
 	pseudoSpan span
 	pseudoOK   bool
-	msgs       []message
-	validity   uint32
-	last       uint32
-	keywords   []string
-	base       baseInfo
-	kept       []message // tests: a copy of msgs (testMemCheck)
+	msgs       []*message // len == cap: an append by a sharer copies
+	allOld     bool       // every message has its "O": nothing to claim
+	// what SelectCounts says of the messages
+	recent, firstUnseen int
+	validity            uint32
+	last                uint32
+	keywords            []string
+	base                baseInfo
+	kept                []message // tests: a copy of msgs (testMemCheck)
 }
 
 func (s *memState) bytes() int {
-	return len(s.msgs) * int(unsafe.Sizeof(message{}))
+	return len(s.msgs) * int(unsafe.Sizeof(message{})+unsafe.Sizeof(&message{}))
 }
 
 var memIndex struct {
@@ -79,29 +92,43 @@ func (m *Mailbox) keepInMemory(id string) {
 	if k.size != m.size || k != m.ix || m.ixFile == nil {
 		return // only the state of the index file on disk is kept
 	}
-	if m.shared && memHas(name, k) {
-		return // opened from it and unchanged: nothing to copy
-	}
-	if !m.indexable() {
-		return
-	}
 	if mt := m.fi.ModTime(); mt.Nanosecond() == 0 && time.Since(mt) < 2*time.Second {
 		return // another write within this second could keep this time
 	}
-	for _, msg := range m.msgs {
-		if msg.parsed != nil {
-			return
-		}
-	}
-	if m.pseudo != nil && m.pseudo.parsed != nil {
+	if m.pseudo != nil && m.pseudo.parsed != nil || !m.uidStateWritten() {
 		return
 	}
 	if memHas(name, k) {
-		return // opened from it and unchanged: nothing to copy
+		return // opened from it and unchanged: nothing to keep
+	}
+	if len(m.msgs)*int(unsafe.Sizeof(message{})+unsafe.Sizeof(&message{})) > memIndexBytes/2 {
+		return
+	}
+	// One pass: the rest of indexable, what SELECT counts, and the
+	// messages set to what an open from the index file gives
+	// (decodeIndex). The mailbox is closing: if a check fails, nobody
+	// looks at its messages again. Shared messages (of an entry since
+	// dropped) have that view already, and other mailboxes may be
+	// reading them.
+	allOld, recent, unseen := true, 0, 0
+	for i, msg := range m.msgs {
+		if msg.diskUID == 0 || msg.uid != msg.diskUID || msg.parsed != nil {
+			return
+		}
+		if !m.shared {
+			msg.flags, msg.kw, msg.recent = msg.diskFlags, msg.diskKw, !msg.diskOld
+		}
+		if !msg.diskOld {
+			allOld = false
+			recent++
+		}
+		if unseen == 0 && msg.diskFlags&mailbox.Seen == 0 {
+			unseen = i + 1
+		}
 	}
 	s := &memState{name: name, key: k, ixFile: m.ixFile, lead: m.lead, pseudoRaw: bytes.Clone(m.pseudoRaw),
 		pseudoSpan: m.pseudoSpan, pseudoOK: m.pseudoOK, validity: m.uidValidity, last: m.uidLast,
-		keywords: slices.Clone(m.keywords)}
+		keywords: slices.Clone(m.keywords), allOld: allOld, recent: recent, firstUnseen: unseen}
 	if m.pseudo == nil && len(m.msgs) > 0 && m.msgs[0].diskHasBase {
 		s.base = m.diskBase // what the index file holds (encodeIndex)
 		s.base.keywords = slices.Clone(s.base.keywords)
@@ -110,18 +137,11 @@ func (m *Mailbox) keepInMemory(id string) {
 		p := *m.pseudo
 		s.pseudo = &p
 	}
-	s.msgs = make([]message, len(m.msgs))
-	for j, msg := range m.msgs {
-		c := &s.msgs[j]
-		*c = *msg
-		// what an open from the index file gives (decodeIndex)
-		c.uid, c.flags, c.kw, c.recent = c.diskUID, c.diskFlags, c.diskKw, !c.diskOld
-	}
+	// The mailbox is closing: its messages become the entry's.
+	s.msgs = m.msgs[:len(m.msgs):len(m.msgs)]
+	m.shared, m.planEmpty = true, false // read-only from here on
 	if testMemCheck != nil {
-		s.kept = slices.Clone(s.msgs)
-	}
-	if s.bytes() > memIndexBytes/2 {
-		return
+		s.kept = values(s.msgs)
 	}
 	memIndex.Lock()
 	defer memIndex.Unlock()
@@ -158,7 +178,7 @@ func memForgetLocked(name string) {
 	for j, s := range memIndex.entries {
 		if s.name == name {
 			if s.kept != nil && testMemCheck != nil {
-				testMemCheck(s.kept, s.msgs)
+				testMemCheck(s.kept, values(s.msgs))
 			}
 			memIndex.bytes -= s.bytes()
 			memIndex.entries = slices.Delete(memIndex.entries, j, j+1)
@@ -196,13 +216,13 @@ func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
 		return indexKey{}, false
 	}
 	if s.kept != nil && testMemCheck != nil {
-		testMemCheck(s.kept, s.msgs)
+		testMemCheck(s.kept, values(s.msgs))
 	}
-	msgs := make([]*message, len(s.msgs))
-	for j := range s.msgs {
-		msgs[j] = &s.msgs[j] // shared until own
-	}
-	m.shared = true
+	m.shared, m.mem = true, s // the messages and their list: the entry's until own
+	// A commit finds nothing to write while nothing changes: every
+	// message says what the file says, and the UID state is written
+	// (indexable); only a claim of \Recent would write an "O".
+	m.planEmpty = s.allOld || !m.claim
 	m.lead, m.uidValidity, m.uidLast = s.lead, s.validity, s.last
 	m.keywords = slices.Clone(s.keywords)
 	m.diskBase = s.base
@@ -212,21 +232,35 @@ func (m *Mailbox) fromMemory(name, id string) (indexKey, bool) {
 		p := *s.pseudo
 		m.pseudo = &p
 	}
-	m.msgs = msgs
+	m.msgs = s.msgs
 	m.ixFile = s.ixFile
 	return s.key, true
 }
 
 // own gives the mailbox its own copy of messages it shares with the
-// memory index, before any of them changes.
+// memory index, before any of them or their list changes. It is called
+// before every change of the state in memory, shared or not: from then
+// on a commit may have something to write (planEmpty).
 func (m *Mailbox) own() {
+	m.planEmpty = false
 	if !m.shared {
 		return
 	}
-	m.shared, m.planEmpty = false, false
+	m.shared, m.mem = false, nil
 	all := make([]message, len(m.msgs))
+	msgs := make([]*message, len(m.msgs))
 	for j, msg := range m.msgs {
 		all[j] = *msg
-		m.msgs[j] = &all[j]
+		msgs[j] = &all[j]
 	}
+	m.msgs = msgs
+}
+
+// values is a copy of the messages (tests: testMemCheck).
+func values(msgs []*message) []message {
+	v := make([]message, len(msgs))
+	for j, msg := range msgs {
+		v[j] = *msg
+	}
+	return v
 }

@@ -217,6 +217,22 @@ func parseLines(ra io.ReaderAt, from, to int64, bodyFast bool) (msgs []*message,
 	var cur *message
 	var inHeader, lastBodyBlank, blockBroken bool
 	var blockEnd int64
+	// Messages (and their parse-time part) are allocated in runs, each
+	// twice as long as the one before up to 512: for 50,000 messages a
+	// few hundred allocations instead of 100,000, and a mailbox's
+	// messages side by side in memory for the passes over all of them.
+	var slab []message
+	var pslab []parsed
+	next := 8
+	alloc := func() (*message, *parsed) {
+		if len(slab) == 0 {
+			slab, pslab = make([]message, next), make([]parsed, next)
+			next = min(2*next, 512)
+		}
+		msg, p := &slab[0], &pslab[0]
+		slab, pslab = slab[1:], pslab[1:]
+		return msg, p
+	}
 	finish := func(end int64) {
 		if cur == nil {
 			return
@@ -266,7 +282,9 @@ func parseLines(ra io.ReaderAt, from, to int64, bodyFast bool) (msgs []*message,
 				fl := l.b
 				fl = bytes.TrimSuffix(fl, []byte("\n"))
 				fl = bytes.TrimSuffix(fl, []byte("\r"))
-				cur = &message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl, parsed: &parsed{}}
+				var p *parsed
+				cur, p = alloc()
+				*cur = message{start: l.start, hdr: l.start + l.n, fromLine: string(fl), date: d, hdrNL: true, textNL: true, fromNL: l.nl, parsed: p}
 				inHeader, lastBodyBlank, blockBroken, blockEnd = true, false, false, 0
 				continue
 			}

@@ -287,7 +287,9 @@ func own(f *os.File, name string, ffi os.FileInfo) (*SessionLock, error) {
 	if err := f.Truncate(int64(len(pid))); err != nil {
 		return nil, fmt.Errorf("session lock %s: %w", name, err)
 	}
-	_ = f.Sync()
+	// No fsync (UW does one): the processes that read the PID read it
+	// through the same page cache, and after a crash no PID in it means
+	// anything. It cost a journal commit at every SELECT.
 	l := &SessionLock{f: f, name: name}
 	l.dev, l.ino, _ = inode(ffi)
 	if fi, err := f.Stat(); err == nil {
