@@ -113,3 +113,12 @@ type Mailbox interface {
 	// Close writes changed state and releases the file.
 	Close() error
 }
+
+// HeaderReader is implemented by a Mailbox that can read the header of a
+// message without the rest (ENVELOPE, SEARCH of header fields).
+type HeaderReader interface {
+	// AppendHeader appends to dst the bytes Open(i) starts with, up to and
+	// including the empty line that ends the header (all of them when
+	// there is none).
+	AppendHeader(dst []byte, i int) ([]byte, error)
+}

@@ -381,6 +381,14 @@ func (o *output) process(p, out []byte) []byte {
 	for len(p) > 0 {
 		switch o.mode {
 		case modeStart:
+			if !o.first && len(p) >= 3 && p[0] == '*' && p[1] == ' ' && '0' <= p[2] && p[2] <= '9' {
+				// "* <number> ..." (FETCH, EXISTS, EXPUNGE: the many lines
+				// of a FETCH or STORE) is none of the lines rewritten or
+				// dropped (BYE, CAPABILITY, ESEARCH): passed without
+				// being held.
+				o.startPass()
+				continue
+			}
 			out = o.begin(p[0], out)
 		case modeHold:
 			i := bytes.IndexByte(p, '\n')

@@ -3,9 +3,11 @@ package session
 import (
 	"mime"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 )
 
@@ -32,8 +34,18 @@ const maxAddresses = 10000
 
 // envelope is go-imap's envelope of a header with the address lists
 // replaced by ours.
+// The fields other than addresses are taken as go-imap's ExtractEnvelope
+// takes them (whose own address parsing would be thrown away).
 func envelope(h textproto.Header) *imap.Envelope {
-	env := imapserver.ExtractEnvelope(h)
+	mh := mail.Header{Header: message.Header{Header: h}}
+	date, ok := commonDate(h.Get("Date"))
+	if !ok {
+		date, _ = mh.Date()
+	}
+	subject, _ := mh.Subject()
+	inReplyTo, _ := mh.MsgIDList("In-Reply-To")
+	messageID, _ := mh.MessageID()
+	env := &imap.Envelope{Date: date, Subject: subject, InReplyTo: inReplyTo, MessageID: messageID}
 	env.From = headerAddresses(h, "From")
 	env.Sender = headerAddresses(h, "Sender")
 	env.ReplyTo = headerAddresses(h, "Reply-To")
@@ -48,6 +60,66 @@ func envelope(h textproto.Header) *imap.Envelope {
 		}
 	}
 	return env
+}
+
+// commonDate parses a Date value in the form nearly every mailer writes,
+// "Mon, 5 Jan 2026 08:06:04 +0000" (day of one or two digits), and nothing
+// else, to what net/mail.ParseDate makes of it, without the 24 layouts
+// ParseDate tries (and fails, each with an error built) before the one that
+// fits: for such a value its first layout with a day name,
+// "Mon, 2 Jan 2006 15:04:05 -0700", is the first that can succeed, and
+// ParseDate gives it the value unchanged.
+func commonDate(v string) (time.Time, bool) {
+	const layout = "Mon, 2 Jan 2006 15:04:05 -0700"
+	if len(v) == 30 {
+		v2 := v[:5] + "0" + v[5:]
+		if !commonDateShape(v2) {
+			return time.Time{}, false
+		}
+	} else if len(v) != 31 || !commonDateShape(v) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, v)
+	return t, err == nil
+}
+
+// commonDateShape: "Aaa, 00 Aaa 0000 00:00:00 +0000" with letters and
+// digits where shown, the sign + or -.
+func commonDateShape(v string) bool {
+	const shape = "A, 0 A 0 0:0:0 +0"
+	letter := func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	widths := []int{3, 1, 1, 2, 1, 3, 1, 4, 1, 2, 1, 2, 1, 2, 1, 1, 4}
+	k := 0
+	for i := 0; i < len(shape); i++ {
+		c := shape[i]
+		for range widths[i] {
+			if k >= len(v) {
+				return false
+			}
+			b := v[k]
+			switch c {
+			case 'A':
+				if !letter(b) {
+					return false
+				}
+			case '0':
+				if !digit(b) {
+					return false
+				}
+			case '+':
+				if b != '+' && b != '-' {
+					return false
+				}
+			default:
+				if b != c {
+					return false
+				}
+			}
+			k++
+		}
+	}
+	return k == len(v)
 }
 
 // headerAddresses parses every field named key of h (a header may repeat

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -107,9 +108,10 @@ func copyMessages(src mailbox.Mailbox, idx []int, dest string, store mailbox.Sto
 	data := &imap.CopyData{}
 	msgs := make([]mailbox.NewMessage, 0, len(idx))
 	bodies := make([]*lazyMessage, 0, len(idx))
+	held := &heldMessage{}
 	for _, i := range idx {
 		m := src.Message(i)
-		body := &lazyMessage{mb: src, i: i}
+		body := &lazyMessage{mb: src, i: i, size: m.Size, held: held}
 		bodies = append(bodies, body)
 		msgs = append(msgs, mailbox.NewMessage{
 			Body: body, Size: m.Size, Flags: m.Flags, Keywords: m.Keywords,
@@ -137,17 +139,36 @@ func copyMessages(src mailbox.Mailbox, idx []int, dest string, store mailbox.Sto
 }
 
 // lazyMessage reads message i of a mailbox, opening it at the first Read
-// and closing it at its end.
+// and closing it at its end. A message of at most heldMax bytes is read
+// whole into the buffer the messages of one copy share (io.Copy converts
+// its line ends a run at a time, where Read goes a byte at a time), and
+// handed out from there; should a reader come back after another message
+// took the buffer, its message is read again.
 type lazyMessage struct {
 	mb   mailbox.Mailbox
 	i    int
+	size int64
+	held *heldMessage
+	pos  int // bytes handed out of a held message
 	rc   io.ReadCloser
 	done bool
 }
 
+// heldMessage is the buffer of one copy's messages.
+type heldMessage struct {
+	owner *lazyMessage
+	buf   bytes.Buffer
+}
+
+// heldMax bounds the message a copy reads whole into memory.
+const heldMax = 1 << 20
+
 func (l *lazyMessage) Read(p []byte) (int, error) {
 	if l.done {
 		return 0, io.EOF
+	}
+	if l.held != nil && l.size <= heldMax {
+		return l.readHeld(p)
 	}
 	if l.rc == nil {
 		rc, err := l.mb.Open(l.i)
@@ -162,6 +183,36 @@ func (l *lazyMessage) Read(p []byte) (int, error) {
 		l.done = true
 	}
 	return n, err
+}
+
+func (l *lazyMessage) readHeld(p []byte) (int, error) {
+	h := l.held
+	if h.owner != l {
+		h.owner = nil
+		h.buf.Reset()
+		rc, err := l.mb.Open(l.i)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.Copy(&h.buf, rc)
+		rc.Close()
+		if err != nil {
+			h.buf.Reset()
+			return 0, err
+		}
+		h.owner = l
+	}
+	b := h.buf.Bytes()
+	if l.pos >= len(b) {
+		l.done = true
+		if h.owner == l {
+			h.owner = nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, b[l.pos:])
+	l.pos += n
+	return n, nil
 }
 
 func (l *lazyMessage) Close() error {

@@ -45,6 +45,7 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		}
 	}
 	var fc fetchCache
+	fc.hr.names = envelopeFields // ENVELOPE is the only header read of a FETCH
 	for _, i := range idx {
 		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
@@ -74,7 +75,7 @@ func (fc *flagCache) flags(m mailbox.Message) []imap.Flag {
 // fetchCache is what the messages of one FETCH share.
 type fetchCache struct {
 	flagCache
-	br *bufio.Reader // header reads (ENVELOPE)
+	hr headerReads
 }
 
 func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, options *imap.FetchOptions, setsSeen bool, fc *fetchCache) error {
@@ -123,7 +124,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, sel *selected, i int, opti
 	}
 
 	if options.Envelope {
-		h, err := s.header(mb, i, whole, &fc.br)
+		h, err := fc.hr.header(mb, i, whole)
 		if err != nil {
 			rw.Close()
 			return s.storageErr("FETCH", err)
@@ -184,12 +185,53 @@ func streamWhole(rw *imapserver.FetchResponseWriter, mb mailbox.Mailbox, i int, 
 // one of 32 KiB per message).
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// header reads only the header of message i (or takes it from whole),
-// through *br (made on first use, kept for the next message).
-func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Reader) (textproto.Header, error) {
+// headerReads reads the headers of the messages of one command, with
+// buffers made once for all of them.
+type headerReads struct {
+	// names: read only the fields of these names (lower case); nil: all.
+	names []string
+	buf   []byte        // the header bytes of the last message
+	kept  []byte        // the fields of names among them
+	br    *bufio.Reader // parses them (or reads a stream)
+	bb    bytes.Reader
+}
+
+// direct reads the header block of message i when the mailbox can read it
+// alone (mailbox.HeaderReader). A failed read is left to Open, which
+// fails or reads what there is as before.
+func (hr *headerReads) direct(mb mailbox.Mailbox, i int) ([]byte, bool) {
+	hm, ok := mb.(mailbox.HeaderReader)
+	if !ok {
+		return nil, false
+	}
+	b, err := hm.AppendHeader(hr.buf[:0], i)
+	if err != nil {
+		return nil, false
+	}
+	if cap(b) <= 64<<10 {
+		hr.buf = b // else let a big one go
+	}
+	return b, true
+}
+
+// header reads only the header of message i (or takes it from whole):
+// straight from the header block when the mailbox can read it alone
+// (mailbox.HeaderReader), else from the start of Open(i).
+func (hr *headerReads) header(mb mailbox.Mailbox, i int, whole []byte) (textproto.Header, error) {
 	var r io.Reader
 	if whole != nil {
-		r = bytes.NewReader(whole)
+		hr.bb.Reset(whole)
+		r = &hr.bb
+	} else if b, ok := hr.direct(mb, i); ok {
+		if hr.names != nil {
+			hr.kept = keepFields(hr.kept[:0], b, hr.names)
+			b = hr.kept
+			if cap(b) > 64<<10 {
+				hr.kept = nil
+			}
+		}
+		hr.bb.Reset(b)
+		r = &hr.bb
 	} else {
 		rc, err := mb.Open(i)
 		if err != nil {
@@ -198,18 +240,102 @@ func (s *Session) header(mb mailbox.Mailbox, i int, whole []byte, br **bufio.Rea
 		defer rc.Close()
 		r = rc
 	}
-	if *br == nil {
-		*br = bufio.NewReader(r)
+	if hr.br == nil {
+		hr.br = bufio.NewReader(r)
 	} else {
-		(*br).Reset(r)
+		hr.br.Reset(r)
 	}
-	h, err := textproto.ReadHeader(*br)
-	(*br).Reset(nil)
-	if err != nil && err != io.EOF {
-		// A malformed header still has an envelope: what could be read.
-		return h, nil
-	}
+	// A malformed header still has an envelope (or matches): what could
+	// be read.
+	h, _ := textproto.ReadHeader(hr.br)
+	hr.br.Reset(nil)
+	hr.bb.Reset(nil)
 	return h, nil
+}
+
+// envelopeFields are the header fields ENVELOPE is made of.
+var envelopeFields = []string{"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id"}
+
+// keepFields appends to dst the fields of hdr (a header as Open gives it)
+// whose names are among names (lower case), each with its continuation
+// lines, as they are: textproto.ReadHeader then makes of them exactly the
+// fields of those names it makes of the whole header. So the fields are
+// cut as ReadHeader cuts them, and where ReadHeader stops (a header that
+// starts with a continuation line, a line without a colon, a name with a
+// byte outside 33-126), this stops too. A name matches without regard to
+// ASCII case: a superset of ReadHeader's canonical names, and a field too
+// many is harmless.
+func keepFields(dst, hdr []byte, names []string) []byte {
+	if len(hdr) > 0 && (hdr[0] == ' ' || hdr[0] == '\t') {
+		return dst
+	}
+	for len(hdr) > 0 {
+		// One field: its first line and the lines starting with a space
+		// or tab after it.
+		end := lineEnd(hdr, 0)
+		first := hdr[:end]
+		content := bytes.TrimSuffix(bytes.TrimSuffix(first, []byte("\n")), []byte("\r"))
+		if !bytes.HasSuffix(first, []byte("\n")) {
+			content = first
+		}
+		if len(content) == 0 {
+			break // the empty line that ends the header
+		}
+		for end < len(hdr) && (hdr[end] == ' ' || hdr[end] == '\t') {
+			end = lineEnd(hdr, end)
+		}
+		field := hdr[:end]
+		hdr = hdr[end:]
+		colon := bytes.IndexByte(content, ':')
+		if colon < 0 {
+			// No colon in the first line: ReadHeader finds none, or one
+			// after a line end, in a name it refuses.
+			break
+		}
+		key := bytes.Trim(content[:colon], " \t")
+		bad := false
+		for _, c := range key {
+			if c < 33 || c > 126 {
+				bad = true
+				break
+			}
+		}
+		if bad {
+			break
+		}
+		for _, n := range names {
+			if asciiEqualFold(key, n) {
+				dst = append(dst, field...)
+				break
+			}
+		}
+	}
+	return dst
+}
+
+// lineEnd is the index just after the line of b starting at i.
+func lineEnd(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(b)
+}
+
+// asciiEqualFold compares b and s (lower case) without regard to ASCII case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func messageFlags(m mailbox.Message) []imap.Flag {

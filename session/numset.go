@@ -1,6 +1,7 @@
 package session
 
 import (
+	"math/bits"
 	"sort"
 
 	"github.com/emersion/go-imap/v2"
@@ -19,20 +20,36 @@ func indexes(mb mailbox.Mailbox, told int, set imap.NumSet) ([]int, error) {
 	var out []int
 	switch set := set.(type) {
 	case imap.SeqSet:
-		seen := make(map[int]bool)
+		if len(set) == 1 {
+			// One range (1:*, n, 1:1000): ascending as it is.
+			start, stop := bounds(set[0].Start, set[0].Stop, uint32(n))
+			if start == 0 || int(stop) > n {
+				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number"}
+			}
+			out = make([]int, 0, stop-start+1)
+			for i := start; i <= stop; i++ {
+				out = append(out, int(i-1))
+			}
+			return out, nil
+		}
+		// Several, maybe overlapping: a bit per message (at most n bits,
+		// however often a hostile set repeats itself), read in order.
+		seen := make([]uint64, (n+63)/64)
 		for _, r := range set {
 			start, stop := bounds(r.Start, r.Stop, uint32(n))
 			if start == 0 || int(stop) > n {
 				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number"}
 			}
-			for i := start; i <= stop; i++ {
-				if !seen[int(i-1)] {
-					seen[int(i-1)] = true
-					out = append(out, int(i-1))
-				}
+			for i := int(start) - 1; i < int(stop); i++ {
+				seen[i/64] |= 1 << (i % 64)
 			}
 		}
-		sort.Ints(out)
+		for w, word := range seen {
+			for word != 0 {
+				out = append(out, w*64+bits.TrailingZeros64(word))
+				word &= word - 1
+			}
+		}
 	case imap.UIDSet:
 		if n == 0 {
 			return nil, nil

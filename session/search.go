@@ -39,9 +39,11 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	data := &imap.SearchData{}
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
-	var br *bufio.Reader // shared by the candidates' header reads
+	// Header reads, shared by the candidates: only the fields the
+	// criteria name.
+	hr := headerReads{names: headerKeys(criteria, []string{})}
 	for i := 0; i < n; i++ {
-		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID, br: &br}
+		c := &candidate{mb: sel.mbox, i: i, m: sel.mbox.Message(i), n: uint32(n), maxUID: maxUID, hr: &hr}
 		ok, err := c.match(criteria)
 		if err != nil {
 			return nil, s.storageErr("SEARCH", err)
@@ -79,7 +81,7 @@ type candidate struct {
 	n      uint32
 	maxUID uint32
 
-	br **bufio.Reader // for header reads, made once per SEARCH
+	hr *headerReads // for header reads, made once per SEARCH
 
 	raw    []byte
 	hdr    *textproto.Header
@@ -114,22 +116,37 @@ func (c *candidate) loadHeader() error {
 	if c.hdr != nil {
 		return nil
 	}
-	rc, err := c.mb.Open(c.i)
+	h, err := c.hr.header(c.mb, c.i, nil)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	br := *c.br
-	if br == nil {
-		br = bufio.NewReader(rc)
-		*c.br = br
-	} else {
-		br.Reset(rc)
-	}
-	h, _ := textproto.ReadHeader(br)
-	br.Reset(nil)
 	c.hdr = &h
 	return nil
+}
+
+// headerKeys appends the names of the header fields the criteria look at
+// (lower case, ASCII) to names.
+func headerKeys(cr *imap.SearchCriteria, names []string) []string {
+	if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+		names = append(names, "date")
+	}
+	for _, hf := range cr.Header {
+		k := []byte(hf.Key)
+		for i, c := range k {
+			if 'A' <= c && c <= 'Z' {
+				k[i] = c + 'a' - 'A'
+			}
+		}
+		names = append(names, string(k))
+	}
+	for i := range cr.Not {
+		names = headerKeys(&cr.Not[i], names)
+	}
+	for i := range cr.Or {
+		names = headerKeys(&cr.Or[i][0], names)
+		names = headerKeys(&cr.Or[i][1], names)
+	}
+	return names
 }
 
 func containsFold(haystack []byte, needle string) bool {

@@ -167,6 +167,13 @@ func TestSession(t *testing.T) {
 			if g.Running() != 1 {
 				t.Errorf("Running %d, want 1", g.Running())
 			}
+			if !relay {
+				// The group's copy of a passed socket is out of the
+				// network poller: the connection itself is closed.
+				if _, err := ch.Conn.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("the group's connection after the child started: %v", err)
+				}
+			}
 			// The client closes: the child sees end of input and exits.
 			c.NetConn().(*net.TCPConn).CloseWrite()
 			if err := ch.Wait(); err != nil {
