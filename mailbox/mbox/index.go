@@ -53,7 +53,7 @@ const IndexDirName = ".imapd-index"
 
 const (
 	indexMagic   = "imapd mbox index\n"
-	indexVersion = 1
+	indexVersion = 2
 	// indexMax bounds the size of an index file we write or read.
 	indexMax = 256 << 20
 )
@@ -201,52 +201,111 @@ const (
 	zFixed
 )
 
-func indexMessage(e *encoder, msg *message, prevEnd int64) {
-	e.u(uint64(msg.start - prevEnd))
-	e.u(uint64(msg.hdr - msg.start))
-	e.u(uint64(msg.hdrEnd - msg.hdr))
-	e.u(uint64(msg.body - msg.hdrEnd))
-	e.u(uint64(msg.textEnd - msg.body))
-	e.u(uint64(msg.end - msg.textEnd))
-	var bits uint64
+// The messages are fixed-size records (recSize bytes, little-endian), so
+// that an open decodes them with direct loads, no per-field branching:
+//
+//	 0 start - end of the one before     u32    4 hdr - start        u32
+//	 8 hdrEnd - hdr                      u32   12 body - hdrEnd      u32
+//	16 textEnd - body                    u64   24 end - textEnd      u32
+//	28 date: nanoseconds                 u32   32 date: Unix seconds i64
+//	40 size                              u64   48 From line length   u32
+//	52 zone                              u32   56 status spans       u32
+//	60 diskKw                            u32   64 diskUID            u32
+//	68 diskFlags u8   69 bits u8   70-71 zero
+//
+// zone is 0 for local time, 1 for UTC, else 2 + the index of a fixed zone
+// listed in the header. The status spans (the distance from the end of the
+// one before, or from hdr, and the length: u32 each, 8 bytes) and then the
+// From lines follow the records, in order. A mailbox with a value that does
+// not fit (a header of 4 GiB) has no index.
+const recSize = 72
+
+// indexWriter gathers the records, spans, From lines and zones of the
+// messages; !ok: a value did not fit.
+type indexWriter struct {
+	recs, spans, strs []byte
+	nspans            int
+	prev              int64
+	zones             map[zoneKey]uint32
+	zoneList          []zoneKey
+	ok                bool
+}
+
+type zoneKey struct {
+	name string
+	off  int
+}
+
+// u32 is v when it fits a record's u32.
+func (w *indexWriter) u32(v int64) uint32 {
+	if v < 0 || v > 1<<32-1 {
+		w.ok = false
+	}
+	return uint32(v)
+}
+
+func (w *indexWriter) message(msg *message) {
+	le := binary.LittleEndian
+	var r [recSize]byte
+	le.PutUint32(r[0:], w.u32(msg.start-w.prev))
+	le.PutUint32(r[4:], w.u32(msg.hdr-msg.start))
+	le.PutUint32(r[8:], w.u32(msg.hdrEnd-msg.hdr))
+	le.PutUint32(r[12:], w.u32(msg.body-msg.hdrEnd))
+	le.PutUint64(r[16:], uint64(msg.textEnd-msg.body))
+	le.PutUint32(r[24:], w.u32(msg.end-msg.textEnd))
+	w.prev = msg.end
+	d := msg.date
+	le.PutUint32(r[28:], uint32(d.Nanosecond()))
+	le.PutUint64(r[32:], uint64(d.Unix()))
+	le.PutUint64(r[40:], uint64(msg.size))
+	le.PutUint32(r[48:], w.u32(int64(len(msg.fromLine))))
+	w.strs = append(w.strs, msg.fromLine...)
+	var zone uint32
+	switch name, off := d.Zone(); {
+	case d.Location() == time.Local:
+		zone = zLocal
+	case d.Location() == time.UTC:
+		zone = zUTC
+	default:
+		z := zoneKey{name, off}
+		k, ok := w.zones[z]
+		if !ok {
+			if w.zones == nil {
+				w.zones = map[zoneKey]uint32{}
+			}
+			k = uint32(zFixed + len(w.zoneList))
+			w.zones[z] = k
+			w.zoneList = append(w.zoneList, z)
+		}
+		zone = k
+	}
+	le.PutUint32(r[52:], zone)
+	// Adjacent status header lines are one span: a same-length patch of a
+	// status block may move the lines inside it, never its ends.
+	hidden := mergeSpans(msg.hidden)
+	le.PutUint32(r[56:], w.u32(int64(len(hidden))))
+	pos := msg.hdr
+	for _, h := range hidden {
+		w.spans = le.AppendUint32(w.spans, w.u32(h.off-pos))
+		w.spans = le.AppendUint32(w.spans, w.u32(h.end-h.off))
+		pos = h.end
+	}
+	w.nspans += len(hidden)
+	le.PutUint32(r[60:], msg.diskKw)
+	le.PutUint32(r[64:], msg.diskUID)
+	r[68] = byte(msg.diskFlags)
+	var bits byte
 	for _, b := range []struct {
 		on  bool
-		bit uint64
+		bit byte
 	}{{msg.hasBlank, bHasBlank}, {msg.fromNL, bFromNL}, {msg.hdrNL, bHdrNL}, {msg.textNL, bTextNL},
 		{msg.blockCanon, bBlockCanon}, {msg.layoutOK, bLayoutOK}, {msg.diskHasBase, bDiskHasBase}, {msg.diskOld, bDiskOld}} {
 		if b.on {
 			bits |= b.bit
 		}
 	}
-	e.u(bits)
-	e.s(msg.fromLine)
-	d := msg.date
-	e.i(d.Unix())
-	e.u(uint64(d.Nanosecond()))
-	switch name, off := d.Zone(); {
-	case d.Location() == time.Local:
-		e.u(zLocal)
-	case d.Location() == time.UTC:
-		e.u(zUTC)
-	default:
-		e.u(zFixed)
-		e.s(name)
-		e.i(int64(off))
-	}
-	e.u(uint64(msg.size))
-	// Adjacent status header lines are one span: a same-length patch of a
-	// status block may move the lines inside it, never its ends.
-	hidden := mergeSpans(msg.hidden)
-	e.u(uint64(len(hidden)))
-	pos := msg.hdr
-	for _, h := range hidden {
-		e.u(uint64(h.off - pos))
-		e.u(uint64(h.end - h.off))
-		pos = h.end
-	}
-	e.u(uint64(msg.diskFlags))
-	e.u(uint64(msg.diskKw))
-	e.u(uint64(msg.diskUID))
+	r[69] = bits
+	w.recs = append(w.recs, r[:]...)
 }
 
 func mergeSpans(s []span) []span {
@@ -268,67 +327,75 @@ func mergeSpans(s []span) []span {
 	return s
 }
 
-// decodeMessage reads a message into msg, checking that its parts are in
-// order and within limit (the indexed size).
-func unindexMessage(d *decoder, msg *message, prevEnd, limit int64, spans *[]span) {
-	msg.start = prevEnd + d.off()
-	msg.hdr = msg.start + d.off()
-	msg.hdrEnd = msg.hdr + d.off()
-	msg.body = msg.hdrEnd + d.off()
-	msg.textEnd = msg.body + d.off()
-	msg.end = msg.textEnd + d.off()
-	bits := d.u()
+// indexReader hands out what follows the records, in order: the status
+// spans (decoded message by message), the From lines (views of one
+// string), and the zones.
+type indexReader struct {
+	spans []byte
+	strs  string
+	zones []*time.Location
+	limit int64 // the indexed size of the file
+	out   []span
+}
+
+// message reads the record r into msg, checking that its parts are in
+// order, after prev and within the indexed size; false: the index is bad.
+// No sum of a few u32 and one value checked against limit (at most 2^48)
+// overflows an int64.
+func (ir *indexReader) message(r []byte, msg *message, prev int64) bool {
+	r = r[:recSize:recSize]
+	le := binary.LittleEndian
+	start := prev + int64(le.Uint32(r[0:]))
+	hdr := start + int64(le.Uint32(r[4:]))
+	hdrEnd := hdr + int64(le.Uint32(r[8:]))
+	body := hdrEnd + int64(le.Uint32(r[12:]))
+	text := le.Uint64(r[16:])
+	after := int64(le.Uint32(r[24:]))
+	nsec, sec, size := le.Uint32(r[28:]), int64(le.Uint64(r[32:])), le.Uint64(r[40:])
+	fromLen, zone, nspans := le.Uint32(r[48:]), le.Uint32(r[52:]), le.Uint32(r[56:])
+	if text > 1<<48 || body+int64(text)+after > ir.limit || size > 1<<48 || nsec >= 1e9 ||
+		uint64(zone) >= uint64(len(ir.zones)) || uint64(fromLen) > uint64(len(ir.strs)) || int64(fromLen) > hdr-start ||
+		uint64(nspans) > uint64(len(ir.spans)/8) || uint64(nspans) > uint64(len(ir.out)) {
+		return false
+	}
+	msg.start, msg.hdr, msg.hdrEnd, msg.body = start, hdr, hdrEnd, body
+	msg.textEnd = body + int64(text)
+	msg.end = msg.textEnd + after
+	msg.size = int64(size)
+	msg.date = time.Unix(sec, int64(nsec)).In(ir.zones[zone])
+	msg.fromLine, ir.strs = ir.strs[:fromLen], ir.strs[fromLen:]
+	msg.diskKw, msg.diskUID, msg.diskFlags = le.Uint32(r[60:]), le.Uint32(r[64:]), mailbox.Flags(r[68])
+	bits := r[69]
 	msg.hasBlank, msg.fromNL, msg.hdrNL, msg.textNL = bits&bHasBlank != 0, bits&bFromNL != 0, bits&bHdrNL != 0, bits&bTextNL != 0
 	msg.blockCanon, msg.layoutOK, msg.diskHasBase, msg.diskOld = bits&bBlockCanon != 0, bits&bLayoutOK != 0, bits&bDiskHasBase != 0, bits&bDiskOld != 0
-	msg.fromLine = d.s()
-	sec := d.i()
-	nsec := d.u()
-	var loc *time.Location
-	switch d.u() {
-	case zLocal:
-		loc = time.Local
-	case zUTC:
-		loc = time.UTC
-	default:
-		name := d.s()
-		loc = time.FixedZone(name, int(d.i()))
+	hidden := ir.out[:nspans:nspans]
+	ir.out = ir.out[nspans:]
+	pos := hdr
+	for j := range hidden {
+		s := ir.spans[j*8 : j*8+8 : j*8+8]
+		off := pos + int64(le.Uint32(s[0:]))
+		pos = off + int64(le.Uint32(s[4:]))
+		hidden[j] = span{off, pos}
 	}
-	if nsec >= 1e9 {
-		d.err = errIndex
-		return
-	}
-	msg.date = time.Unix(sec, int64(nsec)).In(loc)
-	msg.size = d.off()
-	n := d.u()
-	if d.err != nil || n > uint64(len(d.b)) {
-		d.err = errIndex
-		return
-	}
-	first := len(*spans)
-	pos := msg.hdr
-	for k := uint64(0); k < n; k++ {
-		off := pos + d.off()
-		end := off + d.off()
-		*spans = append(*spans, span{off, end})
-		pos = end
-	}
-	msg.hidden = (*spans)[first:len(*spans):len(*spans)]
-	msg.diskFlags = mailbox.Flags(d.u())
-	msg.diskKw = uint32(d.u())
-	msg.diskUID = uint32(d.u())
-	if d.err != nil {
-		return
-	}
-	if pos > msg.hdrEnd || msg.end > limit || msg.end < msg.start || (msg.blockCanon && len(msg.hidden) == 0) ||
-		!strings.HasPrefix(msg.fromLine, "From ") || int64(len(msg.fromLine)) > msg.hdr-msg.start {
-		d.err = errIndex
-	}
+	ir.spans = ir.spans[nspans*8:]
+	msg.hidden = hidden
+	return pos <= hdrEnd && !(msg.blockCanon && nspans == 0) && strings.HasPrefix(msg.fromLine, "From ")
 }
 
 // encodeIndex writes the state of m, which must be what the file (with
-// key k) says (indexable).
+// key k) says (indexable); nil when a value does not fit.
 func (m *Mailbox) encodeIndex(k indexKey) []byte {
-	e := &encoder{b: make([]byte, 0, 64+len(m.msgs)*96)}
+	w := &indexWriter{recs: make([]byte, 0, (len(m.msgs)+1)*recSize), strs: make([]byte, 0, len(m.msgs)*64), prev: m.lead, ok: true}
+	if m.pseudo != nil {
+		w.message(m.pseudo)
+	}
+	for _, msg := range m.msgs {
+		w.message(msg)
+	}
+	if !w.ok {
+		return nil
+	}
+	e := &encoder{b: make([]byte, 0, 256+len(w.recs)+len(w.spans)+len(w.strs))}
 	e.b = append(e.b, indexMagic...)
 	e.u(indexVersion)
 	abs, _ := filepath.Abs(m.path)
@@ -350,7 +417,6 @@ func (m *Mailbox) encodeIndex(k indexKey) []byte {
 	e.strs(base.keywords)
 	if m.pseudo != nil {
 		e.u(1)
-		indexMessage(e, m.pseudo, m.lead)
 		e.bs(m.pseudoRaw)
 		e.u(uint64(m.pseudoSpan.off))
 		e.u(uint64(m.pseudoSpan.end - m.pseudoSpan.off))
@@ -363,16 +429,23 @@ func (m *Mailbox) encodeIndex(k indexKey) []byte {
 		e.u(0)
 	}
 	e.u(uint64(len(m.msgs)))
-	prev := m.lead
-	if m.pseudo != nil {
-		prev = m.pseudo.end
+	e.u(uint64(len(w.zoneList)))
+	for _, z := range w.zoneList {
+		e.s(z.name)
+		e.i(int64(z.off))
 	}
-	for _, msg := range m.msgs {
-		indexMessage(e, msg, prev)
-		prev = msg.end
-	}
+	e.u(uint64(w.nspans))
+	e.u(uint64(len(w.strs)))
+	e.b = append(e.b, w.recs...)
+	e.b = append(e.b, w.spans...)
+	e.b = append(e.b, w.strs...)
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
 }
+
+// msgRun is how many messages an open from the index allocates at once
+// (as a parse does): few allocations, and memory a mailbox that lost most
+// of its messages can give back.
+const msgRun = 512
 
 // decodeIndex installs the index b in m when it was written for the file
 // with identity id and is sound; the key it was written for is returned.
@@ -399,32 +472,61 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 	validity, last := uint32(d.u()), uint32(d.u())
 	keywords := d.strs()
 	base := baseInfo{kind: hdrKind(d.u()), validity: uint32(d.u()), last: uint32(d.u()), keywords: d.strs()}
-	var spans []span
 	var pseudo *message
 	var pseudoRaw []byte
 	var pseudoSpan span
 	var pseudoOK bool
-	prev := lead
-	if d.u() == 1 {
-		pseudo = &message{}
-		unindexMessage(d, pseudo, lead, k.size, &spans)
+	hasPseudo := d.u() == 1
+	if hasPseudo {
 		pseudoRaw = bytes.Clone(d.raw())
 		pseudoSpan.off = d.off()
 		pseudoSpan.end = pseudoSpan.off + d.off()
 		pseudoOK = d.u() == 1
-		prev = pseudo.end
 	}
 	n := d.u()
-	if d.err != nil || n > uint64(len(d.b)) || lead > k.size || len(keywords) > maxKeywords {
+	nzones := d.u()
+	if d.err != nil || n > uint64(len(d.b)) || nzones > uint64(len(d.b)) || lead > k.size || len(keywords) > maxKeywords {
 		return indexKey{}, errIndex
 	}
-	all := make([]message, n)
+	ir := &indexReader{zones: make([]*time.Location, zFixed, zFixed+nzones), limit: k.size}
+	ir.zones[zLocal], ir.zones[zUTC] = time.Local, time.UTC
+	for range nzones {
+		name := d.s()
+		ir.zones = append(ir.zones, time.FixedZone(name, int(d.i())))
+	}
+	nspans, nstrs := d.u(), d.u()
+	nrec := n
+	if hasPseudo {
+		nrec++
+	}
+	rest := uint64(len(d.b))
+	if d.err != nil || k.size > 1<<48 || nrec > rest/recSize || nspans > rest/8 || nstrs > rest ||
+		nrec*recSize+nspans*8+nstrs != rest {
+		return indexKey{}, errIndex
+	}
+	recs := d.b[:nrec*recSize]
+	ir.spans = d.b[nrec*recSize : nrec*recSize+nspans*8]
+	end := d.n - len(d.b) + len(recs) + len(ir.spans)
+	ir.strs = d.all[end : end+int(nstrs)]
+	ir.out = make([]span, nspans)
+	prev := lead
+	if hasPseudo {
+		pseudo = &message{}
+		if !ir.message(recs[:recSize], pseudo, lead) {
+			return indexKey{}, errIndex
+		}
+		recs = recs[recSize:]
+		prev = pseudo.end
+	}
 	msgs := make([]*message, n)
-	spans = make([]span, 0, n*2)
-	for j := range all {
-		msg := &all[j]
-		unindexMessage(d, msg, prev, k.size, &spans)
-		if d.err != nil {
+	var slab []message
+	for j := range msgs {
+		if len(slab) == 0 {
+			slab = make([]message, min(msgRun, len(msgs)-j))
+		}
+		msg := &slab[0]
+		slab = slab[1:]
+		if !ir.message(recs[j*recSize:], msg, prev) {
 			return indexKey{}, errIndex
 		}
 		msg.uid, msg.flags, msg.kw, msg.recent = msg.diskUID, msg.diskFlags, msg.diskKw, !msg.diskOld
@@ -434,7 +536,7 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 		msgs[j] = msg
 		prev = msg.end
 	}
-	if d.err != nil || len(d.b) != 0 || prev != k.size && (n > 0 || pseudo != nil) {
+	if len(ir.strs) != 0 || len(ir.out) != 0 || prev != k.size && (n > 0 || pseudo != nil) {
 		return indexKey{}, errIndex
 	}
 	m.lead, m.uidValidity, m.uidLast, m.keywords, m.diskBase = lead, validity, last, keywords, base
@@ -586,7 +688,7 @@ func (m *Mailbox) saveIndex(f *os.File) {
 		return // another write within this second could keep this time
 	}
 	b := m.encodeIndex(k)
-	if len(b) > indexMax {
+	if b == nil || len(b) > indexMax {
 		return
 	}
 	cold := m.ix == indexKey{}

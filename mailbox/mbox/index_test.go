@@ -594,3 +594,40 @@ func TestIndexNotFromStaleSession(t *testing.T) {
 		t.Fatalf("after a stale session:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// BenchmarkIndexRead50k is what an open from the index file costs another
+// process (no memory index) without the locks and the From line checks:
+// the index file read, checked and decoded (MBOX_BENCH_50000, see
+// benchMailbox).
+func BenchmarkIndexRead50k(b *testing.B) {
+	defer noIndexCheck()()
+	defer noMemIndex()()
+	path := benchMailbox(b, 50000)
+	opt := Options{UseFlock: true, IndexDir: filepath.Join(filepath.Dir(path), IndexDirName)}
+	m, err := Open(path, opt)
+	must(b, err)
+	must(b, m.Close())
+	name := opt.IndexFile(path)
+	h, err := lockRead(path, &opt)
+	must(b, err)
+	id := fileID(h.f)
+	h.release()
+	fi, err := os.Stat(name)
+	must(b, err)
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf, _, err := readIndexFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mm := &Mailbox{path: path, opt: opt}
+		if _, err := mm.decodeIndex(buf, id); err != nil {
+			b.Fatal(err)
+		}
+		if len(mm.msgs) != 50000 {
+			b.Fatal(len(mm.msgs))
+		}
+	}
+}
