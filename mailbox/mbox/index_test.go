@@ -257,6 +257,19 @@ func TestIndexBroken(t *testing.T) {
 			b[len(indexMagic)] = 99
 			must(t, os.WriteFile(idx, b, 0o600))
 		}},
+		{"version 1, checksum sound", func(t *testing.T, idx string) {
+			b, err := os.ReadFile(idx)
+			must(t, err)
+			body := b[:len(b)-4]
+			body[len(indexMagic)] = 1
+			must(t, os.WriteFile(idx, binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crcTable)), 0o600))
+		}},
+		{"short, checksum sound", func(t *testing.T, idx string) {
+			b, err := os.ReadFile(idx)
+			must(t, err)
+			body := b[:len(b)-5] // the last From line one byte short
+			must(t, os.WriteFile(idx, binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crcTable)), 0o600))
+		}},
 		{"a directory", func(t *testing.T, idx string) {
 			must(t, os.Remove(idx))
 			must(t, os.Mkdir(idx, 0o700))
