@@ -371,7 +371,7 @@ func (m *Mailbox) encodeIndex(k indexKey) []byte {
 		indexMessage(e, msg, prev)
 		prev = msg.end
 	}
-	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
+	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable()))
 }
 
 // decodeIndex installs the index b in m when it was written for the file
@@ -381,7 +381,7 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 		return indexKey{}, errIndex
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.Checksum(body, crcTable) != sum {
+	if crc32.Checksum(body, crcTable()) != sum {
 		return indexKey{}, errIndex
 	}
 	// The buffer is never written again: the strings may share it.
