@@ -236,3 +236,64 @@ func TestReviewIdleStaleGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewIdleSharedChurn: with shared mailboxes, one session appends
+// and expunges while the other goes in and out of IDLE fast: the idler's
+// count from EXISTS and EXPUNGE always matches what FETCH 1:* shows, and
+// no EXPUNGE ever comes inside a FETCH (an IDLE poll writing after its
+// tagged answer would put one there).
+func TestReviewIdleSharedChurn(t *testing.T) {
+	a, b := sharedPair(t)
+	count := 3
+	track := func(lines []string, inFetch bool) {
+		t.Helper()
+		for _, l := range lines {
+			switch {
+			case strings.HasSuffix(l, " EXPUNGE"):
+				if inFetch {
+					t.Fatalf("EXPUNGE inside FETCH: %q", lines)
+				}
+				count--
+			case strings.HasSuffix(l, " EXISTS"):
+				n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(l, "* "), " EXISTS"))
+				if err != nil || n < count {
+					t.Fatalf("%q with %d known", l, count)
+				}
+				count = n
+			}
+		}
+	}
+	for i := range 40 {
+		switch i % 4 {
+		case 0, 1:
+			b.ok("APPEND INBOX {%d+}\r\n%s", len(appendMsg), appendMsg)
+		case 2:
+			b.ok(`STORE 1 +FLAGS.SILENT (\Deleted)`)
+			b.ok("EXPUNGE")
+		}
+		a.sendRaw("I1 IDLE\r\n")
+		if i%2 == 1 {
+			track(a.waitFor("+ idling"), false)
+		}
+		a.sendRaw("DONE\r\n")
+		r := a.collect("I1")
+		r.taggedIs(t, "OK IDLE completed")
+		track(r.Untagged, false)
+		r = a.ok("FETCH 1:* (UID)")
+		fetched := 0
+		for _, l := range r.Untagged {
+			if strings.Contains(l, " FETCH (") {
+				fetched++
+			}
+		}
+		track(r.Untagged, true)
+		if fetched != count {
+			t.Fatalf("round %d: FETCH 1:* gave %d, the client knows %d", i, fetched, count)
+		}
+	}
+	track(a.ok("NOOP").Untagged, false)
+	n := len(b.ok("FETCH 1:* (UID)").Untagged)
+	if count != n {
+		t.Errorf("idler knows %d, the mailbox has %d", count, n)
+	}
+}
