@@ -14,7 +14,8 @@ import (
 
 // Command lines and literals of every length around the small (256) and
 // big (4096) buffers' sizes, sent at once (many commands per read) and a
-// byte per write: each is answered once, in order.
+// byte per write, on connections at the same time (the big buffers come
+// from one pool): each is answered once, in order.
 func TestReviewGuardBufferEdges(t *testing.T) {
 	_, addr := guardEnv(t)
 	var lens []int
@@ -25,6 +26,7 @@ func TestReviewGuardBufferEdges(t *testing.T) {
 	}
 	for _, chunk := range []int{0, 1, 255, 4095} {
 		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
+			t.Parallel() // connections share the pool of big buffers
 			c := loggedIn(t, addr)
 			var all strings.Builder
 			var tags []string
