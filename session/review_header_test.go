@@ -38,6 +38,10 @@ var oddHeaders = []string{
 	"From: i@example.com\nnot a header line\nSubject: aftergarbage\n\nbody\n",
 	// A blank line made of a space (not the end of the header).
 	"From: j@example.com\n \nSubject: afterspace\n\nbody\n",
+	// A header over mailbox.MaxHeaderRead with no empty line (read as a
+	// stream instead), its Subject last.
+	"From: l@example.com\n" + strings.Repeat("X-Filler: 0123456789012345678901234567890123456789\n", 30000) +
+		"Subject: hugeblock\n",
 	// Everything lower case, a field name with a space before the colon.
 	"from: k@example.com\nsubject : spacedname\ndate: Mon, 23 Nov 2026 10:00:00 +0000\n\nbody\n",
 }
@@ -74,7 +78,7 @@ func TestReviewHeaderOnlyEqualsWhole(t *testing.T) {
 		subjects[i] = strings.ToLower(whole)
 	}
 	for _, word := range []string{"nobody", "foldedword", "world", "afterjunk", "longline", "cronly", "crlfmix",
-		"afterstatus", "hiddencont", "leadingcont", "aftergarbage", "afterspace", "spacedname", "eofnoblank"} {
+		"afterstatus", "hiddencont", "leadingcont", "aftergarbage", "afterspace", "spacedname", "eofnoblank", "hugeblock"} {
 		r := c.ok("SEARCH SUBJECT %s", word)
 		got := ""
 		for _, l := range r.Untagged {
