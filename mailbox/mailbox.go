@@ -119,6 +119,16 @@ type Mailbox interface {
 type HeaderReader interface {
 	// AppendHeader appends to dst the bytes Open(i) starts with, up to and
 	// including the empty line that ends the header (all of them when
-	// there is none).
+	// there is none). It fails for a header block over MaxHeaderRead
+	// bytes (a message with no empty line is all header): the caller then
+	// reads Open(i) as a stream, which a header parse stops reading early.
 	AppendHeader(dst []byte, i int) ([]byte, error)
 }
+
+// MaxHeaderRead bounds the header block HeaderReader.AppendHeader reads
+// whole (ErrHeaderTooBig beyond it).
+const MaxHeaderRead = 1 << 20
+
+// ErrHeaderTooBig is AppendHeader's error for a header block over
+// MaxHeaderRead bytes.
+var ErrHeaderTooBig = errors.New("header block too big to read whole")

@@ -200,8 +200,15 @@ func (g *guard) read1(p []byte) (int, error) {
 				}
 				line = []byte("*")
 			}
-			if g.cmd.name == "IDLE" && g.idleDone != nil {
-				g.idleDone() // no update may follow go-imap's answer
+			if g.cmd.name == "IDLE" {
+				if g.idleDone != nil {
+					g.idleDone() // no update may follow go-imap's answer
+				}
+				if bytes.EqualFold(line, []byte("DONE")) {
+					// RFC 2177's "DONE" is case-insensitive (RFC 5234
+					// 2.3), as UW takes it; go-imap wants it upper case.
+					line = []byte("DONE")
+				}
 			}
 			g.out = append(append(g.cont[:0], line...), '\r', '\n')
 			continue

@@ -88,6 +88,14 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 	if s.ended {
 		return errEnded
 	}
+	select {
+	case <-stop:
+		// A late goroutine of an IDLE go-imap already ended (a line
+		// other than DONE is answered BAD without waiting for Idle): the
+		// IDLE open now, if any, is another one; leave it be.
+		return nil
+	default:
+	}
 	s.endIdle()
 	if !s.idleOpen || s.sel == nil {
 		// DONE came before go-imap's goroutine called Idle, or there is

@@ -14,9 +14,16 @@ import (
 // bench/genmbox -n 50000).
 //
 //	go test -run '^$' -bench SelectAgain -count 5 ./session/
-func BenchmarkSelectAgain(b *testing.B) {
+func BenchmarkSelectAgain(b *testing.B) { benchSelectAgain(b) }
+
+// BenchmarkSelectAgainShared is BenchmarkSelectAgain with
+// imapd_shared_mailboxes on: SELECT must not cost a pass over the
+// messages to remember their flags (issue 10).
+func BenchmarkSelectAgainShared(b *testing.B) { benchSelectAgain(b, "imapd_shared_mailboxes true") }
+
+func benchSelectAgain(b *testing.B, conf ...string) {
 	onlyMbox(b) // the mbox index
-	e := newEnv(b)
+	e := newEnv(b, conf...)
 	if src := os.Getenv("SELECT_BENCH_MBOX"); src != "" {
 		// copied, not read into memory: 500 MB of garbage would change
 		// what the GC does for the rest of the run

@@ -78,6 +78,14 @@ type sharedView struct {
 	recent  map[uint32]bool      // \Recent for this session, from before a re-read
 	told    *int                 // how many messages the client knows (selected.told)
 	wrote   func()               // tells the other sessions of this process
+
+	// shown is what the client was last shown of the flags of the
+	// messages it knows, taken when the view first moves (markMoved) and
+	// compared with the view by followOthers. Until then (nil) the view
+	// itself is what the client was shown: its own changes are shown by
+	// the command that made them. So a SELECT costs nothing per message;
+	// only a change by another session costs a pass over the messages.
+	shown []flagState
 }
 
 var _ mailbox.Mailbox = (*sharedView)(nil)
@@ -201,7 +209,7 @@ func (v *sharedView) look() error {
 	if ok && !cs.Changed() {
 		return nil
 	}
-	v.moved = true
+	v.markMoved()
 	if _, follows := v.mb.(goneSeer); follows || !ok {
 		_, err := v.mb.Sync()
 		if errors.Is(err, mailbox.ErrChanged) {
@@ -313,6 +321,7 @@ func (v *sharedView) reload() error {
 // reloadOnce is one try of reload; saveErr is why the pending changes
 // could not be written (nil: written, or none).
 func (v *sharedView) reloadOnce() (saveErr, err error) {
+	v.markMoved()
 	old := v.mb
 	if len(v.pending) > 0 && old.Checkpoint() == nil {
 		v.pending = nil
@@ -377,6 +386,46 @@ func (v *sharedView) reloadOnce() (saveErr, err error) {
 		}
 	}
 	return saveErr, nil
+}
+
+// markMoved records that the view is about to follow other sessions:
+// the first time since the flags were last compared, it keeps what the
+// client was shown (the view as it is now) in shown.
+func (v *sharedView) markMoved() {
+	if v.moved {
+		return
+	}
+	v.moved = true
+	n := min(*v.told, v.Len())
+	v.shown = make([]flagState, 0, n)
+	for i := range n {
+		v.shown = append(v.shown, stateOf(v.Message(i)))
+	}
+}
+
+// grow: the client is told of n messages; those new to it are shown as
+// they are now.
+func (v *sharedView) grow(n int) {
+	if !v.moved {
+		return // the view is what the client is shown
+	}
+	for i := len(v.shown); i < min(n, v.Len()); i++ {
+		v.shown = append(v.shown, stateOf(v.Message(i)))
+	}
+}
+
+// showed: the client was shown message i's flags as they are now.
+func (v *sharedView) showed(i int) {
+	if v.moved && i < len(v.shown) {
+		v.shown[i] = stateOf(v.Message(i))
+	}
+}
+
+// forget: the client was told message i was expunged.
+func (v *sharedView) forget(i int) {
+	if i < len(v.shown) {
+		v.shown = slices.Delete(v.shown, i, i+1)
+	}
 }
 
 // dropGone takes the messages other sessions removed out of the view and
@@ -459,16 +508,17 @@ func (s *Session) followOthers(w *imapserver.UpdateWriter, allowExpunge bool) ([
 	}
 	v.moved = false
 	var changed []int
-	for i := 0; i < sel.told && i < len(sel.known); i++ {
+	for i := 0; i < sel.told && i < len(v.shown); i++ {
 		if v.gone(i) {
 			continue
 		}
-		m := v.Message(i)
-		if !sel.known[i].same(m) {
-			sel.known[i] = stateOf(m)
+		if !v.shown[i].same(v.Message(i)) {
 			changed = append(changed, i)
 		}
 	}
+	// From here the view is what the client is shown (the caller sends
+	// the changed flags).
+	v.shown = nil
 	return changed, nil
 }
 

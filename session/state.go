@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,7 +89,6 @@ type selected struct {
 
 	// Shared mailboxes (imapd_shared_mailboxes, shared.go); nil otherwise.
 	shared *sharedView            // the same as mbox
-	known  []flagState            // flags the client was last shown, per message it knows
 	wake   chan struct{}          // another session of this process wrote the mailbox
 	idle   atomic.Pointer[idling] // the IDLE to wake then (idle.go)
 }
@@ -101,9 +99,9 @@ func (sel *selected) setFlags(i int, flags mailbox.Flags, keywords []string) err
 	if err := sel.mbox.SetFlags(i, flags, keywords); err != nil {
 		return err
 	}
-	if i < len(sel.known) {
+	if sel.shared != nil {
 		// The command shows the client the new flags itself.
-		sel.known[i] = stateOf(sel.mbox.Message(i))
+		sel.shared.showed(i)
 	}
 	return nil
 }
@@ -111,9 +109,7 @@ func (sel *selected) setFlags(i int, flags mailbox.Flags, keywords []string) err
 // grow records that the client now knows of n messages (EXISTS).
 func (sel *selected) grow(n int) {
 	if sel.shared != nil {
-		for i := len(sel.known); i < n; i++ {
-			sel.known = append(sel.known, stateOf(sel.mbox.Message(i)))
-		}
+		sel.shared.grow(n)
 	}
 	sel.told = n
 }
@@ -128,8 +124,8 @@ func (sel *selected) forget(gone []int) {
 			continue
 		}
 		sel.told--
-		if i < len(sel.known) {
-			sel.known = slices.Delete(sel.known, i, i+1)
+		if sel.shared != nil {
+			sel.shared.forget(i)
 		}
 	}
 }

@@ -103,3 +103,27 @@ func BenchmarkStepNoop(b *testing.B) {
 		c.ok("NOOP")
 	}
 }
+
+// BenchmarkStepStoreFirst is STORE 1:* +FLAGS (\Seen) as the bench's
+// sequence runs it: the first flag change of a session that has just
+// selected the mailbox and fetched its envelopes (each op a new session;
+// only the STORE is timed).
+func BenchmarkStepStoreFirst(b *testing.B) {
+	e, c0, n := stepEnv(b)
+	c0.ok("LOGOUT")
+	for b.Loop() {
+		b.StopTimer()
+		c := e.rawLogin(b)
+		c.ok("SELECT big")
+		c.ok("FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)")
+		b.StartTimer()
+		if got := c.ok(`STORE 1:* +FLAGS (\Seen)`); got != n {
+			b.Fatalf("%d responses", got)
+		}
+		b.StopTimer()
+		c.ok(`STORE 1:* -FLAGS (\Seen)`)
+		c.ok("LOGOUT")
+		c.c.Close()
+		b.StartTimer()
+	}
+}

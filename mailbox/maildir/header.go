@@ -2,6 +2,7 @@ package maildir
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"slices"
 
@@ -40,6 +41,9 @@ func (m *Mailbox) AppendHeader(dst []byte, i int) ([]byte, error) {
 		}
 		if err != nil {
 			return dst[:start], err
+		}
+		if len(dst)-start > mailbox.MaxHeaderRead {
+			return dst[:start], fmt.Errorf("read header of message %d: %w", i+1, mailbox.ErrHeaderTooBig)
 		}
 	}
 }

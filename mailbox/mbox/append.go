@@ -19,13 +19,18 @@ import (
 // X-Original-<name>; a final newline if the text lacks one; then the
 // separating blank line. block goes at the end of the header (normal layout)
 // or, with raw, right after the From line (docs/formats.md §4).
-func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byte, raw bool) error {
+//
+// body is read through br, which the caller reuses from message to message
+// (a COPY of thousands of messages makes one reader, not one each); each
+// line is written as it is read, without a copy.
+func encodeMessage(w *bufio.Writer, br *bufio.Reader, fromLine string, body io.Reader, block []byte, raw bool) error {
 	w.WriteString(fromLine)
 	w.WriteByte('\n')
 	if raw {
 		w.Write(block)
 	}
-	br := bufio.NewReaderSize(body, 64<<10)
+	br.Reset(body)
+	defer br.Reset(nil) // keep no reference to the body
 	inHeader, lineStart, pendingCR := true, true, false
 	var last byte = '\n' // last byte written of the message text
 	wrote := false
@@ -36,6 +41,20 @@ func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byt
 		w.Write(b)
 		last = b[len(b)-1]
 		wrote = true
+	}
+	// putClean writes b with every NUL turned into 0x80.
+	putClean := func(b []byte) {
+		for len(b) > 0 {
+			k := bytes.IndexByte(b, 0)
+			if k < 0 {
+				put(b)
+				return
+			}
+			put(b[:k])
+			w.WriteByte(0x80)
+			last, wrote = 0x80, true
+			b = b[k+1:]
+		}
 	}
 	endHeader := func() {
 		if !raw {
@@ -51,28 +70,22 @@ func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byt
 			if pendingCR {
 				pendingCR = false
 				if seg[0] != '\n' {
-					put([]byte{'\r'})
+					w.WriteByte('\r')
+					last, wrote = '\r', true
 				}
 			}
-			// Normalise this segment: NUL -> 0x80, CRLF -> LF.
 			s := seg
 			if s[len(s)-1] == '\r' && err == bufio.ErrBufferFull {
 				pendingCR = true
 				s = s[:len(s)-1]
 			}
-			out := make([]byte, 0, len(s))
-			for k := 0; k < len(s); k++ {
-				c := s[k]
-				switch {
-				case c == 0:
-					c = 0x80
-				case c == '\r' && k+1 < len(s) && s[k+1] == '\n':
-					continue
-				}
-				out = append(out, c)
-			}
+			// A segment holds at most one '\n', at its end: the only CR
+			// dropped (CRLF -> LF) is the one just before it. The tests
+			// below look at the line's start, which that does not change
+			// (nor NUL -> 0x80: neither is in a name or "From ").
+			crlf := len(s) >= 2 && s[len(s)-1] == '\n' && s[len(s)-2] == '\r'
 			if lineStart {
-				if inHeader && string(out) == "\n" {
+				if inHeader && (len(s) == 1 && s[0] == '\n' || crlf && len(s) == 2) {
 					endHeader()
 					lineStart = true
 					if err != nil {
@@ -80,14 +93,22 @@ func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byt
 					}
 					continue
 				}
-				if inHeader && isStatusHeader(out) {
-					put([]byte("X-Original-"))
+				if inHeader && isStatusHeader(s) {
+					w.WriteString("X-Original-")
+					last, wrote = '-', true
 				}
-				if bytes.HasPrefix(out, []byte("From ")) {
-					put([]byte{'>'})
+				if bytes.HasPrefix(s, []byte("From ")) {
+					w.WriteByte('>')
+					last, wrote = '>', true
 				}
 			}
-			put(out)
+			if crlf {
+				putClean(s[:len(s)-2])
+				w.WriteByte('\n')
+				last, wrote = '\n', true
+			} else {
+				putClean(s)
+			}
 			lineStart = err == nil
 		}
 		if err == bufio.ErrBufferFull {
@@ -101,7 +122,8 @@ func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byt
 		}
 	}
 	if pendingCR {
-		put([]byte{'\r'})
+		w.WriteByte('\r')
+		last, wrote = '\r', true
 	}
 	if inHeader {
 		if wrote && last != '\n' {
@@ -111,8 +133,7 @@ func encodeMessage(w *bufio.Writer, fromLine string, body io.Reader, block []byt
 	} else if last != '\n' {
 		w.WriteByte('\n')
 	}
-	_, err := w.Write([]byte("\n"))
-	return err
+	return w.WriteByte('\n')
 }
 
 // isStatusHeader: line is one of the six status headers (any case).
@@ -239,6 +260,7 @@ func (m *Mailbox) appendLocked(h *held, msgs []mailbox.NewMessage) ([]uint32, er
 	uids := make([]uint32, len(msgs))
 	before := len(m.msgs)
 	newSize, err := writeAtEnd(h.f, m.size, func(w *bufio.Writer) error {
+		br := bufio.NewReaderSize(nil, 64<<10)
 		for i := range msgs {
 			nm := &msgs[i]
 			uids[i] = m.uidLast + uint32(i) + 1
@@ -247,7 +269,7 @@ func (m *Mailbox) appendLocked(h *held, msgs []mailbox.NewMessage) ([]uint32, er
 				base = baseLine(m.uidValidity, last, m.keywords)
 			}
 			block := appendBlock(nil, base, nm.Flags, m.names(masks[i]), m.claim || nm.FromLine != "", uids[i])
-			if err := encodeMessage(w, fromLineFor(nm, m.opt.now), nm.Body, block, false); err != nil {
+			if err := encodeMessage(w, br, fromLineFor(nm, m.opt.now), nm.Body, block, false); err != nil {
 				return err
 			}
 		}
@@ -387,6 +409,7 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 	}
 	uids := make([]uint32, len(msgs))
 	_, err = writeAtEnd(h.f, m.size, func(w *bufio.Writer) error {
+		br := bufio.NewReaderSize(nil, 64<<10)
 		for i := range msgs {
 			nm := &msgs[i]
 			uids[i] = start + uint32(i) + 1
@@ -395,7 +418,7 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 				base = baseLine(m.uidValidity, m.uidLast, m.keywords)
 			}
 			block := appendBlock(nil, base, nm.Flags, m.names(masks[i]), nm.FromLine != "", uids[i])
-			if err := encodeMessage(w, fromLineFor(nm, opt.now), nm.Body, block, false); err != nil {
+			if err := encodeMessage(w, br, fromLineFor(nm, opt.now), nm.Body, block, false); err != nil {
 				return err
 			}
 		}
@@ -506,6 +529,7 @@ func AppendRaw(path string, msgs []mailbox.NewMessage, opt Options) error {
 		}
 	}
 	_, err = writeAtEnd(h.f, size, func(w *bufio.Writer) error {
+		br := bufio.NewReaderSize(nil, 64<<10)
 		for i := range msgs {
 			nm := &msgs[i]
 			var kws []string
@@ -515,7 +539,7 @@ func AppendRaw(path string, msgs []mailbox.NewMessage, opt Options) error {
 				}
 			}
 			block := appendRawBlock(nil, nm.Flags, kws)
-			if err := encodeMessage(w, fromLineFor(nm, opt.now), nm.Body, block, true); err != nil {
+			if err := encodeMessage(w, br, fromLineFor(nm, opt.now), nm.Body, block, true); err != nil {
 				return err
 			}
 		}

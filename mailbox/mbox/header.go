@@ -32,6 +32,9 @@ func (m *Mailbox) AppendHeader(dst []byte, i int) ([]byte, error) {
 	}
 	msg := m.msgs[i]
 	n := msg.body - msg.hdr
+	if n > mailbox.MaxHeaderRead {
+		return dst, fmt.Errorf("read header of message %d: %w", i+1, mailbox.ErrHeaderTooBig)
+	}
 	bp := rawBufs.Get().(*[]byte)
 	defer putRawBuf(bp)
 	if int64(cap(*bp)) < n {

@@ -439,7 +439,7 @@ func (m *Mailbox) encodeIndex(k indexKey) []byte {
 	e.b = append(e.b, w.recs...)
 	e.b = append(e.b, w.spans...)
 	e.b = append(e.b, w.strs...)
-	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable))
+	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crcTable()))
 }
 
 // msgRun is how many messages an open from the index allocates at once
@@ -454,7 +454,7 @@ func (m *Mailbox) decodeIndex(b []byte, id string) (indexKey, error) {
 		return indexKey{}, errIndex
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.Checksum(body, crcTable) != sum {
+	if crc32.Checksum(body, crcTable()) != sum {
 		return indexKey{}, errIndex
 	}
 	// The buffer is never written again: the strings may share it.

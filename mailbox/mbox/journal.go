@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"imapd/mailbox"
 )
@@ -54,7 +55,11 @@ import (
 
 const journalMagic = "IMAPD-MBOX-JOURNAL 2\n"
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// crcTable is the CRC-32C table of the journal and the index, built on
+// first use: making it (hash/crc32 sets up its hardware tables) is a
+// visible part of an inetd process's start-up, and most processes never
+// rewrite a mailbox or read an index.
+var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // Names of our files next to a mailbox; all start with ".imapd", which
 // folders.reservedName keeps from being used as folder names.
@@ -161,7 +166,7 @@ func writeJournal(mboxPath string, src *os.File, orig, newSize int64, keep bool,
 }
 
 func (j *journal) fill(src *os.File, specs []extSpec, grow func(io.Writer) error) error {
-	crc := crc32.New(crcTable)
+	crc := crc32.New(crcTable())
 	bw := bufio.NewWriterSize(j.f, 256<<10)
 	cw := &countWriter{w: io.MultiWriter(bw, crc)}
 	w := cw
@@ -291,7 +296,7 @@ func loadJournal(path string) (j *journal, ok bool, err error) {
 		return nil, false, err
 	}
 	j = &journal{f: f, path: path, durable: true}
-	crc := crc32.New(crcTable)
+	crc := crc32.New(crcTable())
 	br := bufio.NewReaderSize(f, 64<<10)
 	pos := int64(0)
 	readLine := func() (string, bool) {
