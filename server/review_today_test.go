@@ -7,6 +7,7 @@ package server
 // before it finishes. Real sockets throughout.
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"testing"
@@ -70,15 +71,27 @@ func TestReviewGuardBufferEdges(t *testing.T) {
 // sent after STARTTLS in clear runs); a client gone before it finishes
 // leaves no session behind; a load that fails (a broken certificate gives
 // nil) offers no STARTTLS and LOGIN still works.
+// lazyTLS connects to a server whose TLS load waits for gate to close and
+// then gives the certificate (ok) or nothing (a broken one), and reads the
+// greeting.
+func lazyTLS(t *testing.T, ok bool) (*env, *client, *x509.CertPool, chan struct{}) {
+	t.Helper()
+	e, opts, pool := tlsEnv(t, false)
+	srv := opts.TLS
+	if !ok {
+		srv = nil
+	}
+	opts.TLS = nil
+	gate := make(chan struct{})
+	opts.TLSLater = func() *TLS { <-gate; return srv }
+	c, _ := connect(t, "tcp", opts)
+	c.Expect(greeting)
+	return e, c, pool, gate
+}
+
 func TestReviewTLSLaterRaced(t *testing.T) {
 	t.Run("starttls-first", func(t *testing.T) {
-		e, opts, pool := tlsEnv(t, false)
-		srv := opts.TLS
-		opts.TLS = nil
-		gate := make(chan struct{})
-		opts.TLSLater = func() *TLS { <-gate; return srv }
-		c, _ := connect(t, "tcp", opts)
-		c.Expect(greeting)
+		e, c, pool, gate := lazyTLS(t, true)
 		c.SendRaw("c0 CAPABILITY\r\ns1 STARTTLS\r\nx1 LOGIN alice pw\r\n")
 		close(gate)
 		r := c.Collect("c0")
@@ -92,25 +105,14 @@ func TestReviewTLSLaterRaced(t *testing.T) {
 		afterTLS(t, e, c)
 	})
 	t.Run("gone-first", func(t *testing.T) {
-		e, opts, _ := tlsEnv(t, false)
-		srv := opts.TLS
-		opts.TLS = nil
-		gate := make(chan struct{})
-		opts.TLSLater = func() *TLS { <-gate; return srv }
-		c, _ := connect(t, "tcp", opts)
-		c.Expect(greeting)
+		e, c, _, gate := lazyTLS(t, true)
 		c.SendRaw("s1 STARTTLS\r\n")
 		c.Close()
 		close(gate)
 		e.waitClosed(t)
 	})
 	t.Run("broken", func(t *testing.T) {
-		e, opts, _ := tlsEnv(t, false)
-		opts.TLS = nil
-		gate := make(chan struct{})
-		opts.TLSLater = func() *TLS { <-gate; return nil }
-		c, _ := connect(t, "tcp", opts)
-		c.Expect(greeting)
+		e, c, _, gate := lazyTLS(t, false)
 		c.SendRaw("s1 STARTTLS\r\n")
 		close(gate)
 		if r := c.Collect("s1"); r.Tagged != "BAD STARTTLS not available" {

@@ -21,14 +21,8 @@ var _ mailbox.HeaderReader = (*Mailbox)(nil)
 // whole text when there is none. The header block is read from the file in
 // one read, without locks, as Open reads.
 func (m *Mailbox) AppendHeader(dst []byte, i int) ([]byte, error) {
-	if m.dead != nil {
-		return dst, m.dead
-	}
-	if i < 0 || i >= len(m.msgs) {
-		return dst, fmt.Errorf("read header: index %d out of range", i)
-	}
-	if m.rf == nil {
-		return dst, fmt.Errorf("read header: %w", mailbox.ErrChanged)
+	if err := m.readable(i, "read header"); err != nil {
+		return dst, err
 	}
 	msg := m.msgs[i]
 	n := msg.body - msg.hdr

@@ -14,17 +14,26 @@ import (
 // shows up as io.ErrUnexpectedEOF or wrong bytes, and as ErrChanged at the
 // next Sync.
 func (m *Mailbox) Open(i int) (io.ReadCloser, error) {
-	if m.dead != nil {
-		return nil, m.dead
-	}
-	if i < 0 || i >= len(m.msgs) {
-		return nil, fmt.Errorf("open message: index %d out of range", i)
-	}
-	if m.rf == nil {
-		return nil, fmt.Errorf("open message: %w", mailbox.ErrChanged)
+	if err := m.readable(i, "open message"); err != nil {
+		return nil, err
 	}
 	msg := m.msgs[i]
 	return &crlfReader{ra: m.rf, segs: visibleSegments(msg), left: msg.size, prev: '\n'}, nil
+}
+
+// readable says why message i cannot be read now, if it cannot: the
+// mailbox failed, i is out of range, or the file is no longer open.
+func (m *Mailbox) readable(i int, what string) error {
+	if m.dead != nil {
+		return m.dead
+	}
+	if i < 0 || i >= len(m.msgs) {
+		return fmt.Errorf("%s: index %d out of range", what, i)
+	}
+	if m.rf == nil {
+		return fmt.Errorf("%s: %w", what, mailbox.ErrChanged)
+	}
+	return nil
 }
 
 // visibleSegments lists the byte ranges a client sees of msg.
