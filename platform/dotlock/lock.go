@@ -155,6 +155,77 @@ func Content(host string) []byte {
 // link in its place is refused. With o.GoWithout, a directory that does
 // not let us create files gives nil, nil.
 func Take(name string, deadline time.Time, o Options) (*Lock, error) {
+	if !enter(name, deadline) {
+		return nil, fmt.Errorf("lock %s: %w", name, ErrTimeout)
+	}
+	l, err := take(name, deadline, o)
+	if l == nil {
+		leave(name)
+	}
+	return l, err
+}
+
+// gates lets one goroutine of this process at a time make, hold and give
+// up the lock of a name; the others wait here, never on the file. Without
+// it a goroutine could read a lock of ours just given up, find our PID in
+// it and no lock of ours by that name any more, and break, as left by an
+// earlier process, the fresh lock another goroutine had made meanwhile
+// (with ext4's inode reuse and coarse times it looks the same), so that
+// two goroutines held the lock at once. A gate lives while a goroutine
+// uses it.
+var gates = struct {
+	sync.Mutex
+	m map[string]*gate
+}{m: map[string]*gate{}}
+
+type gate struct {
+	ch    chan struct{} // holds a token while a goroutine is inside
+	users int
+}
+
+// enter waits until deadline at the latest for the gate of name.
+func enter(name string, deadline time.Time) bool {
+	gates.Lock()
+	g := gates.m[name]
+	if g == nil {
+		g = &gate{ch: make(chan struct{}, 1)}
+		gates.m[name] = g
+	}
+	g.users++
+	gates.Unlock()
+	select {
+	case g.ch <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case g.ch <- struct{}{}:
+		return true
+	case <-t.C:
+		gates.Lock()
+		defer gates.Unlock()
+		if g.users--; g.users == 0 {
+			delete(gates.m, name)
+		}
+		return false
+	}
+}
+
+// leave gives up the gate of name entered.
+func leave(name string) {
+	gates.Lock()
+	defer gates.Unlock()
+	g := gates.m[name]
+	<-g.ch
+	if g.users--; g.users == 0 {
+		delete(gates.m, name)
+	}
+}
+
+// take is Take inside the gate of name.
+func take(name string, deadline time.Time, o Options) (*Lock, error) {
 	host := SafeName(hostOf(o))
 	content := Content(host)
 	wait := poll
@@ -300,6 +371,7 @@ func (l *Lock) Release() {
 		}
 		l.mu.Unlock()
 		unown(l.name)
+		leave(l.name)
 		Wake(l.name)
 	})
 }

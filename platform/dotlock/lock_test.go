@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -294,5 +296,52 @@ func TestHitch(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("left in the directory: %v", ents)
+	}
+}
+
+// TestGoroutinesExclusive: goroutines of one process taking one lock over
+// and over never hold it at once. A waiter once read a lock of ours just
+// given up, found no lock of ours by that name, took it for an earlier
+// process's with our PID and broke the fresh lock another goroutine had
+// made in the same inode (ext4 reuses it at once, with the same coarse
+// time): two holders of a maildir's uid list, one's rename of the new list
+// failing under the other's.
+func TestGoroutinesExclusive(t *testing.T) {
+	for what, o := range policies {
+		t.Run(what, func(t *testing.T) {
+			name := filepath.Join(tempDir(t), "x.lock")
+			var inside, most atomic.Int32
+			var wg sync.WaitGroup
+			for range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 300 {
+						l, err := Take(name, time.Now().Add(time.Minute), o)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						n := inside.Add(1)
+						if n > most.Load() {
+							most.Store(n)
+						}
+						runtime.Gosched()
+						inside.Add(-1)
+						l.Release()
+					}
+				}()
+			}
+			wg.Wait()
+			if most.Load() != 1 {
+				t.Errorf("%d goroutines held the lock at once", most.Load())
+			}
+			gates.Lock()
+			left := len(gates.m)
+			gates.Unlock()
+			if left != 0 {
+				t.Errorf("%d gates left", left)
+			}
+		})
 	}
 }
