@@ -165,7 +165,7 @@ func (v *sharedView) SetFlags(i int, flags mailbox.Flags, keywords []string) err
 			return nil
 		}
 		err := v.mb.SetFlags(j, flags, keywords)
-		if errors.Is(err, mailbox.ErrChanged) && try < 5 {
+		if errors.Is(err, mailbox.ErrChanged) && try < rereads {
 			if err := v.reload(); err != nil {
 				return err
 			}
@@ -226,7 +226,7 @@ func (v *sharedView) Expunge(uids func(uid uint32) bool) ([]int, error) {
 	gone, err := v.mb.Expunge(uids)
 	// Another session wrote the file since we read it: read it again and
 	// retry (a few times: many sessions may be writing).
-	for try := 0; errors.Is(err, mailbox.ErrChanged) && try < 5; try++ {
+	for try := 0; errors.Is(err, mailbox.ErrChanged) && try < rereads; try++ {
 		if err := v.reload(); err != nil {
 			return nil, err
 		}
@@ -275,7 +275,7 @@ func (v *sharedView) Append(msgs []mailbox.NewMessage) ([]uint32, error) {
 	}
 	uids, err := v.mb.Append(msgs)
 	// Refused before anything was written: read again and retry.
-	for try := 0; errors.Is(err, mailbox.ErrStale) && try < 5; try++ {
+	for try := 0; errors.Is(err, mailbox.ErrStale) && try < rereads; try++ {
 		if err := v.reload(); err != nil {
 			return nil, err
 		}
@@ -303,6 +303,14 @@ func (v *sharedView) Close() error {
 	return v.mb.Close()
 }
 
+// rereads is how many times an operation that found the file written by
+// another session since it was read reads it again and retries before it
+// gives up (ErrChanged: the session ends). Each try loses only to a write
+// that landed between the read and the operation's lock; five sessions
+// and a deliverer writing at once beat five tries now and then (the
+// shared-sessions test), not fifty.
+const rereads = 50
+
 // reload opens the mailbox again (mbox, after another session wrote it):
 // messages gone from the file become ghosts, new ones join at the end,
 // pending flag changes are applied again. An error wraps ErrChanged when
@@ -310,7 +318,7 @@ func (v *sharedView) Close() error {
 func (v *sharedView) reload() error {
 	for try := 0; ; try++ {
 		saveErr, err := v.reloadOnce()
-		if err != nil || saveErr == nil || !errors.Is(saveErr, mailbox.ErrChanged) || try == 4 {
+		if err != nil || saveErr == nil || !errors.Is(saveErr, mailbox.ErrChanged) || try == rereads-1 {
 			return err
 		}
 		// Another session wrote between our read and our write: the
