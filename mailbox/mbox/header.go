@@ -130,22 +130,12 @@ func (r *crlfReader) WriteTo(w io.Writer) (int64, error) {
 		*bp = make([]byte, chunk)
 	}
 	for len(r.segs) > 0 {
-		s := &r.segs[0]
-		k := min(int64(chunk), s.end-s.off)
-		raw := (*bp)[:k]
-		got, err := r.ra.ReadAt(raw, s.off)
-		if int64(got) < k {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
+		raw, err := r.fill((*bp)[:chunk])
+		if err != nil {
 			if ferr := flush(); ferr != nil {
 				return written, ferr
 			}
 			return written, err
-		}
-		s.off += k
-		if s.off == s.end {
-			r.segs = r.segs[1:]
 		}
 		out, r.prev = appendCRLF(out, raw, r.prev)
 		if len(out) >= chunk {

@@ -85,7 +85,6 @@ func (r *crlfReader) Read(p []byte) (int, error) {
 			if len(r.segs) == 0 {
 				break
 			}
-			s := &r.segs[0]
 			if r.buf == nil {
 				// Sized for the message: most are far below 32 KiB, and
 				// ENVELOPE-only reads stop early.
@@ -95,20 +94,11 @@ func (r *crlfReader) Read(p []byte) (int, error) {
 				}
 				r.buf = make([]byte, min(total, 32<<10))
 			}
-			k := min(int64(cap(r.buf)), s.end-s.off)
-			r.buf = r.buf[:k]
-			got, err := r.ra.ReadAt(r.buf, s.off)
-			if int64(got) < k {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
-				}
+			b, err := r.fill(r.buf[:cap(r.buf)])
+			if err != nil {
 				return n, err
 			}
-			s.off += k
-			if s.off == s.end {
-				r.segs = r.segs[1:]
-			}
-			r.bpos = 0
+			r.buf, r.bpos = b, 0
 		}
 		c := r.buf[r.bpos]
 		r.bpos++
@@ -133,3 +123,23 @@ func (r *crlfReader) Read(p []byte) (int, error) {
 }
 
 func (r *crlfReader) Close() error { return nil }
+
+// fill reads the next bytes of the message's segments into buf, at most
+// len(buf) of them and never past the current segment, and returns them.
+func (r *crlfReader) fill(buf []byte) ([]byte, error) {
+	s := &r.segs[0]
+	k := min(int64(len(buf)), s.end-s.off)
+	buf = buf[:k]
+	got, err := r.ra.ReadAt(buf, s.off)
+	if int64(got) < k {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	s.off += k
+	if s.off == s.end {
+		r.segs = r.segs[1:]
+	}
+	return buf, nil
+}
