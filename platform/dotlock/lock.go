@@ -204,21 +204,23 @@ func enter(name string, deadline time.Time) bool {
 	case g.ch <- struct{}{}:
 		return true
 	case <-t.C:
-		gates.Lock()
-		defer gates.Unlock()
-		if g.users--; g.users == 0 {
-			delete(gates.m, name)
-		}
+		unuse(name, false)
 		return false
 	}
 }
 
 // leave gives up the gate of name entered.
-func leave(name string) {
+func leave(name string) { unuse(name, true) }
+
+// unuse counts one user of name's gate less, giving back its token when
+// it was inside, and forgets the gate when no one uses it.
+func unuse(name string, inside bool) {
 	gates.Lock()
 	defer gates.Unlock()
 	g := gates.m[name]
-	<-g.ch
+	if inside {
+		<-g.ch
+	}
 	if g.users--; g.users == 0 {
 		delete(gates.m, name)
 	}
