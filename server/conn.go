@@ -305,6 +305,20 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
+// responseWrite bounds the write of the lines Responses is given, as
+// go-imap bounds each of its responses (its respWriteTimeout).
+const responseWrite = 30 * time.Second
+
+// Responses implements session.Conn: b goes out as go-imap's own responses
+// do, through the rewriter's line tracking, in the command's batch, its
+// write bounded by responseWrite.
+func (c *conn) Responses(b []byte) error {
+	c.out.wantDeadline(time.Now().Add(responseWrite))
+	err := c.out.lines(b)
+	c.out.wantDeadline(time.Time{})
+	return err
+}
+
 // Notice implements session.Conn.
 func (c *conn) Notice(line string) {
 	line = oneLine(line)

@@ -288,6 +288,21 @@ func (o *output) flush() error {
 	return err
 }
 
+// lines writes b, whole untagged response lines the session encoded
+// itself (conn.Responses), between two of go-imap's responses: with the
+// command's batch if one is on, else at once.
+func (o *output) lines(b []byte) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return errClosed
+	}
+	if o.mode != modeStart || o.first {
+		return errors.New("responses written in the middle of a response")
+	}
+	return o.send(b)
+}
+
 // endBatches makes every later write go out at once (a BYE is about to be
 // written, and the connection closed after it). Safe from any goroutine.
 func (o *output) endBatches() { o.noBatch.Store(true) }

@@ -232,3 +232,47 @@ func TestOutputBatch(t *testing.T) {
 		t.Fatalf("BYE: got %q, want %q", got, want)
 	}
 }
+
+// TestOutputLines: the session's own response lines (conn.Responses) join
+// the command's batch in order with go-imap's, go out at once outside a
+// batch, and are refused in the middle of one of go-imap's responses.
+func TestOutputLines(t *testing.T) {
+	var w countWriter
+	o := newOutput(&w, nil)
+	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n"))
+	w.Reset()
+	w.writes = 0
+
+	o.startBatch()
+	o.Write([]byte("* FLAGS (\\Seen kw)\r\n"))
+	if err := o.lines([]byte("* 1 FETCH (FLAGS (kw))\r\n* 2 FETCH (FLAGS ())\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	o.Write([]byte("* 3 FETCH (FLAGS (\\Seen))\r\n"))
+	if w.writes != 0 {
+		t.Fatalf("%d writes before the tagged line", w.writes)
+	}
+	o.Write([]byte("a1 OK STORE completed\r\n"))
+	if got, want := w.String(), "* FLAGS (\\Seen kw)\r\n* 1 FETCH (FLAGS (kw))\r\n* 2 FETCH (FLAGS ())\r\n* 3 FETCH (FLAGS (\\Seen))\r\na1 OK STORE completed\r\n"; w.writes != 1 || got != want {
+		t.Fatalf("%d writes of %q, want one of %q", w.writes, got, want)
+	}
+
+	w.Reset()
+	w.writes = 0
+	if err := o.lines([]byte("* 4 FETCH (FLAGS ())\r\n")); err != nil || w.writes != 1 || w.String() != "* 4 FETCH (FLAGS ())\r\n" {
+		t.Fatalf("outside a batch: %v, %d writes of %q", err, w.writes, w.String())
+	}
+
+	o.Write([]byte("* 5 FETCH (BODY[] {3}\r\nab"))
+	if err := o.lines([]byte("* 6 FETCH (FLAGS ())\r\n")); err == nil {
+		t.Fatal("lines accepted in the middle of a literal")
+	}
+	o.Write([]byte("c)\r\n"))
+	if err := o.lines([]byte("* 6 FETCH (FLAGS ())\r\n")); err != nil {
+		t.Fatalf("after the response: %v", err)
+	}
+	o.close()
+	if err := o.lines([]byte("* 7 FETCH (FLAGS ())\r\n")); err == nil {
+		t.Fatal("lines accepted after close")
+	}
+}

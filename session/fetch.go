@@ -46,12 +46,41 @@ func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	}
 	var fc fetchCache
 	fc.hr.names = envelopeFields // ENVELOPE is the only header read of a FETCH
+	if simpleFetch(options) {
+		return s.fetchSimple(w, sel, idx, options, &fc)
+	}
 	for _, i := range idx {
 		if err := s.fetchOne(w, sel, i, options, setsSeen, &fc); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fetchSimple answers a FETCH of only UID, FLAGS, RFC822.SIZE and
+// INTERNALDATE (a client's synchronisation of flags) through fetchLines:
+// the same bytes as fetchOne's, without go-imap's cost per line.
+func (s *Session) fetchSimple(w *imapserver.FetchWriter, sel *selected, idx []int, options *imap.FetchOptions, fc *fetchCache) error {
+	fl := fetchLines{conn: s.conn}
+	for _, i := range idx {
+		m := sel.mbox.Message(i)
+		it := fetchItems{withUID: options.UID, withFlags: options.Flags, withSize: options.RFC822Size, withDate: options.InternalDate,
+			uid: imap.UID(m.UID), size: m.Size, date: m.InternalDate}
+		if options.Flags {
+			it.flags = fc.flags(s.shown(m))
+		}
+		if ok, err := fl.add(uint32(i+1), it); err != nil {
+			return err
+		} else if !ok {
+			if err := fl.flush(); err != nil {
+				return err
+			}
+			if err := s.fetchOne(w, sel, i, options, false, fc); err != nil {
+				return err
+			}
+		}
+	}
+	return fl.flush()
 }
 
 // flagCache shares the FLAGS lists of messages without keywords within

@@ -45,6 +45,11 @@ type Conn interface {
 	// responses; it is queued like a Notice if go-imap is in the middle of
 	// one. The caller must not hold a response writer open.
 	Untagged(line string)
+	// Responses writes b, whole untagged responses each ending in CRLF
+	// that the session encoded itself, between two responses, as part of
+	// the command being answered (fetchlines.go). The caller must not hold
+	// a response writer open.
+	Responses(b []byte) error
 	// Notice queues an untagged line (without CRLF, e.g. "* NO Trying to get
 	// mailbox lock from process 42") to be sent just before the next tagged
 	// reply.

@@ -69,6 +69,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	}
 	_, byUID := numSet.(imap.UIDSet)
 	var fc flagCache
+	fl := fetchLines{conn: s.conn}
 	announced := false
 	for _, i := range idx {
 		m := sel.mbox.Message(i)
@@ -92,25 +93,39 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 			})
 		}
 		if err := sel.setFlags(i, nb, nk); err != nil {
+			fl.flush()
 			return s.storageErr("STORE", err)
 		}
 		// A keyword this STORE defines is announced before a FETCH shows
 		// it: the first message defines them all.
 		if len(kws) > 0 && !announced {
+			if err := fl.flush(); err != nil {
+				return err
+			}
 			s.announceKeywords()
 			announced = true
 		}
-		if !flags.Silent {
-			m = sel.mbox.Message(i)
-			rw := w.CreateMessage(uint32(i + 1))
-			if byUID {
-				rw.WriteUID(imap.UID(m.UID))
+		if flags.Silent {
+			continue
+		}
+		m = sel.mbox.Message(i)
+		it := fetchItems{withUID: byUID, withFlags: true, uid: imap.UID(m.UID), flags: fc.flags(s.shown(m))}
+		if ok, err := fl.add(uint32(i+1), it); err != nil {
+			return err
+		} else if !ok {
+			// go-imap refuses the flag, as it always did
+			if err := fl.flush(); err != nil {
+				return err
 			}
-			rw.WriteFlags(fc.flags(s.shown(m)))
+			rw := w.CreateMessage(uint32(i + 1))
+			if it.withUID {
+				rw.WriteUID(it.uid)
+			}
+			rw.WriteFlags(it.flags)
 			if err := rw.Close(); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	return fl.flush()
 }
