@@ -191,7 +191,8 @@ func writeAtEnd(f *os.File, size int64, write func(w *bufio.Writer) error) (int6
 		return size, err
 	}
 	cw := &countWriter{w: io.NewOffsetWriter(f, size)}
-	bw := bufio.NewWriterSize(cw, 256<<10)
+	bw := getWriter(cw)
+	defer putWriter(bw)
 	bw.Write(sep)
 	err = write(bw)
 	if err == nil {
@@ -260,7 +261,8 @@ func (m *Mailbox) appendLocked(h *held, msgs []mailbox.NewMessage) ([]uint32, er
 	uids := make([]uint32, len(msgs))
 	before := len(m.msgs)
 	newSize, err := writeAtEnd(h.f, m.size, func(w *bufio.Writer) error {
-		br := bufio.NewReaderSize(nil, 64<<10)
+		br := getReader(nil)
+		defer putReader(br)
 		for i := range msgs {
 			nm := &msgs[i]
 			uids[i] = m.uidLast + uint32(i) + 1
@@ -409,7 +411,8 @@ func appendFast(h *held, path string, msgs []mailbox.NewMessage, opt *Options, n
 	}
 	uids := make([]uint32, len(msgs))
 	_, err = writeAtEnd(h.f, m.size, func(w *bufio.Writer) error {
-		br := bufio.NewReaderSize(nil, 64<<10)
+		br := getReader(nil)
+		defer putReader(br)
 		for i := range msgs {
 			nm := &msgs[i]
 			uids[i] = start + uint32(i) + 1
@@ -529,7 +532,8 @@ func AppendRaw(path string, msgs []mailbox.NewMessage, opt Options) error {
 		}
 	}
 	_, err = writeAtEnd(h.f, size, func(w *bufio.Writer) error {
-		br := bufio.NewReaderSize(nil, 64<<10)
+		br := getReader(nil)
+		defer putReader(br)
 		for i := range msgs {
 			nm := &msgs[i]
 			var kws []string

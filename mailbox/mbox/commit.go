@@ -1,7 +1,6 @@
 package mbox
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"errors"
@@ -434,8 +433,11 @@ func (m *Mailbox) apply(f *os.File, j *journal, p *plan) error {
 		return errCrash
 	}
 	if p.tail >= 0 {
-		bw := bufio.NewWriterSize(io.NewOffsetWriter(f, p.tail), 256<<10)
-		buf := make([]byte, 256<<10)
+		bw := getWriter(io.NewOffsetWriter(f, p.tail))
+		defer putWriter(bw)
+		bp := getCopyBuf()
+		defer putCopyBuf(bp)
+		buf := *bp
 		for k, pc := range p.pieces {
 			if k == len(p.pieces)/2 && crashAt("half") {
 				bw.Flush()

@@ -167,7 +167,8 @@ func writeJournal(mboxPath string, src *os.File, orig, newSize int64, keep bool,
 
 func (j *journal) fill(src *os.File, specs []extSpec, grow func(io.Writer) error) error {
 	crc := crc32.New(crcTable())
-	bw := bufio.NewWriterSize(j.f, 256<<10)
+	bw := getWriter(j.f)
+	defer putWriter(bw)
 	cw := &countWriter{w: io.MultiWriter(bw, crc)}
 	w := cw
 	k := 0
@@ -175,7 +176,9 @@ func (j *journal) fill(src *os.File, specs []extSpec, grow func(io.Writer) error
 		k = 1
 	}
 	fmt.Fprintf(w, "%sfile %s size %d\norig %d new %d keep %d extents %d\n", journalMagic, j.id, j.size, j.orig, j.newSize, k, len(specs))
-	buf := make([]byte, 256<<10)
+	bp := getCopyBuf()
+	defer putCopyBuf(bp)
+	buf := *bp
 	orig := j.orig
 	if orig < 0 {
 		orig = j.size
@@ -630,7 +633,9 @@ func saveSide(f *os.File, mboxPath string, from, to int64) error {
 // copyRange writes n bytes from r to f at off.
 func copyRange(f *os.File, off int64, r io.Reader, n int64) error {
 	w := io.NewOffsetWriter(f, off)
-	m, err := io.CopyBuffer(w, io.LimitReader(r, n), make([]byte, 256<<10))
+	bp := getCopyBuf()
+	defer putCopyBuf(bp)
+	m, err := io.CopyBuffer(w, io.LimitReader(r, n), *bp)
 	if err == nil && m != n {
 		err = io.ErrUnexpectedEOF
 	}

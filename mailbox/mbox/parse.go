@@ -91,7 +91,7 @@ type line struct {
 const readBufSize = 64 << 10
 
 func newLineReader(ra io.ReaderAt, from, to int64) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(io.NewSectionReader(ra, from, to-from), readBufSize), off: from}
+	return &lineReader{r: getReader(io.NewSectionReader(ra, from, to-from)), off: from}
 }
 
 func (lr *lineReader) next() (line, error) {
@@ -213,6 +213,7 @@ func parseRange(ra io.ReaderAt, from, to int64) (msgs []*message, lead int64, er
 // (bodyRun) rather than one line at a time (tests compare the two).
 func parseLines(ra io.ReaderAt, from, to int64, bodyFast bool) (msgs []*message, lead int64, err error) {
 	lr := newLineReader(ra, from, to)
+	defer putReader(lr.r) // every line kept is copied out of it
 	lead = to
 	var cur *message
 	var inHeader, lastBodyBlank, blockBroken bool
