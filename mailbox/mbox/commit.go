@@ -437,7 +437,7 @@ func (m *Mailbox) apply(f *os.File, j *journal, p *plan) error {
 		defer putWriter(bw)
 		bp := getCopyBuf()
 		defer putCopyBuf(bp)
-		buf := *bp
+		win := window{j: j, buf: *bp}
 		for k, pc := range p.pieces {
 			if k == len(p.pieces)/2 && crashAt("half") {
 				bw.Flush()
@@ -447,7 +447,7 @@ func (m *Mailbox) apply(f *os.File, j *journal, p *plan) error {
 			if pc.lit != nil {
 				_, err = bw.Write(pc.lit)
 			} else {
-				_, err = io.CopyBuffer(bw, io.NewSectionReader(j, pc.src, pc.n), buf)
+				err = win.writeTo(bw, pc.src, pc.n)
 			}
 			if err != nil {
 				return fmt.Errorf("write mailbox: %w", err)
@@ -465,6 +465,40 @@ func (m *Mailbox) apply(f *os.File, j *journal, p *plan) error {
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("sync mailbox: %w", err)
+	}
+	return nil
+}
+
+// window reads the original bytes the pieces of a tail copy back from
+// the journal a buffer at a time: the pieces ask for them in ascending
+// order, mostly contiguous, and a read per piece (two or three preads for
+// each message kept) was a fifth of the CPU of stamping 50,000 messages.
+type window struct {
+	j   *journal
+	buf []byte
+	off int64 // the mailbox offset of buf[0]
+	n   int   // the bytes of buf read
+}
+
+// writeTo writes the n original bytes at mailbox offset src to dst.
+func (w *window) writeTo(dst io.Writer, src, n int64) error {
+	for n > 0 {
+		if src < w.off || src >= w.off+int64(w.n) {
+			m, err := w.j.ReadAt(w.buf, src) // at most to the end of its extent
+			if m <= 0 {
+				if err == nil {
+					err = io.ErrUnexpectedEOF
+				}
+				return fmt.Errorf("read journal: %w", err)
+			}
+			w.off, w.n = src, m
+		}
+		k := min(n, w.off+int64(w.n)-src)
+		at := src - w.off
+		if _, err := dst.Write(w.buf[at : at+k]); err != nil {
+			return err
+		}
+		src, n = src+k, n-k
 	}
 	return nil
 }
