@@ -294,13 +294,23 @@ func (o *output) flush() error {
 func (o *output) lines(b []byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.between(); err != nil {
+		return err
+	}
+	return o.send(b)
+}
+
+// between says why bytes of the server's own cannot go out now: the
+// connection is closed, or go-imap is in the middle of a response. Caller
+// holds mu.
+func (o *output) between() error {
 	if o.closed {
 		return errClosed
 	}
 	if o.mode != modeStart || o.first {
-		return errors.New("responses written in the middle of a response")
+		return errors.New("the connection is in the middle of a response")
 	}
-	return o.send(b)
+	return nil
 }
 
 // endBatches makes every later write go out at once (a BYE is about to be
@@ -361,11 +371,8 @@ func (o *output) writeLine(line string) error {
 func (o *output) switchTo(line string, w io.Writer) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.closed {
-		return errClosed
-	}
-	if o.mode != modeStart || o.first {
-		return errors.New("the connection is in the middle of a response")
+	if err := o.between(); err != nil {
+		return err
 	}
 	o.qmu.Lock()
 	notices := o.notices

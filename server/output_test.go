@@ -163,16 +163,27 @@ func (w *countWriter) Write(p []byte) (int, error) {
 	return w.Buffer.Write(p)
 }
 
+// clear forgets what was written.
+func (w *countWriter) clear() {
+	w.Reset()
+	w.writes = 0
+}
+
+// greeted is an output to w that has passed go-imap's greeting on.
+func greeted(w *countWriter) *output {
+	o := newOutput(w, nil)
+	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n"))
+	w.clear()
+	return o
+}
+
 // TestOutputBatch: while a batch is on, go-imap's response lines are held
 // and go out in one write with the tagged line; a line of the server's own
 // goes out at once, after what was held (order kept); a BYE ends batching;
 // a big literal goes straight through, after what was held.
 func TestOutputBatch(t *testing.T) {
 	var w countWriter
-	o := newOutput(&w, nil)
-	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n"))
-	w.Reset()
-	w.writes = 0
+	o := greeted(&w)
 
 	o.startBatch()
 	var want strings.Builder
@@ -238,10 +249,7 @@ func TestOutputBatch(t *testing.T) {
 // batch, and are refused in the middle of one of go-imap's responses.
 func TestOutputLines(t *testing.T) {
 	var w countWriter
-	o := newOutput(&w, nil)
-	o.Write([]byte("* OK [CAPABILITY IMAP4rev1] IMAP server ready\r\n"))
-	w.Reset()
-	w.writes = 0
+	o := greeted(&w)
 
 	o.startBatch()
 	o.Write([]byte("* FLAGS (\\Seen kw)\r\n"))

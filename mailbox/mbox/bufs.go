@@ -26,26 +26,28 @@ func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 // getWriter returns a writer of copyBufSize bytes to w; putWriter takes it
 // back (what it holds is dropped: flush first).
-func getWriter(w io.Writer) *bufio.Writer {
-	bw := writers.Get().(*bufio.Writer)
-	bw.Reset(w)
-	return bw
-}
-
-func putWriter(bw *bufio.Writer) {
-	bw.Reset(nil)
-	writers.Put(bw)
-}
+func getWriter(w io.Writer) *bufio.Writer { return take[*bufio.Writer](&writers, w) }
+func putWriter(bw *bufio.Writer)          { give(&writers, bw) }
 
 // getReader returns a reader of readBufSize bytes from r; putReader takes
 // it back.
-func getReader(r io.Reader) *bufio.Reader {
-	br := readers.Get().(*bufio.Reader)
-	br.Reset(r)
-	return br
+func getReader(r io.Reader) *bufio.Reader { return take[*bufio.Reader](&readers, r) }
+func putReader(br *bufio.Reader)          { give(&readers, br) }
+
+// resetter is a bufio.Reader or Writer: Reset points it at another stream.
+type resetter[S any] interface{ Reset(S) }
+
+// take gets a T from p, pointed at s.
+func take[T resetter[S], S any](p *sync.Pool, s S) T {
+	t := p.Get().(T)
+	t.Reset(s)
+	return t
 }
 
-func putReader(br *bufio.Reader) {
-	br.Reset(nil)
-	readers.Put(br)
+// give puts t back into p, pointed at nothing (so that the pool keeps no
+// file or message alive).
+func give[T resetter[S], S any](p *sync.Pool, t T) {
+	var none S
+	t.Reset(none)
+	p.Put(t)
 }
