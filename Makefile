@@ -112,17 +112,12 @@ bench-big:
 	RUNS=$(BENCH_RUNS) PARTS=big GO=$(GO) ./bench/run.sh
 
 # Every fuzz target (func Fuzz* in any package), one after the other, each
-# for FUZZTIME; fuzz-ci is the short run for CI. A failing input is written
-# to the package's testdata/fuzz/<Target>/ and the run stops. See
-# docs/testing.md.
+# for FUZZTIME (scripts/fuzz.sh); fuzz-ci is the short run for CI. A failing
+# input is written to the package's testdata/fuzz/<Target>/ and the run
+# stops. See docs/testing.md.
 FUZZTIME ?= 60s
 fuzz:
-	@set -e; $(GO) test -list '^Fuzz' ./... | \
-	  awk '/^Fuzz/ { n[++c] = $$1 } /^ok/ { for (i = 1; i <= c; i++) print $$2, n[i]; c = 0 }' | \
-	  while read pkg target; do \
-	    echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg </dev/null || exit 1; \
-	  done
+	GO=$(GO) ./scripts/fuzz.sh $(FUZZTIME)
 
 fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=3s
