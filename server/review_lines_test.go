@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -77,5 +78,66 @@ func TestReviewUntaggedAfterIdle(t *testing.T) {
 	want := []string{"* OK ready\r\n", "a1 OK SELECT completed\r\n", "* FLAGS (\\Seen NewKw)\r\n", "a2 OK STORE completed\r\n"}
 	if len(got) != len(want) || got[2] != want[2] {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestReviewSTARTTLSAfterIdle: STARTTLS from a client that paused after
+// go-imap's last response: the OK and the handshake are written under
+// deadlines of their own, not the past one of that response.
+func TestReviewSTARTTLSAfterIdle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- s
+	}()
+	cl, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	raw, ok := <-accepted
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	defer raw.Close()
+	cert, pool := testCert(t, "idle")
+	c := newConn(raw, &Options{TLS: NewTLS(cert, 0)}, nil)
+
+	last := time.Now().Add(50 * time.Millisecond)
+	c.SetWriteDeadline(last) // as go-imap around its greeting
+	if _, err := c.Write([]byte("* OK ready\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetWriteDeadline(time.Time{})
+	for time.Now().Before(last.Add(10 * time.Millisecond)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.startTLS("a1") }()
+
+	cl.SetReadDeadline(time.Now().Add(clientLimit))
+	br := bufio.NewReader(cl)
+	for _, want := range []string{"* OK ready\r\n", "a1 OK Begin TLS negotiation now\r\n"} {
+		l, err := br.ReadString('\n')
+		if err != nil || l != want {
+			t.Fatalf("got %q, %v; want %q", l, err, want)
+		}
+	}
+	tc := tls.Client(cl, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	tc.SetDeadline(time.Now().Add(clientLimit))
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("server: %v", err)
 	}
 }
