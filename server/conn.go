@@ -328,13 +328,15 @@ func (c *conn) Notice(line string) {
 	c.out.notice(line)
 }
 
-// Untagged implements session.Conn.
+// Untagged implements session.Conn. Its write is bounded as a response's
+// (responseWrite): the socket's deadline is still the one of go-imap's
+// last response, long past after a client's pause.
 func (c *conn) Untagged(line string) {
 	line = oneLine(line)
 	if !strings.HasPrefix(line, "* ") {
 		line = "* " + line
 	}
-	c.out.reply(line)
+	c.out.replyWithin(line, responseWrite)
 }
 
 // SelectReadOnly implements session.Conn.

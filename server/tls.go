@@ -222,9 +222,16 @@ func (c *conn) startTLS(tag string) error {
 
 func (c *conn) switchTLS(tag string) error {
 	if !c.canStartTLS() {
-		c.out.reply(tag + " BAD STARTTLS not available")
+		c.out.replyWithin(tag+" BAD STARTTLS not available", responseWrite)
 		return nil
 	}
+	// The socket still has the write deadline of go-imap's last response,
+	// past if the client paused since: the OK and the handshake get theirs.
+	c.raw.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	defer func() {
+		c.raw.SetWriteDeadline(time.Time{})
+		c.out.deadlineTouched()
+	}()
 	old := c.reader()
 	if p, ok := old.(*pumpReader); ok && p.busy() {
 		// A read of the plain stream is under way: it could take the

@@ -378,7 +378,9 @@ func messageFlags(m mailbox.Message) []imap.Flag {
 		}
 	}
 	for _, k := range m.Keywords {
-		flags = append(flags, imap.Flag(k))
+		if atomFlag(k) { // another program's keyword file may name anything
+			flags = append(flags, imap.Flag(k))
+		}
 	}
 	if flags == nil {
 		flags = []imap.Flag{}

@@ -308,7 +308,9 @@ func permanentFlagsLine(keywords []string) string {
 func mailboxFlags(keywords []string) []imap.Flag {
 	flags := []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft, imap.FlagSeen}
 	for _, k := range keywords {
-		flags = append(flags, imap.Flag(k))
+		if atomFlag(k) { // as messageFlags: what go-imap cannot write is not shown
+			flags = append(flags, imap.Flag(k))
+		}
 	}
 	return flags
 }

@@ -503,13 +503,15 @@ func (m *Mailbox) SetFlags(i int, flags mailbox.Flags, keywords []string) error 
 
 // slot finds or defines keyword k (defining writes imapd-keywords).
 func (m *Mailbox) slot(k string) (int, error) {
-	if k == "" || strings.ContainsAny(k, " \t\r\n\x00()\\\"{%*]") {
-		return 0, fmt.Errorf("set flags: invalid keyword %q", k)
-	}
+	// A keyword already defined is kept even if it is not one a client
+	// could define: another program wrote it, and a message keeps it.
 	for s, have := range m.keywords {
 		if strings.EqualFold(have, k) {
 			return s, nil
 		}
+	}
+	if k == "" || strings.ContainsAny(k, " \t\r\n\x00()\\\"{%*]") {
+		return 0, fmt.Errorf("set flags: invalid keyword %q", k)
 	}
 	unlock, err := lockList(m.dir, m.opt.lockTimeout())
 	if err != nil {
