@@ -8,15 +8,9 @@ import (
 	"time"
 )
 
-// TestReviewUntaggedAfterIdle: go-imap bounds each response's write with a
-// deadline it sets before and clears after (conn.SetWriteDeadline), which
-// output gives the socket only when a write of go-imap's goes out: after
-// the last response, the socket keeps that deadline. A line the session
-// writes between two commands (conn.Untagged: the "* FLAGS" of a keyword a
-// STORE defines) long after the previous answer must still go out; it
-// was written under the old deadline, already past, and lost (over TLS,
-// a write timeout breaks the connection for good).
-func TestReviewUntaggedAfterIdle(t *testing.T) {
+// tcpConn is a conn over a real TCP socket, and the client's end of it.
+func tcpConn(t *testing.T, opts *Options) (c *conn, raw, cl net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -31,25 +25,38 @@ func TestReviewUntaggedAfterIdle(t *testing.T) {
 		}
 		accepted <- s
 	}()
-	cl, err := net.Dial("tcp", ln.Addr().String())
+	cl, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(func() { cl.Close() })
 	raw, ok := <-accepted
 	if !ok {
 		t.Fatal("accept failed")
 	}
-	defer raw.Close()
-	c := newConn(raw, &Options{}, nil)
+	t.Cleanup(func() { raw.Close() })
+	return newConn(raw, opts, nil), raw, cl
+}
 
-	// What go-imap does around each response, with a deadline short
-	// enough to pass while the client is idle (go-imap's is 30 s).
-	var last time.Time
+// expire makes the deadline the socket still has from go-imap's last
+// response one that has passed, as it has once the client paused longer
+// than go-imap's 30 s (output does not know: it applies deadlines lazily).
+func expire(raw net.Conn) { raw.SetWriteDeadline(time.Now().Add(-time.Second)) }
+
+// TestReviewUntaggedAfterIdle: go-imap bounds each response's write with a
+// deadline it sets before and clears after (conn.SetWriteDeadline), which
+// output gives the socket only when a write of go-imap's goes out: after
+// the last response, the socket keeps that deadline. A line the session
+// writes between two commands (conn.Untagged: the "* FLAGS" of a keyword a
+// STORE defines) long after the previous answer must still go out; it
+// was written under the old deadline, already past, and lost (over TLS,
+// a write timeout breaks the connection for good).
+func TestReviewUntaggedAfterIdle(t *testing.T) {
+	c, raw, cl := tcpConn(t, &Options{})
+	// What go-imap does around each response.
 	respond := func(s string) {
 		t.Helper()
-		last = time.Now().Add(50 * time.Millisecond)
-		c.SetWriteDeadline(last)
+		c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 		if _, err := c.Write([]byte(s)); err != nil {
 			t.Fatalf("write %q: %v", s, err)
 		}
@@ -57,11 +64,7 @@ func TestReviewUntaggedAfterIdle(t *testing.T) {
 	}
 	respond("* OK ready\r\n")
 	respond("a1 OK SELECT completed\r\n")
-	// The client idles past the deadline of the last answer (waiting for
-	// the clock, not for another goroutine).
-	for time.Now().Before(last.Add(10 * time.Millisecond)) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	expire(raw) // the client idles
 	c.Untagged(`* FLAGS (\Seen NewKw)`)
 	respond("a2 OK STORE completed\r\n")
 
@@ -85,42 +88,14 @@ func TestReviewUntaggedAfterIdle(t *testing.T) {
 // go-imap's last response: the OK and the handshake are written under
 // deadlines of their own, not the past one of that response.
 func TestReviewSTARTTLSAfterIdle(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		s, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- s
-	}()
-	cl, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	raw, ok := <-accepted
-	if !ok {
-		t.Fatal("accept failed")
-	}
-	defer raw.Close()
 	cert, pool := testCert(t, "idle")
-	c := newConn(raw, &Options{TLS: NewTLS(cert, 0)}, nil)
-
-	last := time.Now().Add(50 * time.Millisecond)
-	c.SetWriteDeadline(last) // as go-imap around its greeting
+	c, raw, cl := tcpConn(t, &Options{TLS: NewTLS(cert, 0)})
+	c.SetWriteDeadline(time.Now().Add(30 * time.Second)) // as go-imap around its greeting
 	if _, err := c.Write([]byte("* OK ready\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	c.SetWriteDeadline(time.Time{})
-	for time.Now().Before(last.Add(10 * time.Millisecond)) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	expire(raw) // the client idles
 	done := make(chan error, 1)
 	go func() { done <- c.startTLS("a1") }()
 
