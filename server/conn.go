@@ -213,11 +213,7 @@ func (c *conn) reply(line string) {
 	if limit <= 0 {
 		limit = byeWait
 	}
-	c.raw.SetWriteDeadline(time.Now().Add(limit))
-	err := c.out.reply(line)
-	c.raw.SetWriteDeadline(time.Time{})
-	c.out.deadlineTouched()
-	if err != nil {
+	if err := c.out.reply(line, limit); err != nil {
 		c.logger().Infof("client %s does not read: %v", c.RemoteAddr(), err)
 		c.Close()
 	}
@@ -336,7 +332,7 @@ func (c *conn) Untagged(line string) {
 	if !strings.HasPrefix(line, "* ") {
 		line = "* " + line
 	}
-	c.out.replyWithin(line, responseWrite)
+	c.out.reply(line, responseWrite)
 }
 
 // SelectReadOnly implements session.Conn.

@@ -321,14 +321,11 @@ func (o *output) endBatches() { o.noBatch.Store(true) }
 // learns from it that go-imap finished a command.
 func (o *output) answered() uint64 { return o.tagged.Load() }
 
-// reply writes a tagged line the server itself answers (not go-imap): now
-// if the socket is between two lines, else just before go-imap's next
-// tagged line. It returns the error of a write.
-func (o *output) reply(line string) error { return o.replyWithin(line, 0) }
-
-// replyWithin is reply with a write now bounded by d (0: by the socket's
-// deadline as it is); go-imap's next write sets its own again.
-func (o *output) replyWithin(line string, d time.Duration) error {
+// reply writes a line the server itself answers (not go-imap): now, its
+// write bounded by d (0: by the socket's deadline as it is; go-imap's next
+// write sets its own again), if the socket is between two lines; else just
+// before go-imap's next tagged line. It returns the error of a write.
+func (o *output) reply(line string, d time.Duration) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {

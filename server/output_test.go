@@ -213,7 +213,7 @@ func TestOutputBatch(t *testing.T) {
 	w.Reset()
 	o.startBatch()
 	o.Write([]byte("* 1 FETCH (FLAGS ())\r\n"))
-	o.reply("* FLAGS (\\Seen kw)")
+	o.reply("* FLAGS (\\Seen kw)", 0)
 	o.Write([]byte("* 2 FETCH (FLAGS (kw))\r\n"))
 	o.Write([]byte("a2 OK STORE completed\r\n"))
 	if got, want := w.String(), "* 1 FETCH (FLAGS ())\r\n* FLAGS (\\Seen kw)\r\n* 2 FETCH (FLAGS (kw))\r\na2 OK STORE completed\r\n"; got != want {

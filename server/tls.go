@@ -222,7 +222,7 @@ func (c *conn) startTLS(tag string) error {
 
 func (c *conn) switchTLS(tag string) error {
 	if !c.canStartTLS() {
-		c.out.replyWithin(tag+" BAD STARTTLS not available", responseWrite)
+		c.out.reply(tag+" BAD STARTTLS not available", responseWrite)
 		return nil
 	}
 	// The socket still has the write deadline of go-imap's last response,
