@@ -206,11 +206,12 @@ func bigSuite(srv *server, count int, res *result) error {
 // UID FETCH 1:* (FLAGS) from sending it to reading its tagged OK, the
 // responses only split into lines and counted.
 func rawFetchFlags(addr string) (time.Duration, int, error) {
-	nc, err := net.Dial("tcp", addr)
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Minute)) // as greetingLatency: a server that stops answering fails the run
 	r := bufio.NewReaderSize(nc, 256<<10)
 	// until reads lines up to the one starting with prefix and counts the
 	// untagged FETCH lines before it.
