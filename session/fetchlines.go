@@ -62,10 +62,7 @@ func (f *fetchLines) add(seq uint32, it fetchItems) (bool, error) {
 			return false, nil
 		}
 	}
-	if f.buf == nil {
-		f.buf = make([]byte, 0, fetchLinesMax+512)
-	}
-	b := append(f.buf, "* "...)
+	b := append(f.buf, "* "...) // grows to fetchLinesMax at most, and only as lines come
 	b = strconv.AppendUint(b, uint64(seq), 10)
 	b = append(b, " FETCH ("...)
 	sep := false
