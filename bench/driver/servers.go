@@ -292,6 +292,12 @@ default_login_user = dovenull
 first_valid_uid = 1
 mail_location = mbox:~/mail:INBOX=%[3]s/%%u:INDEX=%[4]s/%%u
 %[5]s
+# The steps suite opens 20 connections of one user at once, and a session
+# that has just logged out may still be counted: Dovecot's default of 10
+# refused the eleventh now and then.
+protocol imap {
+  mail_max_userip_connections = 1000
+}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

@@ -190,7 +190,7 @@ func bigSuite(srv *server, count int, res *result) error {
 	// The same FETCH read as bytes, not decoded: the client's decoding
 	// of 50,000 responses (go-imap's, above) is most of that step's time
 	// and the same for every server; this is the server's part.
-	d, lines, err := rawFetchFlags(srv.addr)
+	d, lines, err := rawCommand(srv.addr, "EXAMINE INBOX", "UID FETCH 1:* (FLAGS)")
 	if err != nil {
 		return fmt.Errorf("UID FETCH (raw): %w", err)
 	}
@@ -202,10 +202,10 @@ func bigSuite(srv *server, count int, res *result) error {
 	return c.Logout().Wait()
 }
 
-// rawFetchFlags logs in on a new connection, examines INBOX and times
-// UID FETCH 1:* (FLAGS) from sending it to reading its tagged OK, the
-// responses only split into lines and counted.
-func rawFetchFlags(addr string) (time.Duration, int, error) {
+// rawCommand logs in on a new connection, opens INBOX with open (EXAMINE
+// or SELECT INBOX) and times cmd from sending it to reading its tagged OK,
+// the responses only split into lines and their FETCH lines counted.
+func rawCommand(addr, open, cmd string) (time.Duration, int, error) {
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return 0, 0, err
@@ -240,12 +240,12 @@ func rawFetchFlags(addr string) (time.Duration, int, error) {
 	if _, err := until("a "); err != nil {
 		return 0, 0, fmt.Errorf("LOGIN: %w", err)
 	}
-	fmt.Fprintf(nc, "b EXAMINE INBOX\r\n")
+	fmt.Fprintf(nc, "b %s\r\n", open)
 	if _, err := until("b "); err != nil {
-		return 0, 0, fmt.Errorf("EXAMINE: %w", err)
+		return 0, 0, fmt.Errorf("%s: %w", open, err)
 	}
 	start := time.Now()
-	fmt.Fprintf(nc, "c UID FETCH 1:* (FLAGS)\r\n")
+	fmt.Fprintf(nc, "c %s\r\n", cmd)
 	n, err := until("c ")
 	d := time.Since(start)
 	if err != nil {
