@@ -110,33 +110,14 @@ func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(),
 			release()
 		}
 	}()
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find this program: %w", err)
-	}
-	args := []string{"-i", conf}
-	if implicit {
-		args = append(args, "-tls")
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Stderr = os.Stderr
-	if os.Getenv("GOMAXPROCS") == "" {
-		// A session runs one command at a time: one P from the runtime's
-		// start saves each further P's span caches and the threads that
-		// ran them, ~300 KiB of a session process's anonymous memory on 2
-		// CPUs (more on bigger machines). It must be in the environment:
-		// runtime.GOMAXPROCS(1) in main, after the package inits ran on
-		// every P, measured 100 KiB worse, not better (issue 10).
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	}
-	reports, err := k.shareLogins(cmd, c.RemoteAddr(), loginDelay, loginDelayMax)
+	cmd, reports, err := k.command(conf, implicit, c.RemoteAddr(), loginDelay, loginDelayMax)
 	if err != nil {
 		return err
 	}
 	defer func() { reports(started) }()
 	ch, err := k.g.Start(c, cmd)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", exe, err)
+		return fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	started = true
 	k.log.Debugf("connection from %s: session process %d", c.RemoteAddr(), ch.Cmd.Process.Pid)
@@ -145,6 +126,38 @@ func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(),
 		release()
 	}()
 	return nil
+}
+
+// command is the session process for a connection from client: this
+// program in inetd mode (-i conf, -tls when implicit), with GOMAXPROCS=1
+// unless the daemon's environment sets it, and its failed logins shared
+// with k (shareLogins; the returned function must be called after Start).
+func (k *children) command(conf string, implicit bool, client net.Addr, loginDelay, loginDelayMax time.Duration) (*exec.Cmd, func(started bool), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find this program: %w", err)
+	}
+	args := []string{"-i", conf}
+	if implicit {
+		args = append(args, "-tls")
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = os.Environ()
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A session runs one command at a time: one P from the runtime's
+		// start saves each further P's span caches and the threads that
+		// ran them, ~300 KiB of a session process's anonymous memory on 2
+		// CPUs (more on bigger machines). It must be in the environment:
+		// runtime.GOMAXPROCS(1) in main, after the package inits ran on
+		// every P, measured 100 KiB worse, not better (issue 10).
+		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+	}
+	reports, err := k.shareLogins(cmd, client, loginDelay, loginDelayMax)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cmd, reports, nil
 }
 
 // shutdown sends SIGTERM to every child (each says BYE after saving) and

@@ -1,9 +1,17 @@
 package main
 
 import (
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"imapd/config"
+	"imapd/logging"
 	"imapd/platform"
 )
 
@@ -26,5 +34,43 @@ func TestNeedsOwnProcess(t *testing.T) {
 		if got := needsOwnProcess(cfg); got != c.want {
 			t.Errorf("method %q become %v: %v, want %v", c.method, c.become, got, c.want)
 		}
+	}
+}
+
+// TestSessionCommandEnv: a session process gets both GOMAXPROCS=1 and its
+// login report in its environment (sharing the failed logins once replaced
+// the whole environment, and GOMAXPROCS=1 never reached the children).
+func TestSessionCommandEnv(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no session processes on Windows")
+	}
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	k := newChildren(logging.New(io.Discard, logging.LevelError))
+	client := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 143}
+	cmd, reports, err := k.command("/etc/dmail.conf", true, client, time.Second, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reports(false)
+	if !slices.Contains(cmd.Env, "GOMAXPROCS=1") {
+		t.Errorf("no GOMAXPROCS=1 in %q", cmd.Env)
+	}
+	if !slices.ContainsFunc(cmd.Env, func(e string) bool { return strings.HasPrefix(e, envLoginReport+"=0 ") }) {
+		t.Errorf("no %s in %q", envLoginReport, cmd.Env)
+	}
+	if !slices.Equal(cmd.Args[1:], []string{"-i", "/etc/dmail.conf", "-tls"}) || len(cmd.ExtraFiles) != 2 {
+		t.Errorf("args %q, %d extra files", cmd.Args, len(cmd.ExtraFiles))
+	}
+
+	// A GOMAXPROCS the administrator set is the children's too.
+	t.Setenv("GOMAXPROCS", "3")
+	cmd, reports, err = k.command("/etc/dmail.conf", false, client, time.Second, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reports(false)
+	if slices.Contains(cmd.Env, "GOMAXPROCS=1") || !slices.Contains(cmd.Env, "GOMAXPROCS=3") {
+		t.Errorf("GOMAXPROCS in %q", cmd.Env)
 	}
 }
