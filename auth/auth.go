@@ -9,7 +9,8 @@
 // A -listen daemon serving sessions in its own process shares one Pool of
 // authent_number external processes between them, behind a Cache of
 // authent_cache successful answers (NewShared); a one-connection process
-// uses one External (New).
+// uses one External (New), or, when such a daemon started it, the daemon's
+// shared one through a Relay.
 //
 // lowercase_password is applied here, by every method, before the password
 // is checked. Passwords are never logged, never put in an error, and never
@@ -67,6 +68,9 @@ func New(cfg *config.Config) (Authenticator, error) {
 	}
 	switch method {
 	case "external":
+		if c := takeRelay(); c != nil {
+			return NewRelay(c, cfg.AuthentTimeout), nil
+		}
 		command := cfg.ImapdAuthentProcess
 		if strings.TrimSpace(command) == "" {
 			command = cfg.AuthentProcess

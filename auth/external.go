@@ -188,6 +188,24 @@ func (e *External) request(line, verb, user string) (*Result, error) {
 	}
 }
 
+// start starts the process now unless it runs (Pool.Start).
+func (e *External) start() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return unavailable("authenticator is closed")
+	}
+	if e.p != nil {
+		return nil
+	}
+	p, err := startProc(e.argv)
+	if err != nil {
+		return unavailable("start authenticator %s: %v", e.argv[0], err)
+	}
+	e.p = p
+	return nil
+}
+
 // await reads p's answer to one request. again reports an EOF before any
 // reply line when a retry is allowed.
 func (e *External) await(p *extProc, verb, user string, deadline time.Time, retry bool) (res *Result, again bool, err error) {

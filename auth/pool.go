@@ -118,6 +118,20 @@ func (p *Pool) take() (*External, error) {
 
 func (p *Pool) give(e *External) { p.idle <- e }
 
+// Start starts every process of the pool now, rather than at its first
+// request, so that the first logins do not wait for a process to start. A
+// process that cannot start is started again by its first request, which
+// reports the failure.
+func (p *Pool) Start() error {
+	var first error
+	for _, e := range p.all {
+		if err := e.start(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // Close ends every process (each after its request in progress, if any);
 // requests waiting in line and later ones fail with ErrUnavailable.
 func (p *Pool) Close() error {
@@ -159,14 +173,16 @@ func SharedKey(cfg *config.Config) (Shared, bool) {
 	return k, true
 }
 
-// NewShared returns the authenticator a -listen daemon shares between the
-// sessions it serves itself: a Pool of k.Number processes, behind a Cache of
-// k.Cache entries unless that is 0.
+// NewShared returns the authenticator a -listen daemon shares between its
+// sessions (and lends its session processes, see Relay): a Pool of
+// k.Number processes, started now (Pool.Start), behind a Cache of k.Cache
+// entries unless that is 0.
 func NewShared(k Shared) (Authenticator, error) {
 	p, err := NewPool(k.Command, k.Number, k.Timeout, k.LowerPass)
 	if err != nil {
 		return nil, fmt.Errorf("authenticator pool: %w", err)
 	}
+	_ = p.Start() // a process that did not start is tried again, and the failure reported, by its first request
 	if k.Cache <= 0 {
 		return p, nil
 	}

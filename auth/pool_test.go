@@ -297,3 +297,43 @@ func BenchmarkExternalLogin(b *testing.B) {
 		run(b, p)
 	})
 }
+
+// Start starts every process at once; the requests that follow use them
+// and start none.
+func TestPoolStart(t *testing.T) {
+	cmd, log := helper(t, "normal")
+	p, err := NewPool(cmd, 2, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if _, err := p.Check("alice", "good pass", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	starts := 0
+	for _, l := range readLog(t, log) {
+		if strings.HasPrefix(l, "start") {
+			starts++
+		}
+	}
+	if starts != 2 {
+		t.Errorf("%d starts, want 2: %q", starts, readLog(t, log))
+	}
+	// A command that cannot start: Start says so, the request says so too.
+	bad, err := NewPool("/nonexistent/authenticator", 1, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if err := bad.Start(); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Start: %v", err)
+	}
+	if _, err := bad.Check("alice", "pw", ""); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Check: %v", err)
+	}
+}

@@ -106,9 +106,9 @@ var registry = []def{
 			"imapd_authent_process or authent_process."},
 		[]string{"unix_user", "nt_user", "external"}, func(c *Config) *string { return &c.AuthentMethod }),
 	intSetting(Setting{Name: "authent_number", Default: "2", Status: Implemented,
-		Description: "Number of external authentication processes a -listen daemon keeps running and shares " +
-			"between its sessions; logins wait in line (at most authent_timeout) when all are busy. " +
-			"A one-connection imapd (inetd) runs one. See authentication.md."},
+		Description: "Number of external authentication processes a -listen daemon starts with it, keeps running and shares " +
+			"between its sessions (and lends to the session processes it starts as root); logins wait in line " +
+			"(at most authent_timeout) when all are busy. A one-connection imapd (inetd) runs one. See authentication.md."},
 		1, 1<<31-1, func(c *Config) *int { return &c.AuthentNumber }),
 	textSetting(Setting{Name: "authent_process", Syntax: "<command line>", Status: Implemented,
 		Description: "The external authentication program (with its arguments) used when authent_method is external. " +

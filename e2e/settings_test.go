@@ -80,3 +80,24 @@ func countChildren(t *testing.T, pid int, name string) int {
 	}
 	return n
 }
+
+// TestSessionProcessesShareAuth: as root with imapd_become_user true, every
+// connection is a process of its own, and they ask the daemon's shared
+// authenticator pool (authent_number) through the relay instead of each
+// starting an authenticator: after 6 logins (5 good, 1 wrong password) the
+// daemon runs at most authent_number cryptauth processes itself, and the
+// logged-in sessions worked as their users (the check SELECTs INBOX).
+func TestSessionProcessesShareAuth(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a process per connection needs root")
+	}
+	site := newSite(t, "authent_number 2")
+	srv := startListen(t, site)
+	host, port := hostPort(srv.Addr)
+	if out := runPython(t, "settings_check.py", host, port, "alice", "alice-secret", "logins"); !strings.HasSuffix(out, "ok\n") {
+		t.Fatalf("logins: %s\nlog:\n%s", out, logTail(site))
+	}
+	if n := countChildren(t, srv.cmd.Process.Pid, "cryptauth"); n < 1 || n > 2 {
+		t.Errorf("%d cryptauth processes under the daemon, want 1 or 2 (the session processes' logins went elsewhere)", n)
+	}
+}

@@ -251,12 +251,14 @@ func (a *app) inetd(implicit bool) int {
 	}
 	// First: descriptors 3 and 4 are checked before anything can reuse them.
 	reports, owedFailures, owedWait := openLoginReport(a.setuid)
+	relay := openAuthRelay(a.setuid)
 	conn, err := server.StdioConn()
 	if err != nil {
 		fmt.Fprintf(stderr, "imapd: %v\n", err)
 		return 1
 	}
 	cfg, problems, cfgErr := a.load()
+	useAuthRelay(relay, cfg)
 	// Without a configuration there is no log directory worth creating a
 	// file in (it would be the configuration's, e.g. /etc): the client's
 	// BYE and stderr carry the reason.
@@ -362,6 +364,7 @@ func (a *app) listen(addr, tlsAddr string) int {
 	}
 	authn := &sharedAuth{log: log}
 	defer authn.close()
+	authn.get(cfg) // the pool's processes start now, not at the first LOGIN
 	srv := server.NewServer(server.Options{
 		NewDeps: func(c net.Conn) (session.Deps, error) {
 			cfg, problems, err := a.load()
@@ -379,6 +382,16 @@ func (a *app) listen(addr, tlsAddr string) int {
 		TLS:        tlsSrv,
 	})
 	kids := newChildren(log)
+	kids.auth = func() (auth.Authenticator, error) {
+		cfg, _, err := a.load()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", auth.ErrUnavailable, err)
+		}
+		if shared := authn.get(cfg); shared != nil {
+			return shared, nil
+		}
+		return nil, fmt.Errorf("%w: no external authenticator pool for the configuration", auth.ErrUnavailable)
+	}
 	stopped := onSignals(srv, log, func() { a.reloadTLS(tlsSrv, log) }, kids.shutdown)
 	var lns []*spawnListener
 	if addr != "" {

@@ -8,9 +8,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
-	"time"
 
+	"imapd/auth"
 	"imapd/config"
 	"imapd/internal/spawn"
 	"imapd/logging"
@@ -73,7 +74,7 @@ func (l *spawnListener) Accept() (net.Conn, error) {
 			}
 			return rc, nil // the server tells the client about a bad configuration
 		}
-		if err := l.kids.spawn(c, l.a.path, l.tls != nil, release, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax); err != nil {
+		if err := l.kids.spawn(c, l.a.path, l.tls != nil, release, cfg); err != nil {
 			// c is still ours: say why and close it.
 			l.log.Errorf("connection from %s: cannot start a session process: %v", c.RemoteAddr(), err)
 			if l.tls == nil {
@@ -89,6 +90,11 @@ type children struct {
 	log    *logging.Logger
 	logins *server.LoginFailures // of all the children (report.go)
 	g      spawn.Group
+
+	// auth returns the daemon's shared external authenticator for its
+	// current configuration, lent to the children that use one (relay.go);
+	// nil: none is lent.
+	auth func() (auth.Authenticator, error)
 }
 
 func newChildren(log *logging.Logger) *children {
@@ -103,14 +109,14 @@ func newChildren(log *logging.Logger) *children {
 // is called when the child has exited, or at once if it could not start.
 // The child reports its failed logins to k.logins, whose delays follow
 // loginDelay and loginDelayMax (report.go).
-func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(), loginDelay, loginDelayMax time.Duration) error {
+func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(), cfg *config.Config) error {
 	started := false
 	defer func() {
 		if !started {
 			release()
 		}
 	}()
-	cmd, reports, err := k.command(conf, implicit, c.RemoteAddr(), loginDelay, loginDelayMax)
+	cmd, reports, err := k.command(conf, implicit, c.RemoteAddr(), cfg)
 	if err != nil {
 		return err
 	}
@@ -130,9 +136,11 @@ func (k *children) spawn(c net.Conn, conf string, implicit bool, release func(),
 
 // command is the session process for a connection from client: this
 // program in inetd mode (-i conf, -tls when implicit), with GOMAXPROCS=1
-// unless the daemon's environment sets it, and its failed logins shared
-// with k (shareLogins; the returned function must be called after Start).
-func (k *children) command(conf string, implicit bool, client net.Addr, loginDelay, loginDelayMax time.Duration) (*exec.Cmd, func(started bool), error) {
+// unless the daemon's environment sets it, its failed logins shared with k
+// (shareLogins, with cfg's delays) and, when cfg uses an external
+// authenticator, k's lent to it (shareAuth). The returned function must be
+// called after Start, with whether it started.
+func (k *children) command(conf string, implicit bool, client net.Addr, cfg *config.Config) (*exec.Cmd, func(started bool), error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find this program: %w", err)
@@ -153,11 +161,22 @@ func (k *children) command(conf string, implicit bool, client net.Addr, loginDel
 		// every P, measured 100 KiB worse, not better (issue 10).
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
 	}
-	reports, err := k.shareLogins(cmd, client, loginDelay, loginDelayMax)
+	reports, err := k.shareLogins(cmd, client, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax)
 	if err != nil {
 		return nil, nil, err
 	}
-	return cmd, reports, nil
+	if _, external := auth.SharedKey(cfg); !external || k.auth == nil || runtime.GOOS == "windows" {
+		return cmd, reports, nil
+	}
+	lend, err := k.shareAuth(cmd)
+	if err != nil {
+		reports(false)
+		return nil, nil, err
+	}
+	return cmd, func(started bool) {
+		reports(started)
+		lend(started)
+	}, nil
 }
 
 // shutdown sends SIGTERM to every child (each says BYE after saving) and

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"imapd/auth"
 	"imapd/config"
 	"imapd/logging"
 	"imapd/platform"
@@ -48,7 +48,7 @@ func TestSessionCommandEnv(t *testing.T) {
 	os.Unsetenv("GOMAXPROCS")
 	k := newChildren(logging.New(io.Discard, logging.LevelError))
 	client := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 143}
-	cmd, reports, err := k.command("/etc/dmail.conf", true, client, time.Second, time.Minute)
+	cmd, reports, err := k.command("/etc/dmail.conf", true, client, &config.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +63,43 @@ func TestSessionCommandEnv(t *testing.T) {
 		t.Errorf("args %q, %d extra files", cmd.Args, len(cmd.ExtraFiles))
 	}
 
+	// With an external authenticator the daemon lends its own (relay.go).
+	k.auth = func() (auth.Authenticator, error) { return nil, auth.ErrUnavailable }
+	cmd, lend, err := k.command("/etc/dmail.conf", false, client, &config.Config{AuthentMethod: "external"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lend(false)
+	if len(cmd.ExtraFiles) != relayFD-2 || !slices.Contains(cmd.Env, envAuthRelay+"=5") || !slices.Contains(cmd.Env, "GOMAXPROCS=1") {
+		t.Errorf("external: %d extra files, env %q", len(cmd.ExtraFiles), cmd.Env)
+	}
+
 	// A GOMAXPROCS the administrator set is the children's too.
 	t.Setenv("GOMAXPROCS", "3")
-	cmd, reports, err = k.command("/etc/dmail.conf", false, client, time.Second, time.Minute)
+	cmd, reports, err = k.command("/etc/dmail.conf", false, client, &config.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer reports(false)
 	if slices.Contains(cmd.Env, "GOMAXPROCS=1") || !slices.Contains(cmd.Env, "GOMAXPROCS=3") {
 		t.Errorf("GOMAXPROCS in %q", cmd.Env)
+	}
+}
+
+// A process started through the set-uid bit, or told another descriptor,
+// does not take the relay (a user could otherwise hand it an authenticator
+// of their own); the variable is gone either way.
+func TestAuthRelayRefused(t *testing.T) {
+	for _, c := range []struct {
+		value  string
+		setuid bool
+	}{{"5", true}, {"0", false}, {"5 ", false}} {
+		t.Setenv(envAuthRelay, c.value)
+		if got := openAuthRelay(c.setuid); got != nil {
+			t.Errorf("%q setuid %v: took %v", c.value, c.setuid, got)
+		}
+		if _, ok := os.LookupEnv(envAuthRelay); ok {
+			t.Errorf("%q setuid %v: %s still set", c.value, c.setuid, envAuthRelay)
+		}
 	}
 }

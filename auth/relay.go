@@ -1,0 +1,194 @@
+package auth
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The relay: a -listen daemon that starts a process per connection (root,
+// imapd_become_user) lends each of them its shared external authenticator
+// (NewShared: warm processes, the cache) over a socket pair, instead of
+// every session process starting its own authenticator at LOGIN (a second
+// process start per connection). Both ends are imapd; the session process
+// takes the socket only when the daemon started it (never after a set-uid
+// start), and closes it after its LOGIN, before it becomes the user.
+//
+// One request at a time, one JSON object per line each way:
+//
+//	session -> daemon  {"user":..., "pass":..., "ip":...}
+//	daemon -> session  {"result":{...}} | {"rejected":"reason"} | {"unavailable":"reason"}
+//
+// A line longer than maxRelayLine ends the exchange.
+const maxRelayLine = 16 << 10
+
+type relayRequest struct {
+	User string `json:"user"`
+	Pass string `json:"pass"`
+	IP   string `json:"ip"`
+}
+
+type relayAnswer struct {
+	Result      *Result `json:"result,omitempty"`
+	Rejected    string  `json:"rejected,omitempty"`
+	Unavailable string  `json:"unavailable,omitempty"`
+}
+
+// ServeRelay answers a session process's requests on c with the
+// authenticator get returns for each (the daemon's shared one for its
+// current configuration), until c ends or sends what is not a request. It
+// closes c.
+func ServeRelay(c net.Conn, get func() (Authenticator, error)) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, maxRelayLine)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return // the process ended, or a line too long
+		}
+		var req relayRequest
+		if err := json.Unmarshal(line, &req); err != nil {
+			return
+		}
+		var ans relayAnswer
+		a, err := get()
+		if err == nil {
+			ans.Result, err = a.Check(req.User, req.Pass, req.IP)
+		}
+		switch {
+		case err == nil && ans.Result == nil:
+			ans.Unavailable = "no answer"
+		case errors.Is(err, ErrRejected):
+			ans.Result, ans.Rejected = nil, reason(err, ErrRejected)
+		case err != nil:
+			ans.Result, ans.Unavailable = nil, reason(err, ErrUnavailable)
+		}
+		out, err := json.Marshal(&ans)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(append(out, '\n')); err != nil {
+			return
+		}
+	}
+}
+
+// reason is err's text without kind's, which the other end adds again.
+func reason(err, kind error) string {
+	s := strings.TrimPrefix(err.Error(), kind.Error()+": ")
+	if s == "" {
+		s = kind.Error()
+	}
+	return s
+}
+
+// Relay is the session process's end: an Authenticator that asks the daemon.
+// Any failure of the exchange is ErrUnavailable, and the relay is not used
+// again.
+type Relay struct {
+	c       net.Conn
+	timeout time.Duration
+
+	mu     sync.Mutex
+	r      *bufio.Reader
+	broken bool
+}
+
+// NewRelay returns a Relay over c. A request gets twice timeout (the
+// daemon's pool may make it wait that long for a free process, then the
+// process that long for its answer); timeout <= 0 means DefaultTimeout.
+func NewRelay(c net.Conn, timeout time.Duration) *Relay {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Relay{c: c, timeout: timeout, r: bufio.NewReaderSize(c, maxRelayLine)}
+}
+
+// Check asks the daemon to verify user's password.
+func (r *Relay) Check(user, pass, clientIP string) (*Result, error) {
+	if err := checkUserName(user); err != nil {
+		return nil, err
+	}
+	if err := checkPassword(pass); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.broken {
+		return nil, unavailable("the daemon's authenticator is gone")
+	}
+	ans, err := r.exchange(relayRequest{User: user, Pass: pass, IP: clientIP})
+	if err != nil {
+		r.broken = true
+		return nil, unavailable("asking the daemon's authenticator: %v", err)
+	}
+	switch {
+	case ans.Rejected != "":
+		return nil, rejected("%s", ans.Rejected)
+	case ans.Unavailable != "":
+		return nil, unavailable("%s", ans.Unavailable)
+	case ans.Result == nil:
+		r.broken = true
+		return nil, unavailable("the daemon's authenticator answered nothing")
+	}
+	return ans.Result, nil
+}
+
+func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
+	out, err := json.Marshal(&req)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.c.SetDeadline(time.Now().Add(2 * r.timeout)); err != nil {
+		return nil, err
+	}
+	if _, err := r.c.Write(append(out, '\n')); err != nil {
+		return nil, err
+	}
+	line, err := r.r.ReadSlice('\n')
+	if err != nil {
+		return nil, err
+	}
+	var ans relayAnswer
+	if err := json.Unmarshal(line, &ans); err != nil {
+		return nil, fmt.Errorf("unreadable answer: %w", err)
+	}
+	return &ans, nil
+}
+
+// Close ends the exchange; the daemon's end sees it.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broken = true
+	return r.c.Close()
+}
+
+// The relay a daemon gave this process (SetRelay), which New hands out once
+// for authent_method external.
+var relay struct {
+	mu sync.Mutex
+	c  net.Conn
+}
+
+// SetRelay gives New the daemon's relay: the first New for authent_method
+// external returns a Relay over c instead of starting the authenticator.
+func SetRelay(c net.Conn) {
+	relay.mu.Lock()
+	defer relay.mu.Unlock()
+	relay.c = c
+}
+
+// takeRelay returns the relay SetRelay gave, once.
+func takeRelay() net.Conn {
+	relay.mu.Lock()
+	defer relay.mu.Unlock()
+	c := relay.c
+	relay.c = nil
+	return c
+}
