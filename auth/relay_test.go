@@ -15,20 +15,7 @@ import (
 // Relay is the session's end.
 func relayPair(t *testing.T, timeout time.Duration, get func() (Authenticator, error)) *Relay {
 	t.Helper()
-	dir := t.TempDir()
-	ln, err := net.Listen("unix", dir+"/relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("unix", dir+"/relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, d := socketPair(t)
 	done := make(chan struct{})
 	go func() { defer close(done); ServeRelay(d, get) }()
 	r := NewRelay(c, timeout)
