@@ -24,19 +24,41 @@ import (
 //	session -> daemon  {"user":..., "pass":..., "ip":...}
 //	daemon -> session  {"result":{...}} | {"rejected":"reason"} | {"unavailable":"reason"}
 //
-// A line longer than maxRelayLine ends the exchange.
+// User names, passwords and the Result's strings travel as []byte (base64
+// in JSON): they are bytes, not always UTF-8 (IMAP literals, a Latin-1 drop
+// file), and a JSON string would turn each byte that is not UTF-8 into
+// U+FFFD. A line longer than maxRelayLine ends the exchange.
 const maxRelayLine = 16 << 10
 
 type relayRequest struct {
-	User string `json:"user"`
-	Pass string `json:"pass"`
-	IP   string `json:"ip"`
+	User []byte `json:"user"`
+	Pass []byte `json:"pass"`
+	IP   []byte `json:"ip"`
 }
 
 type relayAnswer struct {
-	Result      *Result `json:"result,omitempty"`
-	Rejected    string  `json:"rejected,omitempty"`
-	Unavailable string  `json:"unavailable,omitempty"`
+	Result      *relayResult `json:"result,omitempty"`
+	Rejected    string       `json:"rejected,omitempty"`
+	Unavailable string       `json:"unavailable,omitempty"`
+}
+
+// relayResult is a Result on the wire.
+type relayResult struct {
+	User, DropFile, Info, Home []byte
+	UID, GID                   int
+}
+
+func toWire(r *Result) *relayResult {
+	if r == nil {
+		return nil
+	}
+	return &relayResult{User: []byte(r.User), DropFile: []byte(r.DropFile), Info: []byte(r.Info),
+		Home: []byte(r.Home), UID: r.UID, GID: r.GID}
+}
+
+func (w *relayResult) result() *Result {
+	return &Result{User: string(w.User), DropFile: string(w.DropFile), Info: string(w.Info),
+		Home: string(w.Home), UID: w.UID, GID: w.GID}
 }
 
 // ServeRelay answers a session process's requests on c with the
@@ -58,7 +80,9 @@ func ServeRelay(c net.Conn, get func() (Authenticator, error)) {
 		var ans relayAnswer
 		a, err := get()
 		if err == nil {
-			ans.Result, err = a.Check(req.User, req.Pass, req.IP)
+			var res *Result
+			res, err = a.Check(string(req.User), string(req.Pass), string(req.IP))
+			ans.Result = toWire(res)
 		}
 		switch {
 		case err == nil && ans.Result == nil:
@@ -122,7 +146,7 @@ func (r *Relay) Check(user, pass, clientIP string) (*Result, error) {
 	if r.broken {
 		return nil, unavailable("the daemon's authenticator is gone")
 	}
-	ans, err := r.exchange(relayRequest{User: user, Pass: pass, IP: clientIP})
+	ans, err := r.exchange(relayRequest{User: []byte(user), Pass: []byte(pass), IP: []byte(clientIP)})
 	if err != nil {
 		r.broken = true
 		return nil, unavailable("asking the daemon's authenticator: %v", err)
@@ -136,7 +160,7 @@ func (r *Relay) Check(user, pass, clientIP string) (*Result, error) {
 		r.broken = true
 		return nil, unavailable("the daemon's authenticator answered nothing")
 	}
-	return ans.Result, nil
+	return ans.Result.result(), nil
 }
 
 func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
