@@ -27,8 +27,28 @@ import (
 // User names, passwords and the Result's strings travel as []byte (base64
 // in JSON): they are bytes, not always UTF-8 (IMAP literals, a Latin-1 drop
 // file), and a JSON string would turn each byte that is not UTF-8 into
-// U+FFFD. A line longer than maxRelayLine ends the exchange.
-const maxRelayLine = 16 << 10
+// U+FFFD. A line longer than maxRelayLine ends the exchange: it is above
+// what one IMAP command can carry (32 KiB outside literals, base64 adds a
+// third), so every LOGIN reaches the authenticator, as in-process.
+const maxRelayLine = 64 << 10
+
+// readLine reads one line of at most maxRelayLine bytes; the buffer grows
+// only for a long one.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for err == bufio.ErrBufferFull {
+		line, err = r.ReadSlice('\n')
+		long = append(long, line...)
+		if len(long) > maxRelayLine {
+			return nil, errors.New("line too long")
+		}
+	}
+	return long, err
+}
 
 type relayRequest struct {
 	User []byte `json:"user"`
@@ -67,9 +87,9 @@ func (w *relayResult) result() *Result {
 // closes c.
 func ServeRelay(c net.Conn, get func() (Authenticator, error)) {
 	defer c.Close()
-	r := bufio.NewReaderSize(c, maxRelayLine)
+	r := bufio.NewReader(c)
 	for {
-		line, err := r.ReadSlice('\n')
+		line, err := readLine(r)
 		if err != nil {
 			return // the process ended, or a line too long
 		}
@@ -130,7 +150,7 @@ func NewRelay(c net.Conn, timeout time.Duration) *Relay {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Relay{c: c, timeout: timeout, r: bufio.NewReaderSize(c, maxRelayLine)}
+	return &Relay{c: c, timeout: timeout, r: bufio.NewReader(c)}
 }
 
 // Check asks the daemon to verify user's password.
@@ -174,7 +194,7 @@ func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
 	if _, err := r.c.Write(append(out, '\n')); err != nil {
 		return nil, err
 	}
-	line, err := r.r.ReadSlice('\n')
+	line, err := readLine(r.r)
 	if err != nil {
 		return nil, err
 	}

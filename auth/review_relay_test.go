@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +34,25 @@ func TestRelayKeepsBytes(t *testing.T) {
 	}
 	if got := readLog(t, log); !slices.Contains(got, "pass caf\xe9") {
 		t.Errorf("the authenticator did not get the password as sent: %q", got)
+	}
+}
+
+// A LOGIN line may hold up to 32 KiB (server's maxLine): a long password
+// is the authenticator's to refuse, as in-process, not a broken relay
+// (NO [UNAVAILABLE] for the rest of the connection, no failure counted).
+func TestRelayLongPassword(t *testing.T) {
+	cmd, _ := helper(t, "normal")
+	p, err := NewPool(cmd, 1, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r := relayPair(t, 0, func() (Authenticator, error) { return p, nil })
+	long := strings.Repeat("p", 30<<10)
+	if _, err := r.Check("alice", long, ""); !errors.Is(err, ErrRejected) {
+		t.Errorf("long password: %v, want rejected", err)
+	}
+	if _, err := r.Check("alice", "good pass", ""); err != nil {
+		t.Errorf("after it: %v", err)
 	}
 }
