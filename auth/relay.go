@@ -24,19 +24,61 @@ import (
 //	session -> daemon  {"user":..., "pass":..., "ip":...}
 //	daemon -> session  {"result":{...}} | {"rejected":"reason"} | {"unavailable":"reason"}
 //
-// A line longer than maxRelayLine ends the exchange.
-const maxRelayLine = 16 << 10
+// User names, passwords and the Result's strings travel as []byte (base64
+// in JSON): they are bytes, not always UTF-8 (IMAP literals, a Latin-1 drop
+// file), and a JSON string would turn each byte that is not UTF-8 into
+// U+FFFD. A line longer than maxRelayLine ends the exchange: it is above
+// what one IMAP command can carry (32 KiB outside literals, base64 adds a
+// third), so every LOGIN reaches the authenticator, as in-process.
+const maxRelayLine = 64 << 10
+
+// readLine reads one line of at most maxRelayLine bytes; the buffer grows
+// only for a long one.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for err == bufio.ErrBufferFull {
+		line, err = r.ReadSlice('\n')
+		long = append(long, line...)
+		if len(long) > maxRelayLine {
+			return nil, errors.New("line too long")
+		}
+	}
+	return long, err
+}
 
 type relayRequest struct {
-	User string `json:"user"`
-	Pass string `json:"pass"`
-	IP   string `json:"ip"`
+	User []byte `json:"user"`
+	Pass []byte `json:"pass"`
+	IP   []byte `json:"ip"`
 }
 
 type relayAnswer struct {
-	Result      *Result `json:"result,omitempty"`
-	Rejected    string  `json:"rejected,omitempty"`
-	Unavailable string  `json:"unavailable,omitempty"`
+	Result      *relayResult `json:"result,omitempty"`
+	Rejected    string       `json:"rejected,omitempty"`
+	Unavailable string       `json:"unavailable,omitempty"`
+}
+
+// relayResult is a Result on the wire.
+type relayResult struct {
+	User, DropFile, Info, Home []byte
+	UID, GID                   int
+}
+
+func toWire(r *Result) *relayResult {
+	if r == nil {
+		return nil
+	}
+	return &relayResult{User: []byte(r.User), DropFile: []byte(r.DropFile), Info: []byte(r.Info),
+		Home: []byte(r.Home), UID: r.UID, GID: r.GID}
+}
+
+func (w *relayResult) result() *Result {
+	return &Result{User: string(w.User), DropFile: string(w.DropFile), Info: string(w.Info),
+		Home: string(w.Home), UID: w.UID, GID: w.GID}
 }
 
 // ServeRelay answers a session process's requests on c with the
@@ -45,9 +87,9 @@ type relayAnswer struct {
 // closes c.
 func ServeRelay(c net.Conn, get func() (Authenticator, error)) {
 	defer c.Close()
-	r := bufio.NewReaderSize(c, maxRelayLine)
+	r := bufio.NewReader(c)
 	for {
-		line, err := r.ReadSlice('\n')
+		line, err := readLine(r)
 		if err != nil {
 			return // the process ended, or a line too long
 		}
@@ -58,7 +100,9 @@ func ServeRelay(c net.Conn, get func() (Authenticator, error)) {
 		var ans relayAnswer
 		a, err := get()
 		if err == nil {
-			ans.Result, err = a.Check(req.User, req.Pass, req.IP)
+			var res *Result
+			res, err = a.Check(string(req.User), string(req.Pass), string(req.IP))
+			ans.Result = toWire(res)
 		}
 		switch {
 		case err == nil && ans.Result == nil:
@@ -106,7 +150,7 @@ func NewRelay(c net.Conn, timeout time.Duration) *Relay {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Relay{c: c, timeout: timeout, r: bufio.NewReaderSize(c, maxRelayLine)}
+	return &Relay{c: c, timeout: timeout, r: bufio.NewReader(c)}
 }
 
 // Check asks the daemon to verify user's password.
@@ -122,7 +166,7 @@ func (r *Relay) Check(user, pass, clientIP string) (*Result, error) {
 	if r.broken {
 		return nil, unavailable("the daemon's authenticator is gone")
 	}
-	ans, err := r.exchange(relayRequest{User: user, Pass: pass, IP: clientIP})
+	ans, err := r.exchange(relayRequest{User: []byte(user), Pass: []byte(pass), IP: []byte(clientIP)})
 	if err != nil {
 		r.broken = true
 		return nil, unavailable("asking the daemon's authenticator: %v", err)
@@ -136,7 +180,7 @@ func (r *Relay) Check(user, pass, clientIP string) (*Result, error) {
 		r.broken = true
 		return nil, unavailable("the daemon's authenticator answered nothing")
 	}
-	return ans.Result, nil
+	return ans.Result.result(), nil
 }
 
 func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
@@ -150,7 +194,7 @@ func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
 	if _, err := r.c.Write(append(out, '\n')); err != nil {
 		return nil, err
 	}
-	line, err := r.r.ReadSlice('\n')
+	line, err := readLine(r.r)
 	if err != nil {
 		return nil, err
 	}

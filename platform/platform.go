@@ -279,6 +279,13 @@ func BecomeUser(u User) error {
 	return nil
 }
 
+// BecameUser reports whether BecomeUser changed this process's identity.
+func BecameUser() bool {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	return proc.became != nil
+}
+
 // CheckMailFile refuses a mailbox file (the drop file) that is a symbolic
 // link or a regular file with more than one hard link: a user could plant
 // either to reach a file they cannot read (the 4.4.3z fix). A missing file

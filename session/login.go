@@ -113,7 +113,10 @@ func (s *Session) Login(username, password string) error {
 func (s *Session) becomeUser(acct *account.Account, res *auth.Result, system bool) error {
 	cfg := s.deps.Config
 	host := s.clientIP()
-	if res.UID < 0 || !platform.Privileged() {
+	// A process that became a user (at a LOGIN then refused: the user
+	// cannot read their mail) is no longer root, but must not serve
+	// somebody else as that user: BecomeUser refuses another uid.
+	if res.UID < 0 || !platform.Privileged() && !platform.BecameUser() {
 		return nil
 	}
 	if !cfg.ImapdBecomeUser {
