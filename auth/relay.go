@@ -131,26 +131,32 @@ func reason(err, kind error) string {
 	return s
 }
 
+// relaySlack is what a Relay waits beyond the daemon's own bounds.
+const relaySlack = 10 * time.Second
+
 // Relay is the session process's end: an Authenticator that asks the daemon.
 // Any failure of the exchange is ErrUnavailable, and the relay is not used
 // again.
 type Relay struct {
-	c       net.Conn
-	timeout time.Duration
+	c    net.Conn
+	wait time.Duration // for an answer
 
 	mu     sync.Mutex
 	r      *bufio.Reader
 	broken bool
 }
 
-// NewRelay returns a Relay over c. A request gets twice timeout (the
-// daemon's pool may make it wait that long for a free process, then the
-// process that long for its answer); timeout <= 0 means DefaultTimeout.
+// NewRelay returns a Relay over c. timeout is authent_timeout (<= 0:
+// DefaultTimeout). The daemon bounds each request itself: up to timeout
+// waiting for a free process of its pool, timeout for the answer, and a
+// few seconds to replace a process that did not answer. The Relay waits
+// relaySlack more than all that, as a guard against a daemon that stopped
+// answering, not as a limit of its own.
 func NewRelay(c net.Conn, timeout time.Duration) *Relay {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Relay{c: c, timeout: timeout, r: bufio.NewReader(c)}
+	return &Relay{c: c, wait: 2*timeout + 2*closeWait + relaySlack, r: bufio.NewReader(c)}
 }
 
 // Check asks the daemon to verify user's password.
@@ -188,7 +194,7 @@ func (r *Relay) exchange(req relayRequest) (*relayAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.c.SetDeadline(time.Now().Add(2 * r.timeout)); err != nil {
+	if err := r.c.SetDeadline(time.Now().Add(r.wait)); err != nil {
 		return nil, err
 	}
 	if _, err := r.c.Write(append(out, '\n')); err != nil {

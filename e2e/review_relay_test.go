@@ -12,8 +12,9 @@ import (
 // A LOGIN whose session became the user (root, imapd_become_user) and was
 // then refused (the user cannot read their drop file) leaves the process
 // running as that user for good. A second LOGIN on that connection, as
-// somebody else, must not give a session of that other user running with
-// the first user's identity (their files, their rights): it is refused.
+// somebody else (with another uid, or none), must not give a session of
+// that other user running with the first user's identity (their files,
+// their rights): it is refused.
 func TestSecondLoginAfterBecomingUser(t *testing.T) {
 	if os.Geteuid() != 0 || runtime.GOOS != "linux" {
 		t.Skip("a session becomes its user only as root")
@@ -37,6 +38,7 @@ while read verb user pass ip; do
   case "$verb $user $pass" in
   "check alice alice-secret") echo "+OK alice $SPOOL/alice 65534" ;;
   "check bob bob-secret") echo "+OK bob $BOBDIR/bob 0" ;;
+  "check carol carol-secret") echo "+OK carol $BOBDIR/carol" ;;
   exit*) echo "+OK"; exit 0 ;;
   *) echo "-ERR Invalid login" ;;
   esac
@@ -48,8 +50,10 @@ done
 	if err := os.Chmod(site.Spool, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bob"), nil, 0o600); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"bob", "carol"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("SPOOL", site.Spool)
 	t.Setenv("BOBDIR", dir)
@@ -58,4 +62,7 @@ done
 	c.Greeting("* OK")
 	c.NO("LOGIN alice alice-secret")
 	c.NO("LOGIN bob bob-secret")
+	// carol's authenticator gives no uid: a session stays as the process
+	// is, which is alice's identity now.
+	c.NO("LOGIN carol carol-secret")
 }

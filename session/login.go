@@ -115,8 +115,14 @@ func (s *Session) becomeUser(acct *account.Account, res *auth.Result, system boo
 	host := s.clientIP()
 	// A process that became a user (at a LOGIN then refused: the user
 	// cannot read their mail) is no longer root, but must not serve
-	// somebody else as that user: BecomeUser refuses another uid.
-	if res.UID < 0 || !platform.Privileged() && !platform.BecameUser() {
+	// somebody else as that user: BecomeUser refuses another uid, and a
+	// user without one is refused here.
+	became := platform.BecameUser()
+	if res.UID < 0 && became {
+		s.deps.Log.Errorf("login refused user=%s host=%s: this session process already became another user at an earlier LOGIN", acct.User, host)
+		return no(imap.ResponseCodeUnavailable, "LOGIN failed: server error, try later")
+	}
+	if res.UID < 0 || !platform.Privileged() && !became {
 		return nil
 	}
 	if !cfg.ImapdBecomeUser {
