@@ -16,9 +16,10 @@ import (
 // it is answering are done.
 type sharedAuth struct {
 	log *logging.Logger
-	mu  sync.Mutex
-	key auth.Shared
-	cur auth.Authenticator
+	mu     sync.Mutex
+	key    auth.Shared
+	cur    auth.Authenticator
+	closed bool // the daemon is stopping: no new pool
 }
 
 // get returns the shared authenticator for cfg, nil when cfg does not use
@@ -31,6 +32,9 @@ func (s *sharedAuth) get(cfg *config.Config) auth.Authenticator {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	if s.cur != nil && s.key == k {
 		return s.cur
 	}
@@ -47,10 +51,12 @@ func (s *sharedAuth) get(cfg *config.Config) auth.Authenticator {
 	return a
 }
 
-// close ends the pool's processes.
+// close ends the pool's processes; later gets return nil (a session
+// process still logging in gets "unavailable", not a new pool).
 func (s *sharedAuth) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	if s.cur != nil {
 		s.cur.Close()
 		s.cur = nil
