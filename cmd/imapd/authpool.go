@@ -15,7 +15,7 @@ import (
 // connection gets a new pool and the old one is closed once the requests
 // it is answering are done.
 type sharedAuth struct {
-	log *logging.Logger
+	log    *logging.Logger
 	mu     sync.Mutex
 	key    auth.Shared
 	cur    auth.Authenticator
