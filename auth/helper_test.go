@@ -50,6 +50,9 @@ func helperMain(mode string) {
 	for {
 		line, err := in.ReadString('\n')
 		if err != nil {
+			if mode == "deaf" {
+				time.Sleep(time.Hour) // deaf to the end of its input too: killed by the caller
+			}
 			return
 		}
 		line = strings.TrimSuffix(line, "\n")

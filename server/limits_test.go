@@ -237,22 +237,27 @@ func TestMaxConnectionsPerIP(t *testing.T) {
 
 // The 3 minutes before login count from connect: a client that keeps
 // talking (here: a NOOP, then a command it never finishes) is still cut.
-// The idle limit is an hour, so only the deadline can end this test.
+// The idle limit is an hour, so only the deadline can end this test. The
+// NOOP's answer must come before the deadline: the client sends before
+// the greeting, so that no round trip of the client's lies inside it, and
+// the deadline is a second, which a loaded machine still meets.
 func TestPreAuthDeadline(t *testing.T) {
 	for _, transport := range []string{"tcp", "pipe"} {
 		t.Run(transport, func(t *testing.T) {
 			e := newEnv(t)
 			opts := e.options()
 			opts.PreAuthTimeout = time.Hour
-			opts.PreAuthDeadline = 300 * time.Millisecond
+			opts.PreAuthDeadline = time.Second
 			c, _ := connect(t, transport, opts)
+			c.SendRaw("a1 NOOP\r\na2 NOO")
 			c.Expect(greeting)
-			c.Tagged("a1", "NOOP").Lines()
-			io.WriteString(c.NetConn(), "a2 NOO")
+			if r := c.Collect("a1"); r.Status != "OK" {
+				t.Fatalf("NOOP: %q", r.Lines())
+			}
 			c.Expect("* BYE Autologout; no login in time")
 			c.ExpectEOF()
 			e.waitClosed(t)
-			if !strings.Contains(e.logBuf.String(), " INFO autologout: no login within 300ms, client ") {
+			if !strings.Contains(e.logBuf.String(), " INFO autologout: no login within 1s, client ") {
 				t.Errorf("log:\n%s", e.logBuf.String())
 			}
 		})
@@ -399,16 +404,19 @@ func TestLoginDelayHoldsOnlyItsConnection(t *testing.T) {
 	}
 }
 
-// A delay does not outlast the pre-login deadline.
+// A delay does not outlast the pre-login deadline. The LOGIN must be read
+// before the deadline: it is sent before the greeting (no round trip of
+// the client's inside the deadline), and the deadline is a second.
 func TestLoginDelayEndsAtDeadline(t *testing.T) {
 	e := newEnv(t)
 	opts := e.options()
 	opts.LoginDelay = time.Hour
 	opts.PreAuthTimeout = time.Hour
-	opts.PreAuthDeadline = 300 * time.Millisecond
+	opts.PreAuthDeadline = time.Second
 	c, _ := servePipe(t, NewServer(opts))
+	c.Send("a1 LOGIN alice wrong")
 	c.Expect(greeting)
-	resps := c.Tagged("a1", "LOGIN alice wrong").Lines()
+	resps := c.Collect("a1").Lines()
 	if last := resps[len(resps)-1]; !strings.HasPrefix(last, "a1 NO ") {
 		t.Fatalf("LOGIN: %q", resps)
 	}

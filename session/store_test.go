@@ -1,7 +1,9 @@
 package session_test
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,13 +164,30 @@ func TestStoreSaved(t *testing.T) {
 			c.waitFor("+ idling") // saved before the continuation
 		}},
 		{"flush timer", 10 * time.Millisecond, func(e *env, c *client) {
-			// Nothing to wait on but the file itself.
+			// Nothing to wait on but the file itself, for the whole state
+			// checked below: the STORE's flags and the FETCH's \Seen may be
+			// saved by two timers (a round trip over 10 ms between the
+			// commands), so the keyword alone may be on disk before message
+			// 3's \Seen. A maildir's flags are read from its names only:
+			// reading the files races with the renames that save them.
 			deadline := time.Now().Add(readLimit)
 			saved := func() bool {
 				if mboxOnDisk() {
-					return strings.Contains(e.read(e.inbox()), "X-Keywords: kw")
+					text := e.read(e.inbox())
+					status, xs := statusOf(text)
+					return strings.Join(status, ",") == "O,RO,RO" && strings.Join(xs, ",") == ",F," &&
+						headerOf(text, 1, "X-Keywords") == "kw"
 				}
-				return strings.Contains(e.infos(e.inbox()), "a") // kw's letter
+				var infos []string
+				for _, sub := range []string{"cur", "new"} {
+					entries, _ := os.ReadDir(filepath.Join(e.inbox(), sub))
+					for _, de := range entries {
+						_, info, _ := strings.Cut(de.Name(), maildirInfoSep+"2,")
+						infos = append(infos, info)
+					}
+				}
+				slices.Sort(infos)
+				return slices.Equal(infos, []string{"", "FSa", "S"})
 			}
 			for time.Now().Before(deadline) && !saved() {
 				time.Sleep(5 * time.Millisecond)
