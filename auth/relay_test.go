@@ -27,13 +27,7 @@ func relayPair(t *testing.T, timeout time.Duration, get func() (Authenticator, e
 // whole Result, rejections and unavailability as their kinds, passwords
 // with spaces as they are; one pool process serves many requests.
 func TestRelayAnswersAsThePool(t *testing.T) {
-	cmd, log := helper(t, "normal")
-	p, err := NewPool(cmd, 1, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	r := relayPair(t, 0, func() (Authenticator, error) { return p, nil })
+	r, log := poolRelay(t)
 
 	res, err := r.Check("alice", "good pass", "192.0.2.7")
 	want := Result{User: "ALICE", DropFile: "/var/spool/mail/alice", Info: "quota=100 more info", UID: 1001, GID: -1}
@@ -180,6 +174,19 @@ func TestNewTakesRelayOnce(t *testing.T) {
 	if _, ok := second.(*External); !ok {
 		t.Errorf("second New: %T, want its own External", second)
 	}
+}
+
+// poolRelay is a Relay to a pool of one helper authenticator ("normal"),
+// and the helper's log file.
+func poolRelay(t *testing.T) (*Relay, string) {
+	t.Helper()
+	cmd, log := helper(t, "normal")
+	p, err := NewPool(cmd, 1, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return relayPair(t, 0, func() (Authenticator, error) { return p, nil }), log
 }
 
 // socketPair is a connected pair of unix sockets.

@@ -13,13 +13,7 @@ import (
 // byte, as they do in-process: JSON strings turn every byte that is not
 // UTF-8 into U+FFFD, so "caf\xe9" and "caf\xe8" were the same password.
 func TestRelayKeepsBytes(t *testing.T) {
-	cmd, log := helper(t, "normal")
-	p, err := NewPool(cmd, 1, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	r := relayPair(t, 0, func() (Authenticator, error) { return p, nil })
+	r, log := poolRelay(t)
 
 	user := "j\xf6rg"
 	res, err := r.Check(user, "good pass", "")
@@ -41,13 +35,7 @@ func TestRelayKeepsBytes(t *testing.T) {
 // is the authenticator's to refuse, as in-process, not a broken relay
 // (NO [UNAVAILABLE] for the rest of the connection, no failure counted).
 func TestRelayLongPassword(t *testing.T) {
-	cmd, _ := helper(t, "normal")
-	p, err := NewPool(cmd, 1, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	r := relayPair(t, 0, func() (Authenticator, error) { return p, nil })
+	r, _ := poolRelay(t)
 	long := strings.Repeat("p", 30<<10)
 	if _, err := r.Check("alice", long, ""); !errors.Is(err, ErrRejected) {
 		t.Errorf("long password: %v, want rejected", err)
