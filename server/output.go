@@ -307,11 +307,15 @@ func (o *output) between() error {
 	if o.closed {
 		return errClosed
 	}
-	if o.mode != modeStart || o.first {
+	if o.midResponse() {
 		return errors.New("the connection is in the middle of a response")
 	}
 	return nil
 }
+
+// midResponse reports whether go-imap is in the middle of a response, so
+// that a line of the server's own cannot go out now. Caller holds mu.
+func (o *output) midResponse() bool { return o.mode != modeStart || o.first }
 
 // endBatches makes every later write go out at once (a BYE is about to be
 // written, and the connection closed after it). Safe from any goroutine.
@@ -331,7 +335,7 @@ func (o *output) reply(line string, d time.Duration) error {
 	if o.closed {
 		return nil
 	}
-	if o.mode == modeStart && !o.first {
+	if !o.midResponse() {
 		if d > 0 && o.setDeadline != nil {
 			o.setDeadline(time.Now().Add(d))
 			o.stale.Store(true)
