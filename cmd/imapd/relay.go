@@ -34,10 +34,7 @@ func (k *children) shareAuth(cmd *exec.Cmd) (func(started bool), error) {
 		return nil, fmt.Errorf("auth relay: %w", err)
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
-	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", envAuthRelay, relayFD))
+	addEnv(cmd, fmt.Sprintf("%s=%d", envAuthRelay, relayFD))
 	return func(started bool) {
 		child.Close()
 		if !started {

@@ -54,10 +54,7 @@ func (k *children) shareLogins(cmd *exec.Cmd, client net.Addr, first, max time.D
 	}
 	n, wait := k.logins.Owed(client)
 	cmd.ExtraFiles = []*os.File{reportW, answerR} // descriptors 3 and 4
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
-	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d %d", envLoginReport, n, wait.Milliseconds()))
+	addEnv(cmd, fmt.Sprintf("%s=%d %d", envLoginReport, n, wait.Milliseconds()))
 	return func(started bool) {
 		reportW.Close()
 		answerR.Close()

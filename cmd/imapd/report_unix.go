@@ -29,13 +29,19 @@ func inheritedSocket(fd int) net.Conn {
 	if err := syscall.Fstat(fd, &st); err != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFSOCK {
 		return nil
 	}
-	f := os.NewFile(uintptr(fd), "auth relay")
-	defer f.Close()
-	c, err := net.FileConn(f)
+	c, err := fileConn(fd)
 	if err != nil {
 		return nil
 	}
 	return c
+}
+
+// fileConn returns a connection on a copy of socket descriptor fd (marked
+// close-on-exec), and closes fd.
+func fileConn(fd int) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), "auth relay")
+	defer f.Close()
+	return net.FileConn(f)
 }
 
 // socketPair returns a connected pair of unix sockets: the daemon's end as
@@ -52,9 +58,7 @@ func socketPair() (net.Conn, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("socketpair: %w", err)
 	}
-	f := os.NewFile(uintptr(fds[0]), "auth relay")
-	defer f.Close()
-	c, err := net.FileConn(f)
+	c, err := fileConn(fds[0])
 	if err != nil {
 		syscall.Close(fds[1])
 		return nil, nil, err

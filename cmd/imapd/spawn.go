@@ -151,7 +151,6 @@ func (k *children) command(conf string, implicit bool, client net.Addr, cfg *con
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
 	if os.Getenv("GOMAXPROCS") == "" {
 		// A session runs one command at a time: one P from the runtime's
 		// start saves each further P's span caches and the threads that
@@ -159,7 +158,7 @@ func (k *children) command(conf string, implicit bool, client net.Addr, cfg *con
 		// CPUs (more on bigger machines). It must be in the environment:
 		// runtime.GOMAXPROCS(1) in main, after the package inits ran on
 		// every P, measured 100 KiB worse, not better (issue 10).
-		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+		addEnv(cmd, "GOMAXPROCS=1")
 	}
 	reports, err := k.shareLogins(cmd, client, cfg.ImapdLoginDelay, cfg.ImapdLoginDelayMax)
 	if err != nil {
@@ -177,6 +176,16 @@ func (k *children) command(conf string, implicit bool, client net.Addr, cfg *con
 		reports(started)
 		lend(started)
 	}, nil
+}
+
+// addEnv adds kv to the environment cmd starts with, which is this
+// process's plus what was added before (an Env set from nothing would
+// drop the rest: once, GOMAXPROCS=1).
+func addEnv(cmd *exec.Cmd, kv string) {
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, kv)
 }
 
 // shutdown sends SIGTERM to every child (each says BYE after saving) and
